@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+
+const root = import.meta.dirname;
+
+/**
+ * The dev server injects component CSS as <style> elements (HMR), which the
+ * strict CSP in index.html blocks. Relax style-src for `electron-vite dev` only;
+ * production builds keep `style-src 'self'`.
+ */
+function devServerCsp(): Plugin {
+  return {
+    name: 'synod:dev-server-csp',
+    apply: 'serve',
+    transformIndexHtml(html) {
+      return html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+    },
+  };
+}
+
+export default defineConfig({
+  // Electron main process. Target node20 (not Electron's bundled Node) so the
+  // same output also runs under plain Node for the headless replica.
+  // package.json "type": "module" => ESM output, out/main/index.js.
+  main: {
+    build: {
+      target: 'node20',
+      outDir: resolve(root, 'out/main'),
+      // dependencies (sql.js, ...) stay external and load from node_modules.
+      externalizeDeps: true,
+      rolldownOptions: {
+        input: { index: resolve(root, 'src-main/electron/main.ts') },
+      },
+    },
+  },
+  // Sandboxed preloads must be a single CommonJS file: bundle everything
+  // (except `electron`, which electron-vite always externalizes).
+  preload: {
+    build: {
+      target: 'node20',
+      outDir: resolve(root, 'out/preload'),
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: resolve(root, 'src-main/preload.ts') },
+        output: {
+          format: 'cjs',
+          entryFileNames: '[name].cjs',
+          chunkFileNames: 'chunks/[name]-[hash].cjs',
+        },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(root, 'src-renderer'),
+    build: {
+      outDir: resolve(root, 'out/renderer'),
+      rolldownOptions: {
+        input: { index: resolve(root, 'src-renderer/index.html') },
+      },
+    },
+    // root is src-renderer, so point the plugin at the repo-level svelte.config.js.
+    plugins: [svelte({ configFile: resolve(root, 'svelte.config.js') }), devServerCsp()],
+  },
+});

@@ -1,0 +1,377 @@
+/**
+ * A multi-Paxos replica as a pure, deterministic state machine (the etcd-io/raft RawNode model).
+ *
+ * Inputs: tick() (the passage of time, in ticks), step(message), propose(payload).
+ * Output: ready() returns what to persist, what to send and what was chosen, in order; the runtime
+ * persists (fsync), then sends, then applies, then calls advance(). Nothing here touches a socket, a
+ * disk or a clock, and all randomness comes from the injected RandomSource, so a seeded simulation
+ * replays exactly.
+ *
+ * Every replica plays all roles: acceptor (always), learner (always), client (its own commands) and,
+ * when elected, leader. Roles: follower -> candidate (pre-vote, then phase 1) -> leader; any of them
+ * falls back to follower on seeing a higher ballot, and a leader also when it loses its quorum.
+ *
+ * Invariants kept here:
+ *  - A replica follows (forwards to, is reset by) only a leader whose ballot is at least every ballot
+ *    it promised or followed before; older leaders are refused with a nack so they step down.
+ *  - At most one of `campaign` and `leadership` is set; `leaderId === self` exactly when leading.
+ */
+import { Acceptor } from './acceptor';
+import { ballotsEqual, compareBallots, maxBallot, nextBallotAbove, ZERO_BALLOT, type Ballot } from './ballot';
+import { Campaign } from './campaign';
+import { CommandLedger } from './command-ledger';
+import { DEFAULT_PROTOCOL_CONFIG, validateProtocolConfig, type ProtocolConfig } from './config';
+import { ElectionTimer } from './election-timer';
+import { Leader, type PlantedLeaderBug } from './leader';
+import { Learner } from './learner';
+import { Outbox } from './outbox';
+import type { RandomSource } from './random';
+import { Submitter, type SubmitResult } from './submitter';
+import type {
+  AcceptMessage,
+  CatchupReplyMessage,
+  CatchupRequestMessage,
+  Command,
+  CommitMessage,
+  DurableState,
+  Message,
+  NackMessage,
+  NodeId,
+  PrepareMessage,
+  PrevoteMessage,
+  Ready,
+  ReplicaStatus,
+  Role,
+  Slot,
+} from './types';
+
+export interface ReplicaOptions {
+  readonly id: NodeId;
+  /** Every member of the cluster, this replica included. */
+  readonly members: readonly NodeId[];
+  readonly rng: RandomSource;
+  readonly config?: Partial<ProtocolConfig>;
+  /** What a restarting replica recovered from disk; absent for a brand-new one. */
+  readonly durable?: DurableState;
+  /** Test-only: lets the simulator prove its checker catches this bug. */
+  readonly plantedBug?: PlantedLeaderBug | null;
+}
+
+const EMPTY_DURABLE_STATE: DurableState = { promised: ZERO_BALLOT, accepted: [], chosen: [], proposals: [], appliedIndex: 0 };
+
+export class Replica {
+  readonly id: NodeId;
+  private readonly members: readonly NodeId[];
+  private readonly config: ProtocolConfig;
+  private readonly plantedBug: PlantedLeaderBug | null;
+  private readonly outbox: Outbox;
+  private readonly acceptor: Acceptor;
+  private readonly ledger = new CommandLedger();
+  private readonly learner: Learner;
+  private readonly submitter: Submitter;
+  private readonly timer: ElectionTimer;
+  private now = 0;
+  private campaign: Campaign | null = null;
+  private leadership: Leader | null = null;
+  private leaderId: NodeId | null = null;
+  /** Ballot of the leader followed last (or led). Accepts and heartbeats below it are refused. */
+  private leaderBallot: Ballot = ZERO_BALLOT;
+  /** The highest ballot seen in any refusal: a new campaign must go above it. */
+  private highestSeen: Ballot = ZERO_BALLOT;
+
+  constructor(options: ReplicaOptions) {
+    this.id = options.id;
+    this.members = [...options.members];
+    this.config = { ...DEFAULT_PROTOCOL_CONFIG, ...options.config };
+    validateProtocolConfig(this.config, this.id, this.members);
+    this.plantedBug = options.plantedBug ?? null;
+    const durable = options.durable ?? EMPTY_DURABLE_STATE;
+    this.outbox = new Outbox(this.id);
+    this.acceptor = new Acceptor(this.outbox, durable.promised, durable.accepted);
+    this.learner = new Learner(this.outbox, this.ledger, durable.chosen, durable.appliedIndex, (command) => this.submitter.chosen(command));
+    this.submitter = new Submitter(this.id, this.config, this.outbox, this.ledger, durable.proposals);
+    this.timer = new ElectionTimer(this.config.electionTicks, options.rng);
+    this.highestSeen = durable.promised;
+  }
+
+  /** Advances logical time by one tick: heartbeats, retransmissions, election timeouts. */
+  tick(): void {
+    this.now++;
+    if (this.leadership !== null) {
+      if (!this.leadership.tick(this.now)) this.stepDown();
+    } else {
+      this.campaign?.tick(this.now, this.config.retransmitTicks);
+      if (this.timer.tick()) this.startCampaign();
+    }
+    this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots);
+    this.processLocal();
+  }
+
+  /** Feeds one message from a peer. Messages not addressed to this replica or not from a member are ignored. */
+  step(message: Message): void {
+    if (message.to !== this.id || !this.members.includes(message.from)) return;
+    this.dispatch(message);
+    this.processLocal();
+  }
+
+  /**
+   * Submits a command. It is recorded for persistence at once and routed to the leader at the end of
+   * the turn (or queued until a leader is known); it stays pending until chosen.
+   */
+  propose(payload: string): SubmitResult {
+    return this.submitter.submit(payload);
+  }
+
+  hasReady(): boolean {
+    this.endTurn();
+    return !this.outbox.isEmpty();
+  }
+
+  ready(): Ready {
+    this.endTurn();
+    return this.outbox.take();
+  }
+
+  /** The runtime persisted, sent and applied everything in `ready`. */
+  advance(ready: Ready): void {
+    const last = ready.committed.at(-1);
+    if (last !== undefined) this.learner.markApplied(last.slot);
+  }
+
+  status(): ReplicaStatus {
+    return {
+      id: this.id,
+      role: this.role(),
+      leader: this.leaderId,
+      ballot: this.leadership?.ballot ?? this.campaign?.ballot ?? this.leaderBallot,
+      promised: this.acceptor.promised,
+      commitIndex: this.learner.commitIndex,
+      appliedIndex: this.learner.appliedIndex,
+      pendingCommands: this.submitter.size,
+    };
+  }
+
+  /** Whether one of this node's own commands is still waiting to be chosen. */
+  isPending(command: Command): boolean {
+    return this.submitter.isPending(command);
+  }
+
+  private role(): Role {
+    if (this.leadership !== null) return 'leader';
+    return this.campaign !== null ? 'candidate' : 'follower';
+  }
+
+  private dispatch(message: Message): void {
+    switch (message.type) {
+      case 'prevote':
+        return this.onPrevote(message);
+      case 'prevoteReply':
+        this.learner.notePeerCommit(message.from, message.commitIndex);
+        if (this.campaign?.onPrevoteReply(message) === true) this.startPrepare();
+        return;
+      case 'prepare':
+        return this.onPrepare(message);
+      case 'promise':
+        this.learner.notePeerCommit(message.from, message.commitIndex);
+        if (this.campaign?.onPromise(message) === true) this.becomeLeader();
+        return;
+      case 'nack':
+        return this.onNack(message);
+      case 'accept':
+        return this.onAccept(message);
+      case 'accepted':
+        this.leadership?.onAccepted(message, this.now);
+        return;
+      case 'commit':
+        return this.onCommit(message);
+      case 'commitAck':
+        if (this.leadership !== null && ballotsEqual(message.ballot, this.leadership.ballot)) this.leadership.heardFrom(message.from, this.now);
+        this.learner.notePeerCommit(message.from, message.commitIndex);
+        return;
+      case 'forward':
+        // Not leading: drop. The origin keeps retrying and will find the leader through its heartbeats.
+        this.leadership?.enqueue(message.commands);
+        return;
+      case 'catchupRequest':
+        return this.onCatchupRequest(message);
+      case 'catchupReply':
+        return this.onCatchupReply(message);
+    }
+  }
+
+  /** Grants a pre-vote only if a real prepare would be promised and no live leader is known. */
+  private onPrevote(message: PrevoteMessage): void {
+    this.learner.notePeerCommit(message.from, message.commitIndex);
+    const wouldPromise = compareBallots(message.ballot, this.refusalFloor()) > 0;
+    const granted = wouldPromise && !this.hasLiveLeader() && !this.isTooFarBehind(message.commitIndex);
+    this.outbox.send(message.from, { type: 'prevoteReply', ballot: message.ballot, granted, commitIndex: this.learner.commitIndex });
+  }
+
+  private onPrepare(message: PrepareMessage): void {
+    const refused = compareBallots(message.ballot, this.refusalFloor()) < 0 || this.isTooFarBehind(message.fromSlot - 1);
+    if (refused || !this.acceptor.prepare(message.ballot)) {
+      this.nack(message.from, message.ballot);
+      return;
+    }
+    if (message.from !== this.id) {
+      // We promised a newcomer: whatever we led, campaigned for or followed is over.
+      this.abandonLowerThan(message.ballot);
+      if (this.leaderId !== null && compareBallots(message.ballot, this.leaderBallot) > 0) this.leaderId = null;
+      this.timer.reset();
+    }
+    const isChosen = (slot: Slot): boolean => this.learner.isChosen(slot);
+    this.outbox.send(message.from, {
+      type: 'promise',
+      ballot: message.ballot,
+      fromSlot: message.fromSlot,
+      accepted: this.acceptor.acceptedFrom(message.fromSlot, isChosen),
+      chosen: this.learner.chosenFrom(message.fromSlot),
+      commitIndex: this.learner.commitIndex,
+    });
+  }
+
+  private onNack(message: NackMessage): void {
+    this.learner.notePeerCommit(message.from, message.commitIndex);
+    this.highestSeen = maxBallot(this.highestSeen, message.promised);
+    const mine = this.leadership?.ballot ?? this.campaign?.ballot;
+    if (mine !== undefined && ballotsEqual(message.ballot, mine) && compareBallots(message.promised, mine) > 0) this.stepDown();
+  }
+
+  private onAccept(message: AcceptMessage): void {
+    if (compareBallots(message.ballot, this.refusalFloor()) < 0 || !this.acceptor.accept(message.ballot, message.slot, message.value)) {
+      this.nack(message.from, message.ballot);
+      return;
+    }
+    this.follow(message.from, message.ballot);
+    this.outbox.send(message.from, { type: 'accepted', ballot: message.ballot, slot: message.slot });
+    this.learnFromLeaderCommit(message.from, message.ballot, message.commitIndex);
+  }
+
+  private onCommit(message: CommitMessage): void {
+    if (compareBallots(message.ballot, this.refusalFloor()) < 0) {
+      this.nack(message.from, message.ballot);
+      return;
+    }
+    this.follow(message.from, message.ballot);
+    this.learnFromLeaderCommit(message.from, message.ballot, message.commitIndex);
+    this.outbox.send(message.from, { type: 'commitAck', ballot: message.ballot, commitIndex: this.learner.commitIndex });
+  }
+
+  private onCatchupRequest(message: CatchupRequestMessage): void {
+    const entries = this.learner.chosenRange(message.fromSlot, message.toSlot, this.config.maxCatchupSlots);
+    this.outbox.send(message.from, { type: 'catchupReply', entries, commitIndex: this.learner.commitIndex });
+  }
+
+  private onCatchupReply(message: CatchupReplyMessage): void {
+    for (const entry of message.entries) this.learner.learn(entry.slot, entry.value);
+    this.learner.notePeerCommit(message.from, message.commitIndex);
+    this.learner.catchupAnswered();
+  }
+
+  /**
+   * A leader at `ballot` says every slot <= commitIndex is chosen. Where this acceptor accepted at
+   * exactly that ballot, the accepted value is the chosen one (a leader proposes one value per slot per
+   * ballot); the other slots come through catch-up. Scans a bounded range per call.
+   */
+  private learnFromLeaderCommit(leader: NodeId, ballot: Ballot, commitIndex: Slot): void {
+    this.learner.notePeerCommit(leader, commitIndex);
+    const first = this.learner.commitIndex + 1;
+    const last = Math.min(commitIndex, this.learner.commitIndex + this.config.maxInflightSlots);
+    for (let slot = first; slot <= last; slot++) {
+      if (this.learner.isChosen(slot)) continue;
+      const accepted = this.acceptor.acceptedAt(slot);
+      if (accepted !== undefined && ballotsEqual(accepted.ballot, ballot)) this.learner.learn(slot, accepted.value);
+    }
+  }
+
+  /** Recognises `leader` at `ballot` (already checked against the refusal floor). */
+  private follow(leader: NodeId, ballot: Ballot): void {
+    if (leader === this.id) return;
+    this.abandonLowerThan(ballot);
+    this.campaign = null;
+    const changed = this.leaderId !== leader;
+    this.leaderId = leader;
+    this.leaderBallot = maxBallot(this.leaderBallot, ballot);
+    this.timer.reset();
+    if (changed) this.submitter.resendAll();
+  }
+
+  private startCampaign(): void {
+    this.stepDown();
+    const ballot = nextBallotAbove(this.refusalFloor(), this.id);
+    const campaign = new Campaign(this.id, this.members, this.outbox, ballot, this.learner.commitIndex + 1, () => this.learner.commitIndex, this.now);
+    this.campaign = campaign;
+    if (campaign.hasPrevoteQuorum()) this.startPrepare();
+  }
+
+  /** Phase 1 with a ballot above everything seen so far (it may have risen during the pre-vote). */
+  private startPrepare(): void {
+    if (this.campaign === null) return;
+    const ballot = nextBallotAbove(maxBallot(this.refusalFloor(), this.campaign.ballot), this.id);
+    this.campaign.prepare(ballot, this.learner.commitIndex + 1, this.now);
+    this.timer.reset();
+  }
+
+  private becomeLeader(): void {
+    const campaign = this.campaign;
+    if (campaign === null) return;
+    this.campaign = null;
+    this.leaderId = this.id;
+    this.leaderBallot = campaign.ballot;
+    const context = { self: this.id, members: this.members, config: this.config, outbox: this.outbox, learner: this.learner, ledger: this.ledger, plantedBug: this.plantedBug };
+    this.leadership = new Leader(context, campaign.ballot, campaign.fromSlot, campaign.promises, this.now);
+    this.submitter.resendAll();
+  }
+
+  private stepDown(): void {
+    this.leadership = null;
+    this.campaign = null;
+    if (this.leaderId === this.id) this.leaderId = null;
+    this.timer.reset();
+  }
+
+  /** Ends our own leadership or campaign if `ballot` supersedes it. */
+  private abandonLowerThan(ballot: Ballot): void {
+    const mine = this.leadership?.ballot ?? this.campaign?.ballot;
+    if (mine !== undefined && compareBallots(ballot, mine) > 0) this.stepDown();
+  }
+
+  /** Ballots below this are refused: everything promised or followed. */
+  private refusalFloor(): Ballot {
+    return maxBallot(maxBallot(this.acceptor.promised, this.leaderBallot), this.highestSeen);
+  }
+
+  private hasLiveLeader(): boolean {
+    if (this.leadership !== null) return true;
+    return this.leaderId !== null && this.timer.elapsed < this.config.electionTicks;
+  }
+
+  /** A candidate this far behind must catch up before it may lead (keeps promises small). */
+  private isTooFarBehind(candidateCommitIndex: Slot): boolean {
+    return candidateCommitIndex + this.config.maxPromiseLagSlots <= this.learner.commitIndex;
+  }
+
+  private nack(to: NodeId, ballot: Ballot): void {
+    this.outbox.send(to, { type: 'nack', ballot, promised: this.refusalFloor(), commitIndex: this.learner.commitIndex });
+  }
+
+  /** End of a turn: route own commands to the leader, let the leader batch and propose. */
+  private endTurn(): void {
+    for (;;) {
+      const leaderId = this.leaderId;
+      this.submitter.route(leaderId, this.now, this.config.electionTicks, (commands) => {
+        if (leaderId === this.id) this.leadership?.enqueue(commands);
+        else if (leaderId !== null) this.outbox.send(leaderId, { type: 'forward', commands });
+      });
+      const commitBefore = this.learner.commitIndex;
+      this.leadership?.flush(this.now);
+      this.processLocal();
+      // A one-node cluster chooses at once, which may open the pipeline window for more of the queue.
+      if (this.learner.commitIndex === commitBefore || (this.leadership?.queuedCommands ?? 0) === 0) return;
+    }
+  }
+
+  private processLocal(): void {
+    for (let message = this.outbox.nextLocal(); message !== undefined; message = this.outbox.nextLocal()) this.dispatch(message);
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * One simulated replica process: the real core driven by the same loop the real runtime uses.
+ *
+ *   take inputs -> ready() -> write -> [fsync takes virtual time] -> send -> apply -> advance()
+ *
+ * While an fsync is in flight, arriving messages and ticks wait in the inbox (group commit: the next
+ * Ready carries all of them). A crash discards the replica, the inbox and every unsynced write; a
+ * restart builds a new replica from what the disk kept. A paused node (SIGSTOP) neither ticks nor
+ * processes, but its inbox keeps filling, so it resumes with stale messages and a stale view.
+ */
+import { type PlantedLeaderBug } from '../../src-main/core/leader';
+import { Replica } from '../../src-main/core/replica';
+import type { ProtocolConfig } from '../../src-main/core/config';
+import type { RandomSource } from '../../src-main/core/random';
+import type { Command, Message, NodeId, Ready } from '../../src-main/core/types';
+import type { InvariantChecker } from './checker';
+import type { EventQueue } from './event-queue';
+import { SimStorage } from './sim-storage';
+
+/** Bugs the simulator can plant to prove that the checker catches them. */
+export type PlantedBug = PlantedLeaderBug | 'no-persist';
+
+export const PLANTED_BUGS: readonly PlantedBug[] = ['no-persist', 'ignore-accepted'];
+
+export interface SimNodeSettings {
+  readonly members: readonly NodeId[];
+  readonly protocol: Partial<ProtocolConfig>;
+  readonly tickMs: number;
+  readonly fsyncMinMs: number;
+  readonly fsyncMaxMs: number;
+  /** Datagrams that arrive while the inbox holds this many are dropped (a full socket buffer). */
+  readonly inboxLimit: number;
+  readonly plantedBug: PlantedBug | null;
+}
+
+type InboxItem = Message | 'tick';
+
+export class SimNode {
+  readonly storage = new SimStorage();
+  private replica: Replica | null = null;
+  private inbox: InboxItem[] = [];
+  private syncing = false;
+  private paused = false;
+  /** Bumped on every crash so that callbacks of an earlier life are ignored. */
+  private incarnation = 0;
+  restarts = 0;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly settings: SimNodeSettings,
+    private readonly events: EventQueue,
+    private readonly rng: RandomSource,
+    private readonly checker: InvariantChecker,
+    private readonly send: (message: Message) => void,
+  ) {}
+
+  get isUp(): boolean {
+    return this.replica !== null;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The live replica, for inspection by the simulation (never to bypass the loop). */
+  get core(): Replica | null {
+    return this.replica;
+  }
+
+  start(): void {
+    const durable = this.storage.recover();
+    this.checker.restarted(this.id, durable.promised, this.storage.chosenPrefix());
+    const bug = this.settings.plantedBug === 'ignore-accepted' ? 'ignore-accepted' : null;
+    this.replica = new Replica({ id: this.id, members: this.settings.members, rng: this.rng, config: this.settings.protocol, durable, plantedBug: bug });
+    this.scheduleTick(this.incarnation, this.rngInt(this.settings.tickMs));
+    this.pump();
+  }
+
+  crash(): void {
+    this.replica = null;
+    this.inbox = [];
+    this.syncing = false;
+    this.paused = false;
+    this.incarnation++;
+    this.storage.crash();
+  }
+
+  restart(): void {
+    this.restarts++;
+    this.start();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  deliver(message: Message): void {
+    if (this.replica === null) return;
+    if (this.inbox.length >= this.settings.inboxLimit) return;
+    this.inbox.push(message);
+    this.pump();
+  }
+
+  /** A client submits a command here; returns it once numbered (it is durable only after the next sync). */
+  submit(payload: string): Command | null {
+    if (this.replica === null || this.paused) return null;
+    const result = this.replica.propose(payload);
+    if (!result.ok) return null;
+    this.checker.proposed(result.command);
+    this.pump();
+    return result.command;
+  }
+
+  private scheduleTick(incarnation: number, delay: number): void {
+    this.events.schedule(delay, () => {
+      if (incarnation !== this.incarnation || this.replica === null) return;
+      if (!this.paused) {
+        this.inbox.push('tick');
+        this.pump();
+      }
+      this.scheduleTick(incarnation, this.settings.tickMs);
+    });
+  }
+
+  /** Processes waiting inputs and starts the next write unless one is in flight or the node is paused. */
+  private pump(): void {
+    const replica = this.replica;
+    if (replica === null || this.syncing || this.paused) return;
+    const inputs = this.inbox;
+    this.inbox = [];
+    for (const item of inputs) {
+      if (item === 'tick') replica.tick();
+      else replica.step(item);
+    }
+    if (!replica.hasReady()) return;
+    const ready = replica.ready();
+    this.storage.write(ready.persist);
+    this.syncing = true;
+    if (this.settings.plantedBug === 'no-persist') this.transmit(ready);
+    const incarnation = this.incarnation;
+    this.events.schedule(this.settings.fsyncMinMs + this.rng.next() * (this.settings.fsyncMaxMs - this.settings.fsyncMinMs), () => {
+      if (incarnation !== this.incarnation) return;
+      this.synced(replica, ready);
+    });
+  }
+
+  private synced(replica: Replica, ready: Ready): void {
+    for (const batch of this.storage.sync()) {
+      for (const entry of batch.accepted) this.checker.durablyAccepted(this.id, entry);
+      for (const command of batch.proposals) this.checker.durablySubmitted(command);
+    }
+    if (this.settings.plantedBug !== 'no-persist') this.transmit(ready);
+    for (const entry of ready.persist.chosen) this.checker.learned(this.id, entry.slot, entry.value);
+    for (const entry of ready.committed) {
+      this.checker.applied(this.id, entry.slot, entry.value);
+      for (const command of entry.value) if (command.origin === this.id) this.checker.acknowledgedToClient(command, entry.slot);
+    }
+    replica.advance(ready);
+    this.checker.checkPromise(this.id, replica.status().promised);
+    this.syncing = false;
+    this.pump();
+  }
+
+  private transmit(ready: Ready): void {
+    for (const message of ready.messages) {
+      if (message.type === 'promise') this.checker.promiseWasSent(this.id, message.ballot);
+      this.send(message);
+    }
+  }
+
+  private rngInt(maxExclusive: number): number {
+    return Math.floor(this.rng.next() * maxExclusive);
+  }
+}

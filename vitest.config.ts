@@ -1,0 +1,42 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
+import { defaultClientConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // A project whose files are not written yet (e.g. `--project sim`) must not fail the run.
+    passWithNoTests: true,
+    projects: [
+      {
+        test: {
+          name: 'core',
+          environment: 'node',
+          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'sim',
+          environment: 'node',
+          include: ['test/sim/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        // Resolve with the browser conditions (['module', 'browser', 'development|production'])
+        // so Svelte 5's client runtime is used and `mount` works (the node/SSR build throws).
+        // svelteTesting() adds auto-cleanup after each test and keeps @testing-library/svelte
+        // processed by the Svelte plugin.
+        plugins: [svelte(), svelteTesting()],
+        resolve: { conditions: [...defaultClientConditions] },
+        test: {
+          name: 'renderer',
+          environment: 'jsdom',
+          include: ['src-renderer/**/*.test.ts'],
+        },
+      },
+    ],
+  },
+});
