@@ -67,6 +67,16 @@ export default defineConfig(
     rules: { 'no-undef': 'off' },
   },
   {
+    // The protocol core is a pure state machine: no I/O, no clock, no ambient randomness.
+    files: ['src-main/core/**'],
+    ignores: ['src-main/core/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(node:|fs|net|dgram|os|path|child_process|crypto|electron|sql\\.js)', message: 'the core does no I/O: the runtime does' }, { regex: '^\\.\\./', message: 'the core imports nothing outside src-main/core' }] }],
+      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'performance', 'fetch', 'Date', 'require', 'Buffer'],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'use the injected RandomSource' }],
+    },
+  },
+  {
     files: ['src-main/headless/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

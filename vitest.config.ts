@@ -5,8 +5,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // A project whose files are not written yet (e.g. `--project sim`) must not fail the run.
-    passWithNoTests: true,
     projects: [
       {
         test: {

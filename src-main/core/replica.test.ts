@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import { compareBallots } from './ballot';
+import type { ProtocolConfig } from './config';
+import { seededRandom } from './random';
+import { Replica } from './replica';
+import type { Command, DurableState, Message, NodeId, Ready } from './types';
+
+/**
+ * A minimal synchronous runtime for unit tests: perfect network, instant disk. The simulator
+ * (test/sim) covers faults; these tests pin down the contract and individual mechanisms.
+ */
+class Harness {
+  readonly replicas = new Map<NodeId, Replica>();
+  readonly readies: { node: NodeId; ready: Ready }[] = [];
+  readonly applied = new Map<NodeId, Command[]>();
+  private queue: Message[] = [];
+  /** Links that drop everything (from>to). */
+  readonly cut = new Set<string>();
+
+  constructor(
+    readonly members: NodeId[],
+    config: Partial<ProtocolConfig> = {},
+    seed = 1,
+  ) {
+    for (const id of members) {
+      this.replicas.set(id, new Replica({ id, members, rng: seededRandom(seed + id.charCodeAt(id.length - 1)), config }));
+      this.applied.set(id, []);
+    }
+  }
+
+  get(id: NodeId): Replica {
+    return this.replicas.get(id) as Replica;
+  }
+
+  /** Runs every replica's ready loop and delivers messages until the cluster is quiet. */
+  settle(): void {
+    for (let rounds = 0; rounds < 10_000; rounds++) {
+      let progressed = false;
+      for (const [id, replica] of this.replicas) {
+        if (!replica.hasReady()) continue;
+        progressed = true;
+        const ready = replica.ready();
+        this.readies.push({ node: id, ready });
+        this.queue.push(...ready.messages.filter((m) => !this.cut.has(`${m.from}>${m.to}`)));
+        for (const entry of ready.committed) this.applied.get(id)?.push(...entry.value);
+        replica.advance(ready);
+      }
+      const batch = this.queue;
+      this.queue = [];
+      for (const message of batch) this.replicas.get(message.to)?.step(message);
+      if (!progressed && batch.length === 0) return;
+    }
+    throw new Error('cluster did not settle');
+  }
+
+  tick(times = 1): void {
+    for (let i = 0; i < times; i++) {
+      for (const replica of this.replicas.values()) replica.tick();
+      this.settle();
+    }
+  }
+
+  leader(): NodeId | undefined {
+    return [...this.replicas.values()].find((r) => r.status().role === 'leader')?.id;
+  }
+
+  electSomeone(): NodeId {
+    for (let i = 0; i < 100 && this.leader() === undefined; i++) this.tick();
+    const leader = this.leader();
+    if (leader === undefined) throw new Error('no leader');
+    return leader;
+  }
+}
+
+describe('Replica', () => {
+  it('a one-node cluster elects itself and applies a proposal', () => {
+    const h = new Harness(['solo']);
+    h.electSomeone();
+    const result = h.get('solo').propose('hello');
+    expect(result.ok).toBe(true);
+    h.settle();
+    expect(h.applied.get('solo')?.map((c) => c.payload)).toEqual(['hello']);
+    expect(h.get('solo').status()).toMatchObject({ role: 'leader', commitIndex: 1, appliedIndex: 1, pendingCommands: 0 });
+  });
+
+  it('three replicas agree; followers forward to the leader; every replica applies the same commands in order', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const leader = h.electSomeone();
+    for (const id of h.members) h.get(id).propose(`from ${id}`);
+    h.settle();
+    h.tick(3); // heartbeats carry the final commit index to the followers
+    const logs = h.members.map((id) => h.applied.get(id)?.map((c) => `${c.origin}/${c.seq}`));
+    expect(logs[0]).toHaveLength(3);
+    expect(logs[1]).toEqual(logs[0]);
+    expect(logs[2]).toEqual(logs[0]);
+    for (const id of h.members) expect(h.get(id).status().leader).toBe(leader);
+  });
+
+  it('commands proposed while no leader is known wait, and are chosen once a leader appears', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const result = h.get('b').propose('early');
+    h.settle();
+    expect(result.ok && h.get('b').isPending(result.command)).toBe(true);
+    h.electSomeone();
+    h.tick(3);
+    expect(result.ok && h.get('b').isPending(result.command)).toBe(false);
+    expect(h.applied.get('a')?.map((c) => c.payload)).toEqual(['early']);
+  });
+
+  it('the Ready contract: every promise or accepted reply is persisted in the same or an earlier Ready', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.electSomeone();
+    for (let i = 0; i < 20; i++) h.get(h.members[i % 3] as NodeId).propose(`c${i}`);
+    h.settle();
+    const promisedSoFar = new Map<NodeId, { round: number; node: string }>();
+    const acceptedSoFar = new Map<NodeId, Set<string>>();
+    for (const { node, ready } of h.readies) {
+      if (ready.persist.promised !== null) promisedSoFar.set(node, ready.persist.promised);
+      const accepted = acceptedSoFar.get(node) ?? new Set<string>();
+      for (const entry of ready.persist.accepted) accepted.add(`${entry.slot}@${entry.ballot.round}.${entry.ballot.node}`);
+      acceptedSoFar.set(node, accepted);
+      for (const message of ready.messages) {
+        if (message.type === 'promise') {
+          const durable = promisedSoFar.get(node);
+          expect(durable !== undefined && compareBallots(durable, message.ballot) >= 0).toBe(true);
+        }
+        if (message.type === 'accepted') expect(accepted.has(`${message.slot}@${message.ballot.round}.${message.ballot.node}`)).toBe(true);
+      }
+    }
+  });
+
+  it('is deterministic: the same seed and inputs give the same outputs', () => {
+    const run = (): string => {
+      const h = new Harness(['a', 'b', 'c'], {}, 42);
+      h.electSomeone();
+      h.get('c').propose('x');
+      h.tick(5);
+      return JSON.stringify(h.readies);
+    };
+    expect(run()).toBe(run());
+  });
+
+  it('batches commands of one turn into one slot, within the batch limits', () => {
+    const h = new Harness(['a'], { maxBatchCommands: 4, maxBatchBytes: 1_000 });
+    h.electSomeone();
+    for (let i = 0; i < 10; i++) h.get('a').propose(`c${i}`);
+    h.settle();
+    const chosen = h.readies.flatMap((r) => r.ready.committed);
+    expect(chosen.map((e) => e.value.length)).toEqual([4, 4, 2]);
+    const bytes = new Harness(['a'], { maxBatchBytes: 10 });
+    bytes.electSomeone();
+    for (let i = 0; i < 3; i++) bytes.get('a').propose('123456');
+    bytes.settle();
+    expect(bytes.readies.flatMap((r) => r.ready.committed).map((e) => e.value.length)).toEqual([1, 1, 1]);
+  });
+
+  it('keeps at most maxInflightSlots slots in flight when followers do not answer', () => {
+    const h = new Harness(['a', 'b', 'c'], { maxInflightSlots: 5, maxBatchCommands: 1 });
+    const leader = h.electSomeone();
+    for (const from of h.members) for (const to of h.members) if (from !== to) h.cut.add(`${from}>${to}`);
+    for (let i = 0; i < 50; i++) {
+      h.get(leader).propose(`c${i}`);
+      h.settle();
+    }
+    const slots = new Set(h.readies.filter((r) => r.node === leader).flatMap((r) => r.ready.messages.filter((m) => m.type === 'accept').map((m) => (m.type === 'accept' ? m.slot : 0))));
+    const commit = h.get(leader).status().commitIndex;
+    expect(Math.max(...slots) - commit).toBeLessThanOrEqual(5);
+  });
+
+  it('refuses oversized commands and bounds the queue of waiting commands', () => {
+    const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1), config: { maxCommandBytes: 8, maxQueuedCommands: 2 } });
+    expect(replica.propose('123456789')).toMatchObject({ ok: false, reason: 'too-large' });
+    expect(replica.propose('ok').ok).toBe(true);
+    expect(replica.propose('ok').ok).toBe(true);
+    expect(replica.propose('ok')).toMatchObject({ ok: false, reason: 'overloaded' });
+  });
+
+  it('rejects an invalid configuration with a clear message', () => {
+    expect(() => new Replica({ id: 'a', members: ['b'], rng: seededRandom(1) })).toThrow(/members must include this node/);
+    expect(() => new Replica({ id: 'a b', members: ['a b'], rng: seededRandom(1) })).toThrow(/node id/);
+    expect(() => new Replica({ id: 'a', members: ['a'], rng: seededRandom(1), config: { heartbeatTicks: 50 } })).toThrow(/heartbeatTicks/);
+  });
+
+  it('ignores messages not addressed to it or from non-members', () => {
+    const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1) });
+    replica.step({ type: 'prepare', from: 'mallory', to: 'a', ballot: { round: 9, node: 'mallory' }, fromSlot: 1 });
+    replica.step({ type: 'prepare', from: 'b', to: 'c', ballot: { round: 9, node: 'b' }, fromSlot: 1 });
+    expect(replica.status().promised.round).toBe(0);
+    expect(replica.ready().messages).toEqual([]);
+  });
+});
+
+describe('Replica recovery', () => {
+  const command = (origin: string, seq: number, payload = `${origin}${seq}`): Command => ({ origin, seq, payload });
+
+  it('restarts from durable state: promise, chosen log, and own pending commands keep their ids', () => {
+    const durable: DurableState = {
+      promised: { round: 3, node: 'b' },
+      accepted: [{ slot: 3, ballot: { round: 3, node: 'b' }, value: [command('a', 3)] }],
+      chosen: [
+        { slot: 1, value: [command('a', 1)] },
+        { slot: 2, value: [command('b', 1)] },
+      ],
+      proposals: [command('a', 1), command('a', 2), command('a', 3)],
+      appliedIndex: 1,
+    };
+    const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1), durable });
+    const status = replica.status();
+    expect(status).toMatchObject({ promised: { round: 3, node: 'b' }, commitIndex: 2, appliedIndex: 1, pendingCommands: 2 });
+    const ready = replica.ready();
+    // Slot 2 was chosen but not applied before the crash: it is handed over again.
+    expect(ready.committed).toEqual([{ slot: 2, value: [command('b', 1)] }]);
+    const next = replica.propose('new');
+    expect(next.ok && next.command.seq).toBe(4);
+  });
+
+  it('a new leader re-proposes reported values, fills holes with no-ops, and keeps a command in one slot', () => {
+    // b accepted in slots 1 and 3 at different ballots; slot 2 was never accepted by anyone in the quorum.
+    const dup = command('z', 1);
+    const durable: DurableState = {
+      promised: { round: 2, node: 'c' },
+      accepted: [
+        { slot: 1, ballot: { round: 1, node: 'c' }, value: [dup, command('z', 2)] },
+        { slot: 3, ballot: { round: 2, node: 'c' }, value: [dup] },
+      ],
+      chosen: [],
+      proposals: [],
+      appliedIndex: 0,
+    };
+    const h = new Harness(['a', 'b', 'c']);
+    h.replicas.set('b', new Replica({ id: 'b', members: h.members, rng: seededRandom(7), durable }));
+    h.cut.add('c>a').add('a>c').add('c>b').add('b>c'); // c is away: a and b form the quorum
+    const leader = h.electSomeone();
+    h.tick(3);
+    const applied = h.applied.get(leader)?.map((c) => `${c.origin}/${c.seq}`);
+    // Slot 1 keeps z/2 but loses z/1 (reported at a higher ballot in slot 3); slot 2 is a no-op.
+    expect(applied).toEqual(['z/2', 'z/1']);
+    const chosen = h.readies.filter((r) => r.node === leader).flatMap((r) => r.ready.committed);
+    expect(chosen.map((e) => [e.slot, e.value.length])).toEqual([
+      [1, 1],
+      [2, 0],
+      [3, 1],
+    ]);
+  });
+});

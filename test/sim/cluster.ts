@@ -1,0 +1,154 @@
+/**
+ * A simulated cluster: replicas (the real core), their disks, the network and the invariant checker,
+ * all in one process on one virtual clock. Both the randomized runs and the scripted scenarios drive it.
+ */
+import type { ProtocolConfig } from '../../src-main/core/config';
+import { seededRandom } from '../../src-main/core/random';
+import type { Command, Message, NodeId, ReplicaStatus } from '../../src-main/core/types';
+import { InvariantChecker } from './checker';
+import { EventQueue } from './event-queue';
+import { CALM_NETWORK, SimNetwork } from './network';
+import { SimNode, type PlantedBug } from './sim-node';
+import { SimRandom } from './sim-random';
+
+export const TICK_MS = 10;
+const TRACE_LENGTH = 60;
+
+export interface ClusterOptions {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly protocol?: Partial<ProtocolConfig>;
+  readonly plantedBug?: PlantedBug | null;
+}
+
+export class SimCluster {
+  readonly events = new EventQueue();
+  readonly random: SimRandom;
+  readonly members: readonly NodeId[];
+  readonly checker: InvariantChecker;
+  readonly network: SimNetwork;
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly traceLines: string[] = [];
+  submitted = 0;
+  crashes = 0;
+
+  constructor(options: ClusterOptions) {
+    this.random = new SimRandom(seededRandom(options.seed));
+    this.members = Array.from({ length: options.replicas }, (_, i) => `n${i + 1}`);
+    this.checker = new InvariantChecker(this.members);
+    this.network = new SimNetwork(this.events, this.random, (message: Message) => this.nodes.get(message.to)?.deliver(message));
+    const settings = {
+      members: this.members,
+      protocol: options.protocol ?? {},
+      tickMs: TICK_MS,
+      fsyncMinMs: 0.2,
+      fsyncMaxMs: 3,
+      inboxLimit: 4096,
+      plantedBug: options.plantedBug ?? null,
+    };
+    for (const id of this.members) {
+      const rng = seededRandom(this.random.int(2 ** 31));
+      this.nodes.set(id, new SimNode(id, settings, this.events, rng, this.checker, (m) => this.network.send(m)));
+    }
+  }
+
+  get now(): number {
+    return this.events.now;
+  }
+
+  get trace(): readonly string[] {
+    return this.traceLines;
+  }
+
+  note(text: string): void {
+    this.traceLines.push(`${this.events.now.toFixed(1).padStart(8)}ms ${text}`);
+    if (this.traceLines.length > TRACE_LENGTH) this.traceLines.shift();
+  }
+
+  node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  allNodes(): SimNode[] {
+    return [...this.nodes.values()];
+  }
+
+  start(): void {
+    for (const node of this.nodes.values()) node.start();
+  }
+
+  submit(id: NodeId, payload: string = `cmd-${this.submitted}`): Command | null {
+    const command = this.node(id).submit(payload);
+    if (command !== null) this.submitted++;
+    return command;
+  }
+
+  crash(id: NodeId): void {
+    this.node(id).crash();
+    this.crashes++;
+    this.note(`${id} crashes`);
+  }
+
+  restart(id: NodeId): void {
+    this.node(id).restart();
+    this.note(`${id} restarts`);
+  }
+
+  /** Runs every event up to `now + ms`; invariant violations are thrown from inside the events. */
+  runFor(ms: number): void {
+    const until = this.events.now + ms;
+    while (this.events.runNext(until)) {
+      /* each event checks its invariants */
+    }
+    this.events.schedule(until - this.events.now, () => undefined);
+    this.events.runNext(until);
+  }
+
+  /** Runs until `done()` holds (checked every tick) or `maxMs` passes; returns whether it held. */
+  runUntil(done: () => boolean, maxMs: number): boolean {
+    const deadline = this.events.now + maxMs;
+    while (this.events.now < deadline) {
+      if (done()) return true;
+      this.runFor(Math.min(TICK_MS, deadline - this.events.now));
+    }
+    return done();
+  }
+
+  status(id: NodeId): ReplicaStatus | null {
+    return this.node(id).core?.status() ?? null;
+  }
+
+  /** The up replica that leads with the highest ballot, if any. */
+  leader(): NodeId | null {
+    const leaders = this.members.map((id) => this.status(id)).filter((s): s is ReplicaStatus => s?.role === 'leader');
+    leaders.sort((a, b) => b.ballot.round - a.ballot.round || (a.ballot.node < b.ballot.node ? 1 : -1));
+    return leaders[0]?.id ?? null;
+  }
+
+  appliedIndex(id: NodeId): number {
+    return this.status(id)?.appliedIndex ?? 0;
+  }
+
+  /** What still keeps the cluster from having converged (empty when converged). */
+  convergenceGaps(): string[] {
+    const gaps = this.checker.convergenceGaps((id) => this.appliedIndex(id));
+    for (const id of this.members) {
+      const pending = this.status(id)?.pendingCommands ?? 0;
+      if (pending > 0) gaps.push(`${id} still has ${pending} own commands pending`);
+    }
+    return gaps;
+  }
+
+  /** Stops all faults: links heal, the network calms down, every node is up and running. */
+  healEverything(): void {
+    this.network.heal();
+    this.network.conditions = { ...CALM_NETWORK };
+    for (const node of this.nodes.values()) {
+      if (!node.isUp) node.restart();
+      if (node.isPaused) node.resume();
+    }
+    this.note('faults stop, every node up');
+  }
+}

@@ -1,0 +1,24 @@
+/** Runs a range of seeds and reports failures with their replay commands (shared by the test sweeps). */
+import { runSimulation, type SimulationOptions, type SimulationResult } from './simulation';
+
+export interface SweepFailure {
+  readonly seed: number;
+  readonly report: string;
+}
+
+export function sweep(firstSeed: number, count: number, options: Omit<SimulationOptions, 'seed'> = {}, stopAtFirstFailure = false): { results: SimulationResult[]; failures: SweepFailure[] } {
+  const results: SimulationResult[] = [];
+  const failures: SweepFailure[] = [];
+  for (let seed = firstSeed; seed < firstSeed + count; seed++) {
+    const result = runSimulation({ ...options, seed });
+    results.push(result);
+    if (result.violation === null) continue;
+    const flags = [options.replicas !== undefined ? `--replicas ${options.replicas}` : '', options.plantedBug ? `--bug ${options.plantedBug}` : ''].filter(Boolean).join(' ');
+    failures.push({
+      seed,
+      report: [`seed ${seed}: ${result.violation}`, ...result.trace.map((l) => `  ${l}`), `replay: npm run sim -- --seed ${seed} ${flags}`].join('\n'),
+    });
+    if (stopAtFirstFailure) break;
+  }
+  return { results, failures };
+}
