@@ -58,6 +58,11 @@ export class Acceptor {
     return entries.sort((a, b) => a.slot - b.slot);
   }
 
+  /** Forgets accepted values of slots below `slot`; callers guarantee those slots are chosen and applied. */
+  forgetBelow(slot: Slot): void {
+    for (const s of this.acceptedBySlot.keys()) if (s < slot) this.acceptedBySlot.delete(s);
+  }
+
   private raisePromise(ballot: Ballot): void {
     if (compareBallots(ballot, this.promisedBallot) > 0) {
       this.promisedBallot = ballot;

@@ -1,18 +1,27 @@
 /**
- * The learner: the chosen part of the replicated log, the commit index, and catch-up.
+ * The learner: the chosen part of the replicated log, the commit index, catch-up and compaction.
  *
  * Invariants:
  *  - A slot's chosen value, once learned, never changes (Paxos guarantees there is only one).
- *  - commitIndex is the end of the contiguous chosen prefix: every slot in [1, commitIndex] is known.
+ *  - compactedThrough <= appliedIndex <= emitted <= commitIndex.
+ *  - commitIndex is the end of the contiguous chosen prefix: every slot in [1, commitIndex] is known or
+ *    compacted (slots <= compactedThrough were applied and are summarized by the snapshot).
  *  - Committed entries are emitted exactly once each, in slot order, starting after appliedIndex.
  */
 import type { CommandLedger } from './command-ledger';
 import type { Outbox } from './outbox';
 import type { ChosenEntry, Command, NodeId, Slot, SlotValue } from './types';
 
+export interface LearnerRecovery {
+  readonly chosen: readonly ChosenEntry[];
+  readonly appliedIndex: Slot;
+  readonly compactedThrough: Slot;
+}
+
 export class Learner {
   private readonly chosenBySlot = new Map<Slot, SlotValue>();
-  private commit: Slot = 0;
+  private compacted: Slot;
+  private commit: Slot;
   /** Slots <= emitted have been handed to the runtime to apply. */
   private emitted: Slot;
   private applied: Slot;
@@ -24,16 +33,20 @@ export class Learner {
   constructor(
     private readonly outbox: Outbox,
     private readonly ledger: CommandLedger,
-    chosen: readonly ChosenEntry[],
-    appliedIndex: Slot,
+    recovery: LearnerRecovery,
     /** Told about every command in a newly learned slot (not about recovered ones). */
     private readonly onCommandChosen: (command: Command) => void,
   ) {
-    for (const entry of chosen) this.store(entry.slot, entry.value);
+    if (recovery.appliedIndex < recovery.compactedThrough) {
+      throw new Error(`applied index ${recovery.appliedIndex} is below the compaction point ${recovery.compactedThrough}`);
+    }
+    this.compacted = recovery.compactedThrough;
+    this.commit = recovery.compactedThrough;
+    for (const entry of recovery.chosen) if (entry.slot > this.compacted) this.store(entry.slot, entry.value);
     this.advanceCommit();
-    if (appliedIndex > this.commit) throw new Error(`applied index ${appliedIndex} is beyond the recovered chosen prefix ${this.commit}`);
-    this.applied = appliedIndex;
-    this.emitted = appliedIndex;
+    if (recovery.appliedIndex > this.commit) throw new Error(`applied index ${recovery.appliedIndex} is beyond the recovered chosen prefix ${this.commit}`);
+    this.applied = recovery.appliedIndex;
+    this.emitted = recovery.appliedIndex;
     this.emitCommitted();
   }
 
@@ -45,17 +58,18 @@ export class Learner {
     return this.applied;
   }
 
-  isChosen(slot: Slot): boolean {
-    return this.chosenBySlot.has(slot);
+  get compactedThrough(): Slot {
+    return this.compacted;
   }
 
-  chosenAt(slot: Slot): SlotValue | undefined {
-    return this.chosenBySlot.get(slot);
+  /** Known chosen (compacted slots count as chosen: they were). */
+  isChosen(slot: Slot): boolean {
+    return slot <= this.compacted || this.chosenBySlot.has(slot);
   }
 
   /** Records a chosen value (persisted with the turn) and emits any newly contiguous committed slots. */
   learn(slot: Slot, value: SlotValue): void {
-    if (this.chosenBySlot.has(slot)) return;
+    if (this.isChosen(slot)) return;
     this.store(slot, value);
     for (const command of value) this.onCommandChosen(command);
     this.outbox.recordChosen({ slot, value });
@@ -63,8 +77,12 @@ export class Learner {
     this.emitCommitted();
   }
 
-  /** Chosen entries in [fromSlot, toSlot] that are known here, in order, at most `limit` of them. */
-  chosenRange(fromSlot: Slot, toSlot: Slot, limit: number): ChosenEntry[] {
+  /**
+   * Chosen entries in [fromSlot, toSlot] known here, in order, at most `limit` of them; null when
+   * fromSlot is compacted away (the asker needs a snapshot).
+   */
+  chosenRange(fromSlot: Slot, toSlot: Slot, limit: number): ChosenEntry[] | null {
+    if (fromSlot <= this.compacted) return null;
     const entries: ChosenEntry[] = [];
     for (let slot = fromSlot; slot <= toSlot && entries.length < limit; slot++) {
       const value = this.chosenBySlot.get(slot);
@@ -73,7 +91,7 @@ export class Learner {
     return entries;
   }
 
-  /** Known chosen entries at or above `fromSlot` (for promises), in slot order. */
+  /** Known chosen entries at or above `fromSlot` (for promises; fromSlot is above the compaction point). */
   chosenFrom(fromSlot: Slot): ChosenEntry[] {
     const entries: ChosenEntry[] = [];
     for (const [slot, value] of this.chosenBySlot) if (slot >= fromSlot) entries.push({ slot, value });
@@ -88,8 +106,9 @@ export class Learner {
     }
   }
 
-  isBehind(): boolean {
-    return this.peerCommit > this.commit;
+  /** A peer could not serve our catch-up: what we miss is compacted there, so we need its snapshot. */
+  notePeerCompaction(source: NodeId, compactedThrough: Slot): void {
+    if (compactedThrough > this.commit) this.outbox.requestSnapshot(source);
   }
 
   /**
@@ -97,7 +116,7 @@ export class Learner {
    * `retransmitTicks` (the reply or a later tick drives the next request).
    */
   requestCatchup(now: number, retransmitTicks: number, maxSlots: number): void {
-    if (!this.isBehind() || this.peerCommitSource === null) return;
+    if (this.peerCommit <= this.commit || this.peerCommitSource === null) return;
     if (now - this.catchupRequestedAt < retransmitTicks) return;
     this.catchupRequestedAt = now;
     const fromSlot = this.commit + 1;
@@ -114,6 +133,29 @@ export class Learner {
   markApplied(slot: Slot): void {
     if (slot > this.emitted) throw new Error(`cannot apply slot ${slot}: only ${this.emitted} were committed`);
     if (slot > this.applied) this.applied = slot;
+  }
+
+  /** Drops chosen values of slots <= `slot`, which must be applied (the runtime's snapshot covers them). */
+  compact(slot: Slot): void {
+    if (slot > this.applied) throw new Error(`cannot compact through slot ${slot}: only ${this.applied} are applied`);
+    if (slot <= this.compacted) return;
+    for (const s of this.chosenBySlot.keys()) if (s <= slot) this.chosenBySlot.delete(s);
+    this.compacted = slot;
+  }
+
+  /**
+   * The runtime installed a snapshot of the state machine at `slot`: everything up to it counts as
+   * chosen and applied; chosen slots already known above it are emitted next.
+   */
+  installSnapshot(slot: Slot): void {
+    if (slot <= this.commit) return;
+    for (const s of this.chosenBySlot.keys()) if (s <= slot) this.chosenBySlot.delete(s);
+    this.compacted = slot;
+    this.commit = slot;
+    this.emitted = slot;
+    this.applied = slot;
+    this.advanceCommit();
+    this.emitCommitted();
   }
 
   private store(slot: Slot, value: SlotValue): void {

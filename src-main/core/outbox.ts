@@ -12,6 +12,7 @@ export class Outbox {
   private proposals: Command[] = [];
   private messages: Message[] = [];
   private committed: ChosenEntry[] = [];
+  private snapshotFrom: NodeId | null = null;
   /** Messages a replica sends itself (its own acceptor, its own leader) never leave the core. */
   private readonly local: Message[] = [];
 
@@ -49,6 +50,15 @@ export class Outbox {
     this.committed.push(entry);
   }
 
+  /** A snapshot through `slot` was installed: committed entries it covers must not be applied again. */
+  dropCommittedThrough(slot: number): void {
+    this.committed = this.committed.filter((entry) => entry.slot > slot);
+  }
+
+  requestSnapshot(from: NodeId): void {
+    this.snapshotFrom = from;
+  }
+
   isEmpty(): boolean {
     return (
       this.promised === null &&
@@ -56,7 +66,8 @@ export class Outbox {
       this.chosen.length === 0 &&
       this.proposals.length === 0 &&
       this.messages.length === 0 &&
-      this.committed.length === 0
+      this.committed.length === 0 &&
+      this.snapshotFrom === null
     );
   }
 
@@ -70,7 +81,9 @@ export class Outbox {
       },
       messages: this.messages,
       committed: this.committed,
+      snapshotFrom: this.snapshotFrom,
     };
+    this.snapshotFrom = null;
     this.promised = null;
     this.accepted = new Map();
     this.chosen = [];

@@ -203,6 +203,8 @@ describe('Replica recovery', () => {
       ],
       proposals: [command('a', 1), command('a', 2), command('a', 3)],
       appliedIndex: 1,
+      compactedThrough: 0,
+      ledger: [],
     };
     const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1), durable });
     const status = replica.status();
@@ -226,6 +228,8 @@ describe('Replica recovery', () => {
       chosen: [],
       proposals: [],
       appliedIndex: 0,
+      compactedThrough: 0,
+      ledger: [],
     };
     const h = new Harness(['a', 'b', 'c']);
     h.replicas.set('b', new Replica({ id: 'b', members: h.members, rng: seededRandom(7), durable }));
@@ -241,5 +245,47 @@ describe('Replica recovery', () => {
       [2, 0],
       [3, 1],
     ]);
+  });
+});
+
+describe('Replica compaction and snapshots', () => {
+  it('a replica behind the compaction point asks for a snapshot, installs it, then continues from the log', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const leader = h.electSomeone();
+    const lagging = h.members.find((id) => id !== leader) as NodeId;
+    for (const id of h.members) if (id !== lagging) h.cut.add(`${id}>${lagging}`).add(`${lagging}>${id}`);
+    for (let i = 0; i < 10; i++) {
+      h.get(leader).propose(`c${i}`);
+      h.settle();
+    }
+    h.tick(3);
+    for (const id of h.members) if (id !== lagging) h.get(id).compact(h.get(id).status().appliedIndex);
+    const compacted = h.get(leader).status().compactedThrough;
+    expect(compacted).toBe(10);
+    h.cut.clear();
+    const before = h.readies.length;
+    h.tick(5);
+    const request = h.readies.slice(before).find((r) => r.node === lagging && r.ready.snapshotFrom !== null);
+    expect(request?.ready.snapshotFrom).not.toBeNull();
+    // The runtime would now copy the peer's state machine; the core learns the slot and the ledger.
+    h.get(lagging).installSnapshot(compacted, [{ origin: leader, floor: 10, above: [] }]);
+    expect(h.get(lagging).status()).toMatchObject({ commitIndex: 10, appliedIndex: 10, compactedThrough: 10 });
+    h.get(leader).propose('after the snapshot');
+    h.settle();
+    h.tick(3);
+    expect(h.get(lagging).status().appliedIndex).toBe(11);
+    expect(h.applied.get(lagging)?.map((c) => c.payload)).toEqual(['after the snapshot']);
+  });
+
+  it('refuses to promise to a candidate whose first unchosen slot is compacted here', () => {
+    const h = new Harness(['a']);
+    h.electSomeone();
+    for (let i = 0; i < 3; i++) {
+      h.get('a').propose(`c${i}`);
+      h.settle();
+    }
+    h.get('a').compact(2);
+    h.get('a').step({ type: 'prepare', from: 'a', to: 'a', ballot: { round: 99, node: 'a' }, fromSlot: 1 });
+    expect(h.get('a').status().promised.round).toBeLessThan(99);
   });
 });

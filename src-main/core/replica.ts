@@ -19,7 +19,7 @@
 import { Acceptor } from './acceptor';
 import { ballotsEqual, compareBallots, maxBallot, nextBallotAbove, ZERO_BALLOT, type Ballot } from './ballot';
 import { Campaign } from './campaign';
-import { CommandLedger } from './command-ledger';
+import { CommandLedger, type LedgerState } from './command-ledger';
 import { DEFAULT_PROTOCOL_CONFIG, validateProtocolConfig, type ProtocolConfig } from './config';
 import { ElectionTimer } from './election-timer';
 import { Leader, type PlantedLeaderBug } from './leader';
@@ -57,7 +57,7 @@ export interface ReplicaOptions {
   readonly plantedBug?: PlantedLeaderBug | null;
 }
 
-const EMPTY_DURABLE_STATE: DurableState = { promised: ZERO_BALLOT, accepted: [], chosen: [], proposals: [], appliedIndex: 0 };
+const EMPTY_DURABLE_STATE: DurableState = { promised: ZERO_BALLOT, accepted: [], chosen: [], proposals: [], appliedIndex: 0, compactedThrough: 0, ledger: [] };
 
 export class Replica {
   readonly id: NodeId;
@@ -66,7 +66,7 @@ export class Replica {
   private readonly plantedBug: PlantedLeaderBug | null;
   private readonly outbox: Outbox;
   private readonly acceptor: Acceptor;
-  private readonly ledger = new CommandLedger();
+  private readonly ledger: CommandLedger;
   private readonly learner: Learner;
   private readonly submitter: Submitter;
   private readonly timer: ElectionTimer;
@@ -88,7 +88,9 @@ export class Replica {
     const durable = options.durable ?? EMPTY_DURABLE_STATE;
     this.outbox = new Outbox(this.id);
     this.acceptor = new Acceptor(this.outbox, durable.promised, durable.accepted);
-    this.learner = new Learner(this.outbox, this.ledger, durable.chosen, durable.appliedIndex, (command) => this.submitter.chosen(command));
+    this.acceptor.forgetBelow(durable.compactedThrough + 1);
+    this.ledger = new CommandLedger(durable.ledger);
+    this.learner = new Learner(this.outbox, this.ledger, durable, (command) => this.submitter.chosen(command));
     this.submitter = new Submitter(this.id, this.config, this.outbox, this.ledger, durable.proposals);
     this.timer = new ElectionTimer(this.config.electionTicks, options.rng);
     this.highestSeen = durable.promised;
@@ -138,6 +140,27 @@ export class Replica {
     if (last !== undefined) this.learner.markApplied(last.slot);
   }
 
+  /**
+   * Drops log entries through `slot` from memory; they must be applied and covered by the runtime's
+   * snapshot. Peers that need them later get the snapshot instead.
+   */
+  compact(slot: Slot): void {
+    this.learner.compact(slot);
+    this.acceptor.forgetBelow(slot + 1);
+  }
+
+  /**
+   * The runtime installed a snapshot of the state machine at `slot` (requested through
+   * Ready.snapshotFrom). `ledger` holds the ids of the commands in slots <= `slot` and no others (see
+   * CommandLedger). Call it between Readys: after advance(), before the next ready().
+   */
+  installSnapshot(slot: Slot, ledger: LedgerState): void {
+    this.ledger.merge(ledger);
+    this.learner.installSnapshot(slot);
+    this.acceptor.forgetBelow(this.learner.compactedThrough + 1);
+    this.outbox.dropCommittedThrough(slot);
+  }
+
   status(): ReplicaStatus {
     return {
       id: this.id,
@@ -147,6 +170,7 @@ export class Replica {
       promised: this.acceptor.promised,
       commitIndex: this.learner.commitIndex,
       appliedIndex: this.learner.appliedIndex,
+      compactedThrough: this.learner.compactedThrough,
       pendingCommands: this.submitter.size,
     };
   }
@@ -208,7 +232,9 @@ export class Replica {
   }
 
   private onPrepare(message: PrepareMessage): void {
-    const refused = compareBallots(message.ballot, this.refusalFloor()) < 0 || this.isTooFarBehind(message.fromSlot - 1);
+    // A promise must report every slot >= fromSlot; compacted ones cannot be, so such a candidate must catch up first.
+    const behind = message.fromSlot <= this.learner.compactedThrough || this.isTooFarBehind(message.fromSlot - 1);
+    const refused = behind || compareBallots(message.ballot, this.refusalFloor()) < 0;
     if (refused || !this.acceptor.prepare(message.ballot)) {
       this.nack(message.from, message.ballot);
       return;
@@ -258,14 +284,15 @@ export class Replica {
   }
 
   private onCatchupRequest(message: CatchupRequestMessage): void {
-    const entries = this.learner.chosenRange(message.fromSlot, message.toSlot, this.config.maxCatchupSlots);
-    this.outbox.send(message.from, { type: 'catchupReply', entries, commitIndex: this.learner.commitIndex });
+    const entries = this.learner.chosenRange(message.fromSlot, message.toSlot, this.config.maxCatchupSlots) ?? [];
+    this.outbox.send(message.from, { type: 'catchupReply', entries, commitIndex: this.learner.commitIndex, compactedThrough: this.learner.compactedThrough });
   }
 
   private onCatchupReply(message: CatchupReplyMessage): void {
     for (const entry of message.entries) this.learner.learn(entry.slot, entry.value);
     this.learner.notePeerCommit(message.from, message.commitIndex);
     this.learner.catchupAnswered();
+    if (message.entries.length === 0) this.learner.notePeerCompaction(message.from, message.compactedThrough);
   }
 
   /**

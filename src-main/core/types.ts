@@ -3,6 +3,7 @@
  * the pure core and the runtime that does the I/O.
  */
 import type { Ballot } from './ballot';
+import type { LedgerState } from './command-ledger';
 
 /** A member's identity. Stable for the life of the member; its network address may change. */
 export type NodeId = string;
@@ -141,11 +142,16 @@ export interface CatchupRequestMessage extends Envelope {
   readonly toSlot: Slot;
 }
 
-/** Chosen slots in answer to a catch-up request, plus the responder's commit index. */
+/**
+ * Chosen slots in answer to a catch-up request, plus the responder's commit index. When the requested
+ * slots are compacted away (`compactedThrough` >= fromSlot), `entries` is empty and the requester must
+ * install a snapshot instead.
+ */
 export interface CatchupReplyMessage extends Envelope {
   readonly type: 'catchupReply';
   readonly entries: readonly ChosenEntry[];
   readonly commitIndex: Slot;
+  readonly compactedThrough: Slot;
 }
 
 export type Message =
@@ -192,6 +198,11 @@ export interface Ready {
   readonly persist: PersistBatch;
   readonly messages: readonly Message[];
   readonly committed: readonly ChosenEntry[];
+  /**
+   * This replica is behind the compaction point of the peer named here: the runtime should fetch that
+   * peer's snapshot, install it in storage, then call installSnapshot(). Null when not needed.
+   */
+  readonly snapshotFrom: NodeId | null;
 }
 
 /** What survived on disk, handed to a restarting replica. */
@@ -201,8 +212,16 @@ export interface DurableState {
   readonly chosen: readonly ChosenEntry[];
   /** This node's own submitted commands (any order; those already chosen are recognised and skipped). */
   readonly proposals: readonly Command[];
-  /** The state machine already reflects every slot <= appliedIndex (all of which are in `chosen`). */
+  /** The state machine already reflects every slot <= appliedIndex (those above compactedThrough are in `chosen`). */
   readonly appliedIndex: Slot;
+  /** Slots <= compactedThrough were dropped from the log: chosen, applied and summarized by the snapshot. */
+  readonly compactedThrough: Slot;
+  /**
+   * Ids of the commands in compacted slots, so none is ever chosen again. It must not contain ids of
+   * slots above compactedThrough: the leader treats every id in its ledger as chosen in a slot it knows,
+   * and strips such ids from values it re-proposes elsewhere.
+   */
+  readonly ledger: LedgerState;
 }
 
 export type Role = 'follower' | 'candidate' | 'leader';
@@ -217,6 +236,7 @@ export interface ReplicaStatus {
   readonly promised: Ballot;
   readonly commitIndex: Slot;
   readonly appliedIndex: Slot;
+  readonly compactedThrough: Slot;
   /** Own commands not yet chosen. */
   readonly pendingCommands: number;
 }

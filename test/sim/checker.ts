@@ -99,11 +99,23 @@ export class InvariantChecker {
     this.appliedThrough.set(node, slot);
   }
 
-  /** A restarted replica rebuilt its state machine from its disk: it must still hold every acknowledged command. */
-  restarted(node: NodeId, promised: Ballot, recoveredApplied: readonly { slot: Slot; value: SlotValue }[]): void {
+  /**
+   * A restarted replica rebuilt its state machine from its disk (a snapshot through `base`, then the
+   * applied entries): it must still hold every acknowledged command.
+   */
+  restarted(node: NodeId, promised: Ballot, base: Slot, recoveredApplied: readonly { slot: Slot; value: SlotValue }[]): void {
     this.checkPromise(node, promised);
     this.appliedThrough.set(node, 0);
+    this.snapshotInstalled(node, base);
     for (const entry of recoveredApplied) this.applied(node, entry.slot, entry.value);
+  }
+
+  /** A replica's state machine jumped to `slot` by installing a snapshot: every slot up to it must be chosen. */
+  snapshotInstalled(node: NodeId, slot: Slot): void {
+    for (let s = (this.appliedThrough.get(node) ?? 0) + 1; s <= slot; s++) {
+      if (!this.chosen.has(s)) this.fail(`${node} installed a snapshot through slot ${slot}, but slot ${s} is not chosen`);
+    }
+    this.appliedThrough.set(node, Math.max(slot, this.appliedThrough.get(node) ?? 0));
   }
 
   promiseWasSent(node: NodeId, ballot: Ballot): void {

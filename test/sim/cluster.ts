@@ -8,7 +8,7 @@ import type { Command, Message, NodeId, ReplicaStatus } from '../../src-main/cor
 import { InvariantChecker } from './checker';
 import { EventQueue } from './event-queue';
 import { CALM_NETWORK, SimNetwork } from './network';
-import { SimNode, type PlantedBug } from './sim-node';
+import { SimNode, type PlantedBug, type SnapshotFetch } from './sim-node';
 import { SimRandom } from './sim-random';
 
 export const TICK_MS = 10;
@@ -19,6 +19,8 @@ export interface ClusterOptions {
   readonly replicas: number;
   readonly protocol?: Partial<ProtocolConfig>;
   readonly plantedBug?: PlantedBug | null;
+  /** Compact logs beyond this many applied slots (null or absent: never). */
+  readonly retainSlots?: number | null;
 }
 
 export class SimCluster {
@@ -45,12 +47,28 @@ export class SimCluster {
       fsyncMaxMs: 3,
       inboxLimit: 4096,
       plantedBug: options.plantedBug ?? null,
+      retainSlots: options.retainSlots ?? null,
     };
     for (const id of this.members) {
       const rng = seededRandom(this.random.int(2 ** 31));
-      this.nodes.set(id, new SimNode(id, settings, this.events, rng, this.checker, (m) => this.network.send(m)));
+      this.nodes.set(id, new SimNode(id, settings, this.events, rng, this.checker, (m) => this.network.send(m), this.fetchSnapshot));
     }
   }
+
+  /**
+   * Snapshot transfer between simulated runtimes: taken from the peer's disk when the request arrives,
+   * delivered one network delay later; lost when either side is down or the link is cut.
+   */
+  private readonly fetchSnapshot: SnapshotFetch = (from, to, deliver) => {
+    if (!this.network.canReach(to, from)) return;
+    this.events.schedule(this.network.delayMs(), () => {
+      const peer = this.nodes.get(from);
+      if (peer === undefined || !peer.isUp || !this.network.canReach(from, to)) return;
+      const snapshot = peer.storage.snapshot();
+      this.events.schedule(this.network.delayMs(), () => deliver(snapshot));
+      this.note(`${to} fetches a snapshot through slot ${snapshot.slot} from ${from}`);
+    });
+  };
 
   get now(): number {
     return this.events.now;

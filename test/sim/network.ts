@@ -30,15 +30,23 @@ export class SimNetwork {
 
   send(message: Message): void {
     this.sent++;
-    if (this.cut.has(link(message.from, message.to))) return;
-    if (this.random.chance(this.conditions.lossRate)) return;
+    if (!this.canReach(message.from, message.to)) return;
     const copies = this.random.chance(this.conditions.duplicateRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      this.events.schedule(this.random.between(this.conditions.minDelayMs, this.conditions.maxDelayMs), () => {
+      this.events.schedule(this.delayMs(), () => {
         this.delivered++;
         this.deliver(message);
       });
     }
+  }
+
+  /** Whether a message from `from` to `to` would currently pass the link cuts and loss. */
+  canReach(from: NodeId, to: NodeId): boolean {
+    return !this.cut.has(link(from, to)) && !this.random.chance(this.conditions.lossRate);
+  }
+
+  delayMs(): number {
+    return this.random.between(this.conditions.minDelayMs, this.conditions.maxDelayMs);
   }
 
   cutLink(from: NodeId, to: NodeId): void {

@@ -15,7 +15,7 @@ import type { RandomSource } from '../../src-main/core/random';
 import type { Command, Message, NodeId, Ready } from '../../src-main/core/types';
 import type { InvariantChecker } from './checker';
 import type { EventQueue } from './event-queue';
-import { SimStorage } from './sim-storage';
+import { SimStorage, type SimSnapshot } from './sim-storage';
 
 /** Bugs the simulator can plant to prove that the checker catches them. */
 export type PlantedBug = PlantedLeaderBug | 'no-persist';
@@ -31,9 +31,14 @@ export interface SimNodeSettings {
   /** Datagrams that arrive while the inbox holds this many are dropped (a full socket buffer). */
   readonly inboxLimit: number;
   readonly plantedBug: PlantedBug | null;
+  /** Compact the log once more than this many applied slots are retained (null: never compact). */
+  readonly retainSlots: number | null;
 }
 
-type InboxItem = Message | 'tick';
+/** How the simulated runtime fetches a peer's snapshot: delivered later, or lost (null). */
+export type SnapshotFetch = (from: NodeId, to: NodeId, deliver: (snapshot: SimSnapshot) => void) => void;
+
+type InboxItem = Message | 'tick' | { readonly snapshot: SimSnapshot };
 
 export class SimNode {
   readonly storage = new SimStorage();
@@ -43,7 +48,9 @@ export class SimNode {
   private paused = false;
   /** Bumped on every crash so that callbacks of an earlier life are ignored. */
   private incarnation = 0;
+  private fetchingSnapshot = false;
   restarts = 0;
+  snapshotsInstalled = 0;
 
   constructor(
     readonly id: NodeId,
@@ -52,6 +59,7 @@ export class SimNode {
     private readonly rng: RandomSource,
     private readonly checker: InvariantChecker,
     private readonly send: (message: Message) => void,
+    private readonly fetchSnapshot: SnapshotFetch,
   ) {}
 
   get isUp(): boolean {
@@ -69,7 +77,8 @@ export class SimNode {
 
   start(): void {
     const durable = this.storage.recover();
-    this.checker.restarted(this.id, durable.promised, this.storage.chosenPrefix());
+    const applied = this.storage.appliedLog();
+    this.checker.restarted(this.id, durable.promised, applied.base, applied.entries);
     const bug = this.settings.plantedBug === 'ignore-accepted' ? 'ignore-accepted' : null;
     this.replica = new Replica({ id: this.id, members: this.settings.members, rng: this.rng, config: this.settings.protocol, durable, plantedBug: bug });
     this.scheduleTick(this.incarnation, this.rngInt(this.settings.tickMs));
@@ -81,6 +90,7 @@ export class SimNode {
     this.inbox = [];
     this.syncing = false;
     this.paused = false;
+    this.fetchingSnapshot = false;
     this.incarnation++;
     this.storage.crash();
   }
@@ -135,6 +145,7 @@ export class SimNode {
     this.inbox = [];
     for (const item of inputs) {
       if (item === 'tick') replica.tick();
+      else if ('snapshot' in item) this.install(replica, item.snapshot);
       else replica.step(item);
     }
     if (!replica.hasReady()) return;
@@ -162,8 +173,44 @@ export class SimNode {
     }
     replica.advance(ready);
     this.checker.checkPromise(this.id, replica.status().promised);
+    this.compactIfDue(replica);
+    if (ready.snapshotFrom !== null) this.requestSnapshot(ready.snapshotFrom);
     this.syncing = false;
     this.pump();
+  }
+
+  private compactIfDue(replica: Replica): void {
+    const retain = this.settings.retainSlots;
+    if (retain === null) return;
+    const { appliedIndex, compactedThrough } = replica.status();
+    if (appliedIndex - compactedThrough <= 2 * retain) return;
+    this.storage.compact(appliedIndex - retain);
+    replica.compact(appliedIndex - retain);
+  }
+
+  private requestSnapshot(from: NodeId): void {
+    if (this.fetchingSnapshot) return;
+    this.fetchingSnapshot = true;
+    const incarnation = this.incarnation;
+    this.fetchSnapshot(from, this.id, (snapshot) => {
+      if (incarnation !== this.incarnation || this.replica === null) return;
+      this.inbox.push({ snapshot });
+      this.pump();
+    });
+    // A lost transfer is retried when the core asks again, after this back-off.
+    this.events.schedule(this.settings.tickMs * 10, () => {
+      if (incarnation === this.incarnation) this.fetchingSnapshot = false;
+    });
+  }
+
+  /** Between Readys (never while a write is in flight), as the core's contract requires. */
+  private install(replica: Replica, snapshot: SimSnapshot): void {
+    this.fetchingSnapshot = false;
+    if (snapshot.slot <= replica.status().commitIndex) return;
+    this.storage.installSnapshot(snapshot);
+    replica.installSnapshot(snapshot.slot, snapshot.ledger);
+    this.checker.snapshotInstalled(this.id, snapshot.slot);
+    this.snapshotsInstalled++;
   }
 
   private transmit(ready: Ready): void {

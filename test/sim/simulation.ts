@@ -31,6 +31,8 @@ export interface SimulationOptions {
   readonly safetyMs?: number;
   readonly faults?: readonly FaultKind[];
   readonly protocol?: Partial<ProtocolConfig>;
+  /** Log retention (null: never compact); when absent the seed decides. */
+  readonly retainSlots?: number | null;
 }
 
 export interface SimulationResult {
@@ -45,6 +47,7 @@ export interface SimulationResult {
     readonly slotsChosen: number;
     readonly messagesSent: number;
     readonly crashes: number;
+    readonly snapshotsInstalled: number;
     /** Ticks from the start of the liveness phase until convergence (-1 if it did not converge). */
     readonly convergeTicks: number;
   };
@@ -55,7 +58,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const replicas = options.replicas ?? random.pick([3, 5, 7]);
   const safetyMs = options.safetyMs ?? 6_000;
   const faults = options.faults ?? ALL_FAULTS;
-  const cluster = new SimCluster({ seed: options.seed, replicas, protocol: options.protocol ?? {}, plantedBug: options.plantedBug ?? null });
+  // Half the runs compact their logs aggressively, so lagging replicas must install snapshots.
+  const retainSlots = options.retainSlots !== undefined ? options.retainSlots : random.chance(0.5) ? random.pick([3, 10, 40]) : null;
+  const cluster = new SimCluster({ seed: options.seed, replicas, protocol: options.protocol ?? {}, plantedBug: options.plantedBug ?? null, retainSlots });
   let violation: string | null = null;
   let convergeTicks = -1;
   try {
@@ -90,6 +95,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       slotsChosen: cluster.checker.chosenSlots,
       messagesSent: cluster.network.sent,
       crashes: cluster.crashes,
+      snapshotsInstalled: cluster.allNodes().reduce((n, node) => n + node.snapshotsInstalled, 0),
       convergeTicks,
     },
   };

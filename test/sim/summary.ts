@@ -17,6 +17,7 @@ export function summarize(results: readonly SimulationResult[], seconds: number)
     `commands_acked=${sum((r) => r.stats.commandsAcknowledged)}`,
     `slots_chosen=${sum((r) => r.stats.slotsChosen)}`,
     `crashes=${sum((r) => r.stats.crashes)}`,
+    `snapshots=${sum((r) => r.stats.snapshotsInstalled)}`,
     `messages=${sum((r) => r.stats.messagesSent)}`,
     `converge_ticks_max=${converged.length > 0 ? Math.max(...converged) : -1}`,
   ];
