@@ -1,0 +1,57 @@
+/**
+ * The checkpoint: the whole sql.js database image, written atomically.
+ *
+ * File format: "SYNC" magic, u16 format version, u16 reserved, u32 CRC-32C of the image, u64 image
+ * length (little endian), then the image. The CRC makes a damaged checkpoint a precise error rather
+ * than a database that opens with silently wrong contents.
+ *
+ * Atomicity: write `checkpoint.tmp` and fsync it, rename it over `checkpoint.db`, fsync the directory.
+ * A crash at any point leaves either the old or the new checkpoint in place, never a mix.
+ */
+import { crc32c } from './crc32c';
+import { StorageError } from './errors';
+import type { FileSystem } from './file-system';
+
+export const CHECKPOINT_FILE = 'checkpoint.db';
+const TEMP_FILE = 'checkpoint.tmp';
+const MAGIC = [0x53, 0x59, 0x4e, 0x43]; // "SYNC"
+const VERSION = 1;
+const HEADER_BYTES = 20;
+
+export function writeCheckpoint(fs: FileSystem, dir: string, image: Uint8Array): number {
+  const file = new Uint8Array(HEADER_BYTES + image.length);
+  const view = new DataView(file.buffer);
+  file.set(MAGIC, 0);
+  view.setUint16(4, VERSION, true);
+  view.setUint32(8, crc32c(image), true);
+  view.setBigUint64(12, BigInt(image.length), true);
+  file.set(image, HEADER_BYTES);
+  fs.writeFileSynced(`${dir}/${TEMP_FILE}`, file);
+  fs.rename(`${dir}/${TEMP_FILE}`, `${dir}/${CHECKPOINT_FILE}`);
+  fs.fsyncDir(dir);
+  return file.length;
+}
+
+export function hasCheckpoint(fs: FileSystem, dir: string): boolean {
+  return fs.exists(`${dir}/${CHECKPOINT_FILE}`);
+}
+
+/** The database image of the checkpoint; throws a StorageError when it is missing or damaged. */
+export function readCheckpoint(fs: FileSystem, dir: string): Uint8Array {
+  const path = `${dir}/${CHECKPOINT_FILE}`;
+  if (!fs.exists(path)) {
+    throw new StorageError('checkpoint-missing', `${path} is missing but the journal exists: the data directory is incomplete. Restore it from a backup, or remove the directory to rejoin the cluster as a fresh node.`);
+  }
+  const file = fs.readFile(path);
+  const damaged = (why: string): StorageError =>
+    new StorageError('checkpoint-corrupt', `${path} is damaged (${why}). Restore the data directory from a backup, or remove it to rejoin the cluster as a fresh node.`);
+  if (file.length < HEADER_BYTES || MAGIC.some((byte, i) => file[i] !== byte)) throw damaged('not a Synod checkpoint');
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const version = view.getUint16(4, true);
+  if (version !== VERSION) throw new StorageError('unsupported-format', `${path} has format version ${version}; this build reads version ${VERSION}. Use a matching Synod version.`);
+  const length = Number(view.getBigUint64(12, true));
+  if (length !== file.length - HEADER_BYTES) throw damaged(`expected ${length} bytes of database image, found ${file.length - HEADER_BYTES}`);
+  const image = file.subarray(HEADER_BYTES);
+  if (crc32c(image) !== view.getUint32(8, true)) throw damaged('checksum mismatch');
+  return image;
+}

@@ -1,0 +1,324 @@
+/**
+ * A replica's durable storage: one data directory holding a checkpoint (the sql.js database image) and
+ * the write-ahead journal written since it.
+ *
+ *   open()       recovery: load the checkpoint, replay the journal into it, re-apply chosen slots the
+ *                application had not applied, and hand the protocol core its DurableState
+ *   stage()      one turn's PersistBatch: appended to the journal and applied to the tables
+ *   sync()       one fsync for everything staged since the last one (group commit); the runtime sends
+ *                the turn's messages only after it returns
+ *   apply()      committed slots into the micro-blog tables, in order
+ *   checkpoint() roll the journal, export the image, write it atomically, drop the covered segments
+ *   compact()    drop old chosen slots (their commands' ids move to the compacted ledger)
+ *   snapshot() / installSnapshot()   the state machine at the applied index, for a lagging replica
+ *
+ * Invariant: checkpoint image + journal segments from meta.journalSegment on = every staged record that
+ * was synced (and possibly some that were not). Recovery refuses to start on anything it cannot trust:
+ * a damaged journal before its tail, a missing or damaged checkpoint, or another node's or cluster's data.
+ */
+import type { SqlJsStatic, Database } from 'sql.js';
+import type { ApplyOutcome } from '../app/microblog';
+import { MicroBlog } from '../app/microblog';
+import { parseAppSnapshot, type AppSnapshot } from '../app/snapshot';
+import { ZERO_BALLOT } from '../core/ballot';
+import { CommandLedger, type LedgerState } from '../core/command-ledger';
+import type { ChosenEntry, Command, DurableState, NodeId, PersistBatch, Slot } from '../core/types';
+import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-file';
+import { decodeBatch, encodeBatch } from './codec';
+import { StorageError } from './errors';
+import type { FileSystem } from './file-system';
+import { Journal, parseSegmentFileName } from './journal';
+import { STORE_FORMAT, StoreTables, type LogRow, type StoreMeta } from './store-tables';
+
+export interface ReplicaStoreOptions {
+  readonly nodeId: NodeId;
+  readonly clusterId: string;
+  /** A checkpoint is due once the journal holds this many bytes since the last one. */
+  readonly checkpointJournalBytes?: number;
+  /** Recovery notices that are not errors (a torn journal tail was truncated, ...). */
+  readonly onWarning?: (message: string) => void;
+}
+
+export const DEFAULT_CHECKPOINT_JOURNAL_BYTES = 64 * 1024 * 1024;
+
+export interface CheckpointStats {
+  /** Time the database was busy exporting its image (the replica stalls for this long). */
+  readonly exportMs: number;
+  /** Time to write, fsync and rename the checkpoint file. */
+  readonly writeMs: number;
+  readonly bytes: number;
+}
+
+export interface AppliedCommand {
+  readonly slot: Slot;
+  readonly command: Command;
+  readonly outcome: ApplyOutcome;
+}
+
+const SNAPSHOT_FORMAT = 'synod-snapshot/1';
+
+export interface ReplicaSnapshot {
+  readonly format: typeof SNAPSHOT_FORMAT;
+  readonly clusterId: string;
+  /** The state machine reflects exactly the slots up to here. */
+  readonly slot: Slot;
+  readonly app: AppSnapshot;
+}
+
+export class ReplicaStore {
+  private meta: StoreMeta;
+  private recovered: DurableState | null;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly db: Database,
+    private readonly tables: StoreTables,
+    readonly app: MicroBlog,
+    private readonly journal: Journal,
+    private readonly options: ReplicaStoreOptions,
+  ) {
+    this.meta = tables.readMeta();
+    this.recovered = null;
+  }
+
+  /** Opens (or creates) the data directory and recovers. Throws StorageError when it must not start. */
+  static open(fs: FileSystem, sqlJs: SqlJsStatic, dir: string, options: ReplicaStoreOptions): ReplicaStore {
+    fs.mkdirp(dir);
+    const fresh = !hasCheckpoint(fs, dir) && !fs.list(dir).some((name) => parseSegmentFileName(name) !== undefined);
+    const db = fresh ? new sqlJs.Database() : loadImage(sqlJs, readCheckpoint(fs, dir), dir);
+    const tables = new StoreTables(db);
+    if (fresh) {
+      tables.initialize({
+        nodeId: options.nodeId,
+        clusterId: options.clusterId,
+        format: STORE_FORMAT,
+        promised: ZERO_BALLOT,
+        appliedIndex: 0,
+        compactedThrough: 0,
+        ledger: [],
+        journalSegment: 1,
+      });
+      const app = new MicroBlog(db); // creates the app tables before the first image is taken
+      app.dispose();
+      writeCheckpoint(fs, dir, db.export());
+    }
+    const meta = checkIdentity(tables, dir, options);
+    const { journal, records } = Journal.open(fs, dir, { firstSegment: meta.journalSegment, onWarning: options.onWarning });
+    const app = new MicroBlog(db);
+    const store = new ReplicaStore(fs, dir, db, tables, app, journal, options);
+    store.replay(records);
+    store.recovered = store.buildDurableState();
+    return store;
+  }
+
+  /**
+   * What the protocol core needs to restart. Only available once, right after open(): afterwards the
+   * core is the authority and the store only follows it.
+   */
+  takeDurableState(): DurableState {
+    const state = this.recovered;
+    if (state === null) throw new Error('the durable state was already taken');
+    this.recovered = null;
+    return state;
+  }
+
+  get appliedIndex(): Slot {
+    return this.meta.appliedIndex;
+  }
+
+  get compactedThrough(): Slot {
+    return this.meta.compactedThrough;
+  }
+
+  /** Appends a turn's changes to the journal (not yet durable) and to the tables. Empty batches cost nothing. */
+  stage(batch: PersistBatch): void {
+    if (batch.promised === null && batch.accepted.length === 0 && batch.chosen.length === 0 && batch.proposals.length === 0) return;
+    this.journal.append(encodeBatch(batch));
+    this.stageTables(batch);
+  }
+
+  private stageTables(batch: PersistBatch): void {
+    this.transaction(() => this.tables.stage(batch, this.meta.compactedThrough));
+    if (batch.promised !== null) this.meta = { ...this.meta, promised: batch.promised };
+  }
+
+  /** Makes everything staged durable with one fsync. */
+  sync(): void {
+    this.journal.sync();
+  }
+
+  /** Applies committed slots, in order, to the micro-blog tables. */
+  apply(entries: readonly ChosenEntry[]): AppliedCommand[] {
+    const applied: AppliedCommand[] = [];
+    if (entries.length === 0) return applied;
+    this.transaction(() => {
+      for (const entry of entries) {
+        if (entry.slot !== this.meta.appliedIndex + 1) throw new Error(`slot ${entry.slot} applied after slot ${this.meta.appliedIndex}`);
+        const outcomes = this.app.applyBatch(entry.slot, entry.value);
+        entry.value.forEach((command, i) => {
+          applied.push({ slot: entry.slot, command, outcome: outcomes[i] as ApplyOutcome });
+          if (command.origin === this.options.nodeId) this.tables.forgetProposal(command.seq);
+        });
+        this.setMeta('appliedIndex', entry.slot);
+      }
+    });
+    return applied;
+  }
+
+  checkpointDue(): boolean {
+    return this.journal.currentSegmentBytes >= (this.options.checkpointJournalBytes ?? DEFAULT_CHECKPOINT_JOURNAL_BYTES);
+  }
+
+  /**
+   * Rolls the journal to a new segment, exports the database (which then reflects exactly the older
+   * segments), writes it atomically and deletes the segments it covers. A crash at any step leaves a
+   * checkpoint and the segments it needs.
+   */
+  checkpoint(): CheckpointStats {
+    const segment = this.journal.roll();
+    this.transaction(() => this.setMeta('journalSegment', segment));
+    const exportStart = performance.now();
+    const image = this.db.export();
+    const writeStart = performance.now();
+    const bytes = writeCheckpoint(this.fs, this.dir, image);
+    this.journal.dropSegmentsBefore(segment);
+    return { exportMs: writeStart - exportStart, writeMs: performance.now() - writeStart, bytes };
+  }
+
+  /** Drops chosen slots through `slot` (which must be applied); their command ids join the compacted ledger. */
+  compact(slot: Slot): void {
+    if (slot > this.meta.appliedIndex) throw new Error(`cannot compact through slot ${slot}: only ${this.meta.appliedIndex} are applied`);
+    if (slot <= this.meta.compactedThrough) return;
+    const ledger = new CommandLedger(this.meta.ledger);
+    this.app.forEachAppliedIn(this.meta.compactedThrough + 1, slot, (origin, seq) => ledger.add(origin, seq));
+    this.transaction(() => {
+      this.tables.dropThrough(slot);
+      this.setMeta('ledger', ledger.export());
+      this.setMeta('compactedThrough', slot);
+    });
+  }
+
+  /** The state machine at the applied index, encoded for transfer to a lagging replica. */
+  snapshot(): Uint8Array {
+    const snapshot: ReplicaSnapshot = { format: SNAPSHOT_FORMAT, clusterId: this.meta.clusterId, slot: this.meta.appliedIndex, app: this.app.exportState() };
+    return new TextEncoder().encode(JSON.stringify(snapshot));
+  }
+
+  /**
+   * Replaces the state machine with a peer's snapshot (if it is ahead of us) and checkpoints at once so
+   * the install is durable. Returns what the core's installSnapshot() needs, or null if it was not newer.
+   */
+  installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState } | null {
+    const snapshot = decodeSnapshot(bytes);
+    if (snapshot.clusterId !== this.meta.clusterId) throw new Error(`snapshot of cluster "${snapshot.clusterId}" offered to cluster "${this.meta.clusterId}"`);
+    if (snapshot.slot <= this.meta.appliedIndex) return null;
+    // Every command of the snapshot sits in a slot <= snapshot.slot: exactly the compacted ledger's scope.
+    const ledger = new CommandLedger();
+    for (const [origin, seq] of snapshot.app.applied) ledger.add(origin, seq);
+    const state = ledger.export();
+    this.transaction(() => {
+      this.app.replaceState(snapshot.app);
+      this.tables.dropThrough(snapshot.slot);
+      for (const command of this.tables.proposals(this.options.nodeId)) if (ledger.hasCommand(command)) this.tables.forgetProposal(command.seq);
+      this.setMeta('ledger', state);
+      this.setMeta('appliedIndex', snapshot.slot);
+      this.setMeta('compactedThrough', snapshot.slot);
+    });
+    this.checkpoint();
+    return { slot: snapshot.slot, ledger: state };
+  }
+
+  /** Retained log rows for the dashboard's inspector. */
+  logRows(fromSlot: Slot, toSlot: Slot, limit: number): LogRow[] {
+    return this.tables.rows(fromSlot, toSlot, limit);
+  }
+
+  /** A final checkpoint (so the next start replays nothing), then releases everything. */
+  close(): void {
+    this.checkpoint();
+    this.journal.close();
+    this.app.dispose();
+    this.tables.dispose();
+    this.db.close();
+  }
+
+  private replay(records: readonly Uint8Array[]): void {
+    records.forEach((record, index) => {
+      let batch: PersistBatch;
+      try {
+        batch = decodeBatch(record);
+      } catch (error) {
+        throw new StorageError('journal-corrupt', `journal record ${index} after the checkpoint in ${this.dir} passed its checksum but cannot be decoded (${String(error)}); it was written by an incompatible build or the disk returned bad data.`);
+      }
+      this.stageTables(batch);
+    });
+    // The application may be behind the chosen log (a crash between persisting and applying).
+    const pending: ChosenEntry[] = [];
+    for (let slot = this.meta.appliedIndex + 1; ; slot++) {
+      const value = this.tables.chosenAt(slot);
+      if (value === null) break;
+      pending.push({ slot, value });
+    }
+    this.apply(pending);
+  }
+
+  private buildDurableState(): DurableState {
+    const { accepted, chosen } = this.tables.retained(this.meta.compactedThrough);
+    return {
+      promised: this.meta.promised,
+      accepted,
+      chosen,
+      proposals: this.tables.proposals(this.options.nodeId),
+      appliedIndex: this.meta.appliedIndex,
+      compactedThrough: this.meta.compactedThrough,
+      ledger: this.meta.ledger,
+    };
+  }
+
+  private setMeta<K extends keyof StoreMeta>(key: K, value: StoreMeta[K]): void {
+    this.tables.setMeta(key, value);
+    this.meta = { ...this.meta, [key]: value };
+  }
+
+  private transaction(work: () => void): void {
+    this.db.run('BEGIN');
+    try {
+      work();
+      this.db.run('COMMIT');
+    } catch (error) {
+      this.db.run('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+function loadImage(sqlJs: SqlJsStatic, image: Uint8Array, dir: string): Database {
+  try {
+    const db = new sqlJs.Database(image);
+    db.exec('SELECT count(*) FROM synod_meta');
+    return db;
+  } catch (error) {
+    throw new StorageError('checkpoint-corrupt', `the checkpoint in ${dir} passed its checksum but is not a Synod database (${String(error)}). Restore the data directory from a backup, or remove it to rejoin the cluster as a fresh node.`);
+  }
+}
+
+function checkIdentity(tables: StoreTables, dir: string, options: ReplicaStoreOptions): StoreMeta {
+  const meta = tables.readMeta();
+  if (meta.format !== STORE_FORMAT) throw new StorageError('unsupported-format', `${dir} uses storage format ${meta.format}; this build reads format ${STORE_FORMAT}.`);
+  if (meta.nodeId !== options.nodeId) {
+    throw new StorageError('wrong-node', `${dir} belongs to node "${meta.nodeId}", not "${options.nodeId}". Start with --id ${meta.nodeId}, or point --data at this node's own directory.`);
+  }
+  if (meta.clusterId !== options.clusterId) {
+    throw new StorageError('wrong-cluster', `${dir} belongs to cluster "${meta.clusterId}", not "${options.clusterId}". Check the cluster secret, or point --data at a directory of this cluster.`);
+  }
+  return meta;
+}
+
+function decodeSnapshot(bytes: Uint8Array): ReplicaSnapshot {
+  const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Partial<ReplicaSnapshot>;
+  if (value.format !== SNAPSHOT_FORMAT || typeof value.clusterId !== 'string' || !Number.isSafeInteger(value.slot) || (value.slot ?? 0) < 1) {
+    throw new Error('not a Synod snapshot');
+  }
+  return { format: SNAPSHOT_FORMAT, clusterId: value.clusterId, slot: value.slot as Slot, app: parseAppSnapshot(value.app) };
+}

@@ -1,0 +1,153 @@
+/**
+ * The storage layer's own tables in the sql.js database (the app tables belong to MicroBlog):
+ *
+ *  synod_meta       key/value: node and cluster identity, format, promised ballot, applied index,
+ *                   compaction point, compacted ledger, first journal segment to replay.
+ *  synod_log        the retained log: per slot the accepted (ballot, value) and the chosen value.
+ *  synod_proposals  this node's own commands that are not applied yet (survive crashes, keep ids).
+ *
+ * Invariant: the tables reflect every journal record staged so far; the checkpoint image of them plus
+ * the journal segments from `journal_segment` on is the durable state.
+ */
+import type { Database } from 'sql.js';
+import { StatementCache, textAt, textOrNullAt, integerAt } from '../app/statements';
+import { ZERO_BALLOT, type Ballot } from '../core/ballot';
+import type { LedgerState } from '../core/command-ledger';
+import type { AcceptedEntry, ChosenEntry, Command, PersistBatch, Slot, SlotValue } from '../core/types';
+import { decodeBallot, decodeValue, encodeBallot, encodeValue } from './codec';
+
+export const STORE_FORMAT = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS synod_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS synod_log (
+  slot INTEGER PRIMARY KEY,
+  accepted_ballot TEXT,
+  accepted_value TEXT,
+  chosen_value TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS synod_proposals (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL) STRICT;
+`;
+
+export interface StoreMeta {
+  readonly nodeId: string;
+  readonly clusterId: string;
+  readonly format: number;
+  readonly promised: Ballot;
+  readonly appliedIndex: Slot;
+  readonly compactedThrough: Slot;
+  readonly ledger: LedgerState;
+  readonly journalSegment: number;
+}
+
+export interface LogRow {
+  readonly slot: Slot;
+  readonly accepted: { readonly ballot: Ballot; readonly value: SlotValue } | null;
+  readonly chosen: SlotValue | null;
+}
+
+const META_KEYS = ['nodeId', 'clusterId', 'format', 'promised', 'appliedIndex', 'compactedThrough', 'ledger', 'journalSegment'] as const;
+
+export class StoreTables {
+  private readonly sql: StatementCache;
+
+  constructor(db: Database) {
+    db.run(SCHEMA);
+    this.sql = new StatementCache(db);
+  }
+
+  /** Writes every meta field (a fresh data directory). */
+  initialize(meta: StoreMeta): void {
+    for (const key of META_KEYS) this.setMeta(key, meta[key]);
+  }
+
+  readMeta(): StoreMeta {
+    const values = new Map<string, string>();
+    this.sql.each('SELECT key, value FROM synod_meta', null, (row) => values.set(textAt(row, 0), textAt(row, 1)));
+    const field = (key: (typeof META_KEYS)[number]): unknown => {
+      const text = values.get(key);
+      if (text === undefined) throw new Error(`metadata field ${key} is missing`);
+      return JSON.parse(text);
+    };
+    return {
+      nodeId: field('nodeId') as string,
+      clusterId: field('clusterId') as string,
+      format: field('format') as number,
+      promised: (field('promised') as Ballot | null) ?? ZERO_BALLOT,
+      appliedIndex: field('appliedIndex') as number,
+      compactedThrough: field('compactedThrough') as number,
+      ledger: field('ledger') as LedgerState,
+      journalSegment: field('journalSegment') as number,
+    };
+  }
+
+  setMeta<K extends (typeof META_KEYS)[number]>(key: K, value: StoreMeta[K]): void {
+    this.sql.run('INSERT OR REPLACE INTO synod_meta (key, value) VALUES (?, ?)', [key, JSON.stringify(value)]);
+  }
+
+  /** Applies one journal record to the tables (also used when replaying the journal). */
+  stage(batch: PersistBatch, compactedThrough: Slot): void {
+    if (batch.promised !== null) this.setMeta('promised', batch.promised);
+    for (const entry of batch.accepted) {
+      if (entry.slot <= compactedThrough) continue;
+      this.sql.run(
+        'INSERT INTO synod_log (slot, accepted_ballot, accepted_value) VALUES (?, ?, ?) ON CONFLICT(slot) DO UPDATE SET accepted_ballot = excluded.accepted_ballot, accepted_value = excluded.accepted_value',
+        [entry.slot, encodeBallot(entry.ballot), encodeValue(entry.value)],
+      );
+    }
+    for (const entry of batch.chosen) {
+      if (entry.slot <= compactedThrough) continue;
+      this.sql.run('INSERT INTO synod_log (slot, chosen_value) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET chosen_value = excluded.chosen_value', [entry.slot, encodeValue(entry.value)]);
+    }
+    for (const command of batch.proposals) this.sql.run('INSERT OR IGNORE INTO synod_proposals (seq, payload) VALUES (?, ?)', [command.seq, command.payload]);
+  }
+
+  chosenAt(slot: Slot): SlotValue | null {
+    const text = this.sql.first('SELECT chosen_value FROM synod_log WHERE slot = ?', [slot], (row) => textOrNullAt(row, 0));
+    return text === undefined || text === null ? null : decodeValue(text);
+  }
+
+  /** Own commands are forgotten once applied: they can no longer be lost. */
+  forgetProposal(seq: number): void {
+    this.sql.run('DELETE FROM synod_proposals WHERE seq = ?', [seq]);
+  }
+
+  proposals(origin: string): Command[] {
+    return this.sql.all('SELECT seq, payload FROM synod_proposals ORDER BY seq', null, (row) => ({ origin, seq: integerAt(row, 0), payload: textAt(row, 1) }));
+  }
+
+  /** Retained accepted and chosen entries above `afterSlot`, for the recovering core. */
+  retained(afterSlot: Slot): { accepted: AcceptedEntry[]; chosen: ChosenEntry[] } {
+    const accepted: AcceptedEntry[] = [];
+    const chosen: ChosenEntry[] = [];
+    for (const row of this.rows(afterSlot + 1, Number.MAX_SAFE_INTEGER)) {
+      if (row.accepted !== null) accepted.push({ slot: row.slot, ...row.accepted });
+      if (row.chosen !== null) chosen.push({ slot: row.slot, value: row.chosen });
+    }
+    return { accepted, chosen };
+  }
+
+  /** Log rows with fromSlot <= slot <= toSlot, in slot order, at most `limit`. */
+  rows(fromSlot: Slot, toSlot: Slot, limit = Number.MAX_SAFE_INTEGER): LogRow[] {
+    return this.sql.all('SELECT slot, accepted_ballot, accepted_value, chosen_value FROM synod_log WHERE slot >= ? AND slot <= ? ORDER BY slot LIMIT ?', [fromSlot, toSlot, limit], (row) => {
+      const ballot = textOrNullAt(row, 1);
+      const acceptedValue = textOrNullAt(row, 2);
+      const chosenValue = textOrNullAt(row, 3);
+      return {
+        slot: integerAt(row, 0),
+        accepted: ballot === null || acceptedValue === null ? null : { ballot: decodeBallot(ballot), value: decodeValue(acceptedValue) },
+        chosen: chosenValue === null ? null : decodeValue(chosenValue),
+      };
+    });
+  }
+
+  /** Drops log rows through `slot`. */
+  dropThrough(slot: Slot): void {
+    this.sql.run('DELETE FROM synod_log WHERE slot <= ?', [slot]);
+  }
+
+  /** Prepared statements must be freed before the database closes. */
+  dispose(): void {
+    this.sql.dispose();
+  }
+}
