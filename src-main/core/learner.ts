@@ -144,15 +144,15 @@ export class Learner {
   }
 
   /**
-   * The runtime installed a snapshot of the state machine at `slot`: everything up to it counts as
-   * chosen and applied; chosen slots already known above it are emitted next.
+   * The runtime installed a snapshot of the state machine at `slot` (> appliedIndex): everything up to
+   * it counts as chosen and applied; chosen slots already known above it are emitted next.
    */
   installSnapshot(slot: Slot): void {
-    if (slot <= this.commit) return;
+    if (slot <= this.applied) return;
     for (const s of this.chosenBySlot.keys()) if (s <= slot) this.chosenBySlot.delete(s);
     this.compacted = slot;
-    this.commit = slot;
-    this.emitted = slot;
+    this.commit = Math.max(this.commit, slot);
+    this.emitted = Math.max(this.emitted, slot);
     this.applied = slot;
     this.advanceCommit();
     this.emitCommitted();

@@ -148,6 +148,11 @@ export class ReplicaStore {
     this.journal.sync();
   }
 
+  /** Writes what is staged to the journal file without fsync (see Journal.write; the simulator uses it). */
+  writeStaged(): void {
+    this.journal.write();
+  }
+
   /** Applies committed slots, in order, to the micro-blog tables. */
   apply(entries: readonly ChosenEntry[]): AppliedCommand[] {
     const applied: AppliedCommand[] = [];

@@ -1,12 +1,13 @@
 /**
- * `npm run sim -- --seeds N [--replicas R] [--bug NAME] [--start S] [--seed S] [--safety-ms MS]`
+ * `npm run sim -- --seeds N [--replicas R] [--bug NAME] [--start S] [--seed S] [--safety-ms MS] [--real-storage]`
  *
  * Runs seeds start..start+N-1 (or the one --seed), prints each failing seed with its trace and the
  * command that replays it, and ends with `seeds=N violations=V ...`. Exits 1 on any violation.
  */
 import { parseArgs } from 'node:util';
+import initSqlJs from 'sql.js';
 import { PLANTED_BUGS, type PlantedBug } from './sim-node';
-import { runSimulation } from './simulation';
+import { REAL_STORAGE_CHECKPOINT_BYTES, runSimulation } from './simulation';
 import { summarize } from './summary';
 
 function fail(message: string): never {
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     bug: { type: 'string' },
     'safety-ms': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    'real-storage': { type: 'boolean', default: false },
   },
 });
 
@@ -42,15 +44,25 @@ const first = single ?? integer('start', values.start) ?? 1;
 const count = single !== undefined ? 1 : (integer('seeds', values.seeds) ?? 100);
 const safetyMs = integer('safety-ms', values['safety-ms']);
 
+// The real storage code on fault-injecting file systems; small checkpoints so crashes hit every state.
+const realStorage = values['real-storage'] ? { sqlJs: await initSqlJs(), checkpointJournalBytes: REAL_STORAGE_CHECKPOINT_BYTES } : undefined;
+
 const replay = (seed: number): string =>
-  ['npm run sim --', `--seed ${seed}`, replicas !== undefined ? `--replicas ${replicas}` : '', bug !== undefined ? `--bug ${bug}` : '', safetyMs !== undefined ? `--safety-ms ${safetyMs}` : '']
+  [
+    'npm run sim --',
+    `--seed ${seed}`,
+    replicas !== undefined ? `--replicas ${replicas}` : '',
+    bug !== undefined ? `--bug ${bug}` : '',
+    safetyMs !== undefined ? `--safety-ms ${safetyMs}` : '',
+    realStorage !== undefined ? '--real-storage' : '',
+  ]
     .filter(Boolean)
     .join(' ');
 
 const started = performance.now();
 const results = [];
 for (let seed = first; seed < first + count; seed++) {
-  const result = runSimulation({ seed, replicas, plantedBug: bug ?? null, safetyMs });
+  const result = runSimulation({ seed, replicas, plantedBug: bug ?? null, safetyMs, realStorage });
   results.push(result);
   if (result.violation !== null) {
     console.log(`\nseed ${seed} (${result.replicas} replicas) VIOLATION: ${result.violation}`);

@@ -2,13 +2,18 @@
  * A simulated cluster: replicas (the real core), their disks, the network and the invariant checker,
  * all in one process on one virtual clock. Both the randomized runs and the scripted scenarios drive it.
  */
+import type { SqlJsStatic } from 'sql.js';
+import { encodeCommand } from '../../src-main/app/commands';
 import type { ProtocolConfig } from '../../src-main/core/config';
 import { seededRandom } from '../../src-main/core/random';
 import type { Command, Message, NodeId, ReplicaStatus } from '../../src-main/core/types';
 import { InvariantChecker } from './checker';
 import { EventQueue } from './event-queue';
 import { CALM_NETWORK, SimNetwork } from './network';
+import { MemoryDisk } from './memory-disk';
+import type { NodeDisk } from './node-disk';
 import { SimNode, type PlantedBug, type SnapshotFetch } from './sim-node';
+import { StoreDisk } from './store-disk';
 import { SimRandom } from './sim-random';
 
 export const TICK_MS = 10;
@@ -21,6 +26,8 @@ export interface ClusterOptions {
   readonly plantedBug?: PlantedBug | null;
   /** Compact logs beyond this many applied slots (null or absent: never). */
   readonly retainSlots?: number | null;
+  /** Run the real storage code on fault-injecting file systems (default: the fast in-memory disk). */
+  readonly realStorage?: { readonly sqlJs: SqlJsStatic; readonly checkpointJournalBytes: number };
 }
 
 export class SimCluster {
@@ -51,7 +58,9 @@ export class SimCluster {
     };
     for (const id of this.members) {
       const rng = seededRandom(this.random.int(2 ** 31));
-      this.nodes.set(id, new SimNode(id, settings, this.events, rng, this.checker, (m) => this.network.send(m), this.fetchSnapshot));
+      const real = options.realStorage;
+      const disk: NodeDisk = real === undefined ? new MemoryDisk() : new StoreDisk(id, real.sqlJs, seededRandom(this.random.int(2 ** 31)), real.checkpointJournalBytes);
+      this.nodes.set(id, new SimNode(id, disk, settings, this.events, rng, this.checker, (m) => this.network.send(m), this.fetchSnapshot));
     }
   }
 
@@ -64,9 +73,9 @@ export class SimCluster {
     this.events.schedule(this.network.delayMs(), () => {
       const peer = this.nodes.get(from);
       if (peer === undefined || !peer.isUp || !this.network.canReach(from, to)) return;
-      const snapshot = peer.storage.snapshot();
+      const snapshot = peer.disk.snapshot();
       this.events.schedule(this.network.delayMs(), () => deliver(snapshot));
-      this.note(`${to} fetches a snapshot through slot ${snapshot.slot} from ${from}`);
+      this.note(`${to} fetches a snapshot of ${snapshot.length} bytes from ${from}`);
     });
   };
 
@@ -97,7 +106,8 @@ export class SimCluster {
     for (const node of this.nodes.values()) node.start();
   }
 
-  submit(id: NodeId, payload: string = `cmd-${this.submitted}`): Command | null {
+  /** Submits a command at `id`; by default a real micro-blog tweet. */
+  submit(id: NodeId, payload: string = encodeCommand({ type: 'tweet', text: `tweet ${this.submitted}`, at: Math.floor(this.now) })): Command | null {
     const command = this.node(id).submit(payload);
     if (command !== null) this.submitted++;
     return command;
@@ -157,6 +167,16 @@ export class SimCluster {
       if (pending > 0) gaps.push(`${id} still has ${pending} own commands pending`);
     }
     return gaps;
+  }
+
+  /**
+   * The replicas' state machines must be identical once they applied the same slots. Returns a
+   * description of the mismatch, or null (also when the disks have no real state machine).
+   */
+  stateMachineMismatch(): string | null {
+    const digests = this.allNodes().map((node) => `${node.id}:${node.disk.digest() ?? '-'}`);
+    const distinct = new Set(digests.map((d) => d.split(':')[1]));
+    return distinct.size > 1 ? `state machines differ after convergence: ${digests.join(' ')}` : null;
   }
 
   /** Stops all faults: links heal, the network calms down, every node is up and running. */

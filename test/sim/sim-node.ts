@@ -15,7 +15,7 @@ import type { RandomSource } from '../../src-main/core/random';
 import type { Command, Message, NodeId, Ready } from '../../src-main/core/types';
 import type { InvariantChecker } from './checker';
 import type { EventQueue } from './event-queue';
-import { SimStorage, type SimSnapshot } from './sim-storage';
+import type { NodeDisk } from './node-disk';
 
 /** Bugs the simulator can plant to prove that the checker catches them. */
 export type PlantedBug = PlantedLeaderBug | 'no-persist';
@@ -35,13 +35,12 @@ export interface SimNodeSettings {
   readonly retainSlots: number | null;
 }
 
-/** How the simulated runtime fetches a peer's snapshot: delivered later, or lost (null). */
-export type SnapshotFetch = (from: NodeId, to: NodeId, deliver: (snapshot: SimSnapshot) => void) => void;
+/** How the simulated runtime fetches a peer's snapshot: delivered later, or lost (never delivered). */
+export type SnapshotFetch = (from: NodeId, to: NodeId, deliver: (snapshot: Uint8Array) => void) => void;
 
-type InboxItem = Message | 'tick' | { readonly snapshot: SimSnapshot };
+type InboxItem = Message | 'tick' | { readonly snapshot: Uint8Array };
 
 export class SimNode {
-  readonly storage = new SimStorage();
   private replica: Replica | null = null;
   private inbox: InboxItem[] = [];
   private syncing = false;
@@ -54,6 +53,7 @@ export class SimNode {
 
   constructor(
     readonly id: NodeId,
+    readonly disk: NodeDisk,
     private readonly settings: SimNodeSettings,
     private readonly events: EventQueue,
     private readonly rng: RandomSource,
@@ -76,9 +76,10 @@ export class SimNode {
   }
 
   start(): void {
-    const durable = this.storage.recover();
-    const applied = this.storage.appliedLog();
-    this.checker.restarted(this.id, durable.promised, applied.base, applied.entries);
+    const { durable, appliedBase, applied } = this.disk.open();
+    // Whatever survived the crash is durable now, even if its fsync never returned.
+    for (const entry of durable.accepted) this.checker.durablyAccepted(this.id, entry);
+    this.checker.restarted(this.id, durable.promised, appliedBase, applied);
     const bug = this.settings.plantedBug === 'ignore-accepted' ? 'ignore-accepted' : null;
     this.replica = new Replica({ id: this.id, members: this.settings.members, rng: this.rng, config: this.settings.protocol, durable, plantedBug: bug });
     this.scheduleTick(this.incarnation, this.rngInt(this.settings.tickMs));
@@ -92,7 +93,7 @@ export class SimNode {
     this.paused = false;
     this.fetchingSnapshot = false;
     this.incarnation++;
-    this.storage.crash();
+    this.disk.crash();
   }
 
   restart(): void {
@@ -150,7 +151,7 @@ export class SimNode {
     }
     if (!replica.hasReady()) return;
     const ready = replica.ready();
-    this.storage.write(ready.persist);
+    this.disk.write(ready.persist);
     this.syncing = true;
     if (this.settings.plantedBug === 'no-persist') this.transmit(ready);
     const incarnation = this.incarnation;
@@ -161,12 +162,13 @@ export class SimNode {
   }
 
   private synced(replica: Replica, ready: Ready): void {
-    for (const batch of this.storage.sync()) {
+    for (const batch of this.disk.sync()) {
       for (const entry of batch.accepted) this.checker.durablyAccepted(this.id, entry);
       for (const command of batch.proposals) this.checker.durablySubmitted(command);
     }
     if (this.settings.plantedBug !== 'no-persist') this.transmit(ready);
     for (const entry of ready.persist.chosen) this.checker.learned(this.id, entry.slot, entry.value);
+    this.disk.apply(ready.committed);
     for (const entry of ready.committed) {
       this.checker.applied(this.id, entry.slot, entry.value);
       for (const command of entry.value) if (command.origin === this.id) this.checker.acknowledgedToClient(command, entry.slot);
@@ -184,7 +186,7 @@ export class SimNode {
     if (retain === null) return;
     const { appliedIndex, compactedThrough } = replica.status();
     if (appliedIndex - compactedThrough <= 2 * retain) return;
-    this.storage.compact(appliedIndex - retain);
+    this.disk.compact(appliedIndex - retain);
     replica.compact(appliedIndex - retain);
   }
 
@@ -204,12 +206,13 @@ export class SimNode {
   }
 
   /** Between Readys (never while a write is in flight), as the core's contract requires. */
-  private install(replica: Replica, snapshot: SimSnapshot): void {
+  private install(replica: Replica, bytes: Uint8Array): void {
     this.fetchingSnapshot = false;
-    if (snapshot.slot <= replica.status().commitIndex) return;
-    this.storage.installSnapshot(snapshot);
-    replica.installSnapshot(snapshot.slot, snapshot.ledger);
-    this.checker.snapshotInstalled(this.id, snapshot.slot);
+    // The disk installs only a snapshot newer than its applied index, which is the core's applied index.
+    const installed = this.disk.installSnapshot(bytes);
+    if (installed === null) return;
+    replica.installSnapshot(installed.slot, installed.ledger);
+    this.checker.snapshotInstalled(this.id, installed.slot);
     this.snapshotsInstalled++;
   }
 

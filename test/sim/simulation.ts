@@ -12,12 +12,15 @@
 import type { ProtocolConfig } from '../../src-main/core/config';
 import { seededRandom } from '../../src-main/core/random';
 import { InvariantViolation } from './checker';
-import { SimCluster, TICK_MS } from './cluster';
+import { SimCluster, TICK_MS, type ClusterOptions } from './cluster';
 import type { PlantedBug } from './sim-node';
 import { SimRandom } from './sim-random';
 
 export type FaultKind = 'loss' | 'duplication' | 'delay' | 'partition' | 'deaf' | 'crash' | 'pause';
 export const ALL_FAULTS: readonly FaultKind[] = ['loss', 'duplication', 'delay', 'partition', 'deaf', 'crash', 'pause'];
+
+/** Journal bytes between checkpoints in real-storage runs: small, so crashes find every state. */
+export const REAL_STORAGE_CHECKPOINT_BYTES = 16 * 1024;
 
 /** The liveness phase must converge within this many ticks (stated in README). */
 export const LIVENESS_BOUND_TICKS = 2_000;
@@ -33,6 +36,8 @@ export interface SimulationOptions {
   readonly protocol?: Partial<ProtocolConfig>;
   /** Log retention (null: never compact); when absent the seed decides. */
   readonly retainSlots?: number | null;
+  /** Run on the real storage code over fault-injecting file systems. */
+  readonly realStorage?: ClusterOptions['realStorage'];
 }
 
 export interface SimulationResult {
@@ -60,7 +65,14 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const faults = options.faults ?? ALL_FAULTS;
   // Half the runs compact their logs aggressively, so lagging replicas must install snapshots.
   const retainSlots = options.retainSlots !== undefined ? options.retainSlots : random.chance(0.5) ? random.pick([3, 10, 40]) : null;
-  const cluster = new SimCluster({ seed: options.seed, replicas, protocol: options.protocol ?? {}, plantedBug: options.plantedBug ?? null, retainSlots });
+  const cluster = new SimCluster({
+    seed: options.seed,
+    replicas,
+    protocol: options.protocol ?? {},
+    plantedBug: options.plantedBug ?? null,
+    retainSlots,
+    ...(options.realStorage === undefined ? {} : { realStorage: options.realStorage }),
+  });
   let violation: string | null = null;
   let convergeTicks = -1;
   try {
@@ -79,6 +91,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
     convergeTicks = Math.ceil((cluster.now - livenessStart) / TICK_MS);
     cluster.checker.checkAcknowledgedSurvive();
+    const mismatch = cluster.stateMachineMismatch();
+    if (mismatch !== null) throw new InvariantViolation(mismatch);
   } catch (error) {
     if (!(error instanceof InvariantViolation)) throw error;
     violation = error.message;

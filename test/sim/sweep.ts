@@ -13,7 +13,9 @@ export function sweep(firstSeed: number, count: number, options: Omit<Simulation
     const result = runSimulation({ ...options, seed });
     results.push(result);
     if (result.violation === null) continue;
-    const flags = [options.replicas !== undefined ? `--replicas ${options.replicas}` : '', options.plantedBug ? `--bug ${options.plantedBug}` : ''].filter(Boolean).join(' ');
+    const flags = [options.replicas !== undefined ? `--replicas ${options.replicas}` : '', options.plantedBug ? `--bug ${options.plantedBug}` : '', options.realStorage ? '--real-storage' : '']
+      .filter(Boolean)
+      .join(' ');
     failures.push({
       seed,
       report: [`seed ${seed}: ${result.violation}`, ...result.trace.map((l) => `  ${l}`), `replay: npm run sim -- --seed ${seed} ${flags}`].join('\n'),

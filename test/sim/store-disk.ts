@@ -1,0 +1,85 @@
+/**
+ * The real storage (ReplicaStore: journal, sql.js tables, checkpoints, snapshots) on a LazyFS-like
+ * FaultyFileSystem: a crash keeps only what was fsynced, plus a random prefix of the last write.
+ */
+import type { SqlJsStatic } from 'sql.js';
+import type { RandomSource } from '../../src-main/core/random';
+import type { ChosenEntry, PersistBatch, Slot } from '../../src-main/core/types';
+import { FaultyFileSystem } from '../../src-main/storage/faulty-file-system';
+import { ReplicaStore } from '../../src-main/storage/replica-store';
+import type { NodeDisk, RecoveredDisk } from './node-disk';
+
+export class StoreDisk implements NodeDisk {
+  private readonly fs = new FaultyFileSystem();
+  private store: ReplicaStore | null = null;
+  private staged: PersistBatch[] = [];
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly sqlJs: SqlJsStatic,
+    private readonly rng: RandomSource,
+    /** Small, so that runs checkpoint often and crashes find the journal in every state. */
+    private readonly checkpointJournalBytes: number,
+  ) {}
+
+  open(): RecoveredDisk {
+    const store = ReplicaStore.open(this.fs, this.sqlJs, `/data/${this.nodeId}`, {
+      nodeId: this.nodeId,
+      clusterId: 'sim',
+      checkpointJournalBytes: this.checkpointJournalBytes,
+      onWarning: () => undefined,
+    });
+    this.store = store;
+    this.staged = [];
+    const durable = store.takeDurableState();
+    const applied = durable.chosen.filter((entry) => entry.slot <= durable.appliedIndex).sort((a, b) => a.slot - b.slot);
+    return { durable, appliedBase: durable.compactedThrough, applied };
+  }
+
+  write(batch: PersistBatch): void {
+    const store = this.current();
+    store.stage(batch);
+    store.writeStaged();
+    this.staged.push(batch);
+  }
+
+  sync(): PersistBatch[] {
+    this.current().sync();
+    const synced = this.staged;
+    this.staged = [];
+    return synced;
+  }
+
+  apply(entries: readonly ChosenEntry[]): void {
+    const store = this.current();
+    store.apply(entries);
+    if (store.checkpointDue()) store.checkpoint();
+  }
+
+  crash(): void {
+    this.store = null;
+    this.staged = [];
+    this.fs.crash({ tornWrite: (pending) => Math.floor(this.rng.next() * (pending + 1)) });
+  }
+
+  compact(slot: Slot): void {
+    this.current().compact(slot);
+  }
+
+  snapshot(): Uint8Array {
+    return this.current().snapshot();
+  }
+
+  installSnapshot(bytes: Uint8Array): ReturnType<NodeDisk['installSnapshot']> {
+    return this.current().installSnapshot(bytes);
+  }
+
+  digest(): string | null {
+    return this.store?.app.digest() ?? null;
+  }
+
+  private current(): ReplicaStore {
+    if (this.store === null) throw new Error(`${this.nodeId}'s disk is not open`);
+    return this.store;
+  }
+}
