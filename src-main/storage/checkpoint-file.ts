@@ -13,12 +13,14 @@ import { StorageError } from './errors';
 import type { FileSystem } from './file-system';
 
 export const CHECKPOINT_FILE = 'checkpoint.db';
-const TEMP_FILE = 'checkpoint.tmp';
 const MAGIC = [0x53, 0x59, 0x4e, 0x43]; // "SYNC"
 const VERSION = 1;
 const HEADER_BYTES = 20;
 
-export function writeCheckpoint(fs: FileSystem, dir: string, image: Uint8Array): number {
+export const CHECKPOINT_TEMP_FILE = 'checkpoint.tmp';
+
+/** The checkpoint file's bytes for a database image (header + image). */
+export function checkpointFileBytes(image: Uint8Array): Uint8Array {
   const file = new Uint8Array(HEADER_BYTES + image.length);
   const view = new DataView(file.buffer);
   file.set(MAGIC, 0);
@@ -26,10 +28,14 @@ export function writeCheckpoint(fs: FileSystem, dir: string, image: Uint8Array):
   view.setUint32(8, crc32c(image), true);
   view.setBigUint64(12, BigInt(image.length), true);
   file.set(image, HEADER_BYTES);
-  fs.writeFileSynced(`${dir}/${TEMP_FILE}`, file);
-  fs.rename(`${dir}/${TEMP_FILE}`, `${dir}/${CHECKPOINT_FILE}`);
+  return file;
+}
+
+/** Writes checkpoint bytes atomically: temp file, fsync, rename over the checkpoint, fsync the directory. */
+export function writeCheckpointFile(fs: FileSystem, dir: string, file: Uint8Array): void {
+  fs.writeFileSynced(`${dir}/${CHECKPOINT_TEMP_FILE}`, file);
+  fs.rename(`${dir}/${CHECKPOINT_TEMP_FILE}`, `${dir}/${CHECKPOINT_FILE}`);
   fs.fsyncDir(dir);
-  return file.length;
 }
 
 export function hasCheckpoint(fs: FileSystem, dir: string): boolean {

@@ -8,7 +8,6 @@ export type StorageErrorCode =
   | 'checkpoint-corrupt'
   | 'wrong-node'
   | 'wrong-cluster'
-  | 'data-dir-locked'
   | 'unsupported-format';
 
 export const STORAGE_EXIT_CODES: Readonly<Record<StorageErrorCode, number>> = Object.freeze({
@@ -17,7 +16,6 @@ export const STORAGE_EXIT_CODES: Readonly<Record<StorageErrorCode, number>> = Ob
   'checkpoint-corrupt': 72,
   'wrong-node': 73,
   'wrong-cluster': 74,
-  'data-dir-locked': 75,
   'unsupported-format': 76,
 });
 

@@ -38,6 +38,11 @@ class NodeFileHandle implements FileHandle {
  */
 const DIRECTORY_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'EPERM']);
 
+export function isDirectoryFsyncUnsupported(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && DIRECTORY_FSYNC_UNSUPPORTED.has(code);
+}
+
 function errorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
   return undefined;
@@ -119,13 +124,13 @@ export class NodeFileSystem implements FileSystem {
     try {
       fd = openSync(dir, 'r');
     } catch (error) {
-      if (DIRECTORY_FSYNC_UNSUPPORTED.has(errorCode(error) ?? '')) return;
+      if (isDirectoryFsyncUnsupported(error)) return;
       throw error;
     }
     try {
       fsyncSync(fd);
     } catch (error) {
-      if (!DIRECTORY_FSYNC_UNSUPPORTED.has(errorCode(error) ?? '')) throw error;
+      if (!isDirectoryFsyncUnsupported(error)) throw error;
     } finally {
       closeSync(fd);
     }

@@ -22,9 +22,9 @@ import { MicroBlog } from '../app/microblog';
 import { parseAppSnapshot, type AppSnapshot } from '../app/snapshot';
 import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
-import type { ChosenEntry, Command, DurableState, NodeId, PersistBatch, Slot } from '../core/types';
-import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-file';
-import { decodeBatch, encodeBatch } from './codec';
+import type { ChosenEntry, Command, DurableState, NodeId, PersistBatch, Slot, SlotValue } from '../core/types';
+import { CHECKPOINT_FILE, checkpointFileBytes, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
+import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
 import type { FileSystem } from './file-system';
 import { Journal, parseSegmentFileName } from './journal';
@@ -33,13 +33,18 @@ import { STORE_FORMAT, StoreTables, type LogRow, type StoreMeta } from './store-
 export interface ReplicaStoreOptions {
   readonly nodeId: NodeId;
   readonly clusterId: string;
-  /** A checkpoint is due once the journal holds this many bytes since the last one. */
+  /**
+   * A checkpoint is due once the journal since the last one holds this many bytes, or a sixteenth of the
+   * last checkpoint image if that is more: exporting costs time proportional to the image, so spacing
+   * checkpoints in proportion keeps their amortized cost constant while bounding what recovery replays.
+   */
   readonly checkpointJournalBytes?: number;
   /** Recovery notices that are not errors (a torn journal tail was truncated, ...). */
   readonly onWarning?: (message: string) => void;
 }
 
-export const DEFAULT_CHECKPOINT_JOURNAL_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_CHECKPOINT_JOURNAL_BYTES = 2 * 1024 * 1024;
+const CHECKPOINT_IMAGE_FRACTION = 1 / 16;
 
 export interface CheckpointStats {
   /** Time the database was busy exporting its image (the replica stalls for this long). */
@@ -47,6 +52,18 @@ export interface CheckpointStats {
   /** Time to write, fsync and rename the checkpoint file. */
   readonly writeMs: number;
   readonly bytes: number;
+}
+
+/**
+ * A checkpoint between beginCheckpoint() and finishCheckpoint(): `file` must be written atomically
+ * (temp file, fsync, rename, fsync of the directory) in `dir` in between, possibly off the replica's
+ * thread. Until finishCheckpoint() the older checkpoint and segments stay, so a crash loses nothing.
+ */
+export interface PendingCheckpoint {
+  readonly dir: string;
+  readonly file: Uint8Array;
+  readonly segment: number;
+  readonly exportMs: number;
 }
 
 export interface AppliedCommand {
@@ -68,6 +85,13 @@ export interface ReplicaSnapshot {
 export class ReplicaStore {
   private meta: StoreMeta;
   private recovered: DurableState | null;
+  /**
+   * The value objects accepted in slots not yet applied, by identity: a chosen value that is one of
+   * them is recorded as "the accepted value" instead of a second copy (halves journal and log bytes).
+   */
+  private readonly acceptedValues = new Map<Slot, SlotValue>();
+  /** Size of the last checkpoint file (sets the checkpoint cadence). */
+  private checkpointBytes: number;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -80,6 +104,7 @@ export class ReplicaStore {
   ) {
     this.meta = tables.readMeta();
     this.recovered = null;
+    this.checkpointBytes = fs.size(`${dir}/${CHECKPOINT_FILE}`);
   }
 
   /** Opens (or creates) the data directory and recovers. Throws StorageError when it must not start. */
@@ -101,7 +126,7 @@ export class ReplicaStore {
       });
       const app = new MicroBlog(db); // creates the app tables before the first image is taken
       app.dispose();
-      writeCheckpoint(fs, dir, db.export());
+      writeCheckpointFile(fs, dir, checkpointFileBytes(db.export()));
     }
     const meta = checkIdentity(tables, dir, options);
     const { journal, records } = Journal.open(fs, dir, { firstSegment: meta.journalSegment, onWarning: options.onWarning });
@@ -134,11 +159,13 @@ export class ReplicaStore {
   /** Appends a turn's changes to the journal (not yet durable) and to the tables. Empty batches cost nothing. */
   stage(batch: PersistBatch): void {
     if (batch.promised === null && batch.accepted.length === 0 && batch.chosen.length === 0 && batch.proposals.length === 0) return;
-    this.journal.append(encodeBatch(batch));
-    this.stageTables(batch);
+    for (const entry of batch.accepted) this.acceptedValues.set(entry.slot, entry.value);
+    const staged = stagedBatch(batch, (slot) => this.acceptedValues.get(slot));
+    this.journal.append(encodeBatch(staged));
+    this.stageTables(staged);
   }
 
-  private stageTables(batch: PersistBatch): void {
+  private stageTables(batch: StagedBatch): void {
     this.transaction(() => this.tables.stage(batch, this.meta.compactedThrough));
     if (batch.promised !== null) this.meta = { ...this.meta, promised: batch.promised };
   }
@@ -165,6 +192,7 @@ export class ReplicaStore {
           applied.push({ slot: entry.slot, command, outcome: outcomes[i] as ApplyOutcome });
           if (command.origin === this.options.nodeId) this.tables.forgetProposal(command.seq);
         });
+        this.acceptedValues.delete(entry.slot);
         this.setMeta('appliedIndex', entry.slot);
       }
     });
@@ -172,23 +200,35 @@ export class ReplicaStore {
   }
 
   checkpointDue(): boolean {
-    return this.journal.currentSegmentBytes >= (this.options.checkpointJournalBytes ?? DEFAULT_CHECKPOINT_JOURNAL_BYTES);
+    const minimum = this.options.checkpointJournalBytes ?? DEFAULT_CHECKPOINT_JOURNAL_BYTES;
+    return this.journal.currentSegmentBytes >= Math.max(minimum, this.checkpointBytes * CHECKPOINT_IMAGE_FRACTION);
   }
 
   /**
-   * Rolls the journal to a new segment, exports the database (which then reflects exactly the older
-   * segments), writes it atomically and deletes the segments it covers. A crash at any step leaves a
-   * checkpoint and the segments it needs.
+   * Rolls the journal to a new segment and exports the database, which then reflects exactly the older
+   * segments: the only part of a checkpoint that stalls the replica. See PendingCheckpoint.
    */
-  checkpoint(): CheckpointStats {
+  beginCheckpoint(): PendingCheckpoint {
     const segment = this.journal.roll();
     this.transaction(() => this.setMeta('journalSegment', segment));
     const exportStart = performance.now();
-    const image = this.db.export();
+    const file = checkpointFileBytes(this.db.export());
+    return { dir: this.dir, file, segment, exportMs: performance.now() - exportStart };
+  }
+
+  /** The pending checkpoint's file is in place: the segments it covers can go. */
+  finishCheckpoint(pending: PendingCheckpoint): void {
+    this.checkpointBytes = pending.file.length;
+    this.journal.dropSegmentsBefore(pending.segment);
+  }
+
+  /** A whole checkpoint on this thread. A crash at any step leaves a checkpoint and the segments it needs. */
+  checkpoint(): CheckpointStats {
+    const pending = this.beginCheckpoint();
     const writeStart = performance.now();
-    const bytes = writeCheckpoint(this.fs, this.dir, image);
-    this.journal.dropSegmentsBefore(segment);
-    return { exportMs: writeStart - exportStart, writeMs: performance.now() - writeStart, bytes };
+    writeCheckpointFile(this.fs, this.dir, pending.file);
+    this.finishCheckpoint(pending);
+    return { exportMs: pending.exportMs, writeMs: performance.now() - writeStart, bytes: pending.file.length };
   }
 
   /** Drops chosen slots through `slot` (which must be applied); their command ids join the compacted ledger. */
@@ -230,6 +270,7 @@ export class ReplicaStore {
       this.setMeta('appliedIndex', snapshot.slot);
       this.setMeta('compactedThrough', snapshot.slot);
     });
+    for (const slot of this.acceptedValues.keys()) if (slot <= snapshot.slot) this.acceptedValues.delete(slot);
     this.checkpoint();
     return { slot: snapshot.slot, ledger: state };
   }
@@ -250,7 +291,7 @@ export class ReplicaStore {
 
   private replay(records: readonly Uint8Array[]): void {
     records.forEach((record, index) => {
-      let batch: PersistBatch;
+      let batch: StagedBatch;
       try {
         batch = decodeBatch(record);
       } catch (error) {

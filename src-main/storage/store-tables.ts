@@ -13,17 +13,19 @@ import type { Database } from 'sql.js';
 import { StatementCache, textAt, textOrNullAt, integerAt } from '../app/statements';
 import { ZERO_BALLOT, type Ballot } from '../core/ballot';
 import type { LedgerState } from '../core/command-ledger';
-import type { AcceptedEntry, ChosenEntry, Command, PersistBatch, Slot, SlotValue } from '../core/types';
-import { decodeBallot, decodeValue, encodeBallot, encodeValue } from './codec';
+import type { AcceptedEntry, ChosenEntry, Command, Slot, SlotValue } from '../core/types';
+import { decodeBallot, decodeValue, encodeBallot, encodeValue, type StagedBatch } from './codec';
 
 export const STORE_FORMAT = 1;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS synod_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
+-- chosen = 1 with chosen_value NULL means the chosen value is accepted_value (the common case).
 CREATE TABLE IF NOT EXISTS synod_log (
   slot INTEGER PRIMARY KEY,
   accepted_ballot TEXT,
   accepted_value TEXT,
+  chosen INTEGER NOT NULL DEFAULT 0,
   chosen_value TEXT
 ) STRICT;
 CREATE TABLE IF NOT EXISTS synod_proposals (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL) STRICT;
@@ -86,7 +88,7 @@ export class StoreTables {
   }
 
   /** Applies one journal record to the tables (also used when replaying the journal). */
-  stage(batch: PersistBatch, compactedThrough: Slot): void {
+  stage(batch: StagedBatch, compactedThrough: Slot): void {
     if (batch.promised !== null) this.setMeta('promised', batch.promised);
     for (const entry of batch.accepted) {
       if (entry.slot <= compactedThrough) continue;
@@ -97,14 +99,17 @@ export class StoreTables {
     }
     for (const entry of batch.chosen) {
       if (entry.slot <= compactedThrough) continue;
-      this.sql.run('INSERT INTO synod_log (slot, chosen_value) VALUES (?, ?) ON CONFLICT(slot) DO UPDATE SET chosen_value = excluded.chosen_value', [entry.slot, encodeValue(entry.value)]);
+      this.sql.run('INSERT INTO synod_log (slot, chosen, chosen_value) VALUES (?, 1, ?) ON CONFLICT(slot) DO UPDATE SET chosen = 1, chosen_value = excluded.chosen_value', [
+        entry.slot,
+        entry.value === null ? null : encodeValue(entry.value),
+      ]);
     }
     for (const command of batch.proposals) this.sql.run('INSERT OR IGNORE INTO synod_proposals (seq, payload) VALUES (?, ?)', [command.seq, command.payload]);
   }
 
   chosenAt(slot: Slot): SlotValue | null {
-    const text = this.sql.first('SELECT chosen_value FROM synod_log WHERE slot = ?', [slot], (row) => textOrNullAt(row, 0));
-    return text === undefined || text === null ? null : decodeValue(text);
+    const text = this.sql.first('SELECT coalesce(chosen_value, accepted_value) FROM synod_log WHERE slot = ? AND chosen = 1', [slot], (row) => textAt(row, 0));
+    return text === undefined ? null : decodeValue(text);
   }
 
   /** Own commands are forgotten once applied: they can no longer be lost. */
@@ -129,15 +134,14 @@ export class StoreTables {
 
   /** Log rows with fromSlot <= slot <= toSlot, in slot order, at most `limit`. */
   rows(fromSlot: Slot, toSlot: Slot, limit = Number.MAX_SAFE_INTEGER): LogRow[] {
-    return this.sql.all('SELECT slot, accepted_ballot, accepted_value, chosen_value FROM synod_log WHERE slot >= ? AND slot <= ? ORDER BY slot LIMIT ?', [fromSlot, toSlot, limit], (row) => {
+    const sql = 'SELECT slot, accepted_ballot, accepted_value, chosen, chosen_value FROM synod_log WHERE slot >= ? AND slot <= ? ORDER BY slot LIMIT ?';
+    return this.sql.all(sql, [fromSlot, toSlot, limit], (row) => {
       const ballot = textOrNullAt(row, 1);
-      const acceptedValue = textOrNullAt(row, 2);
-      const chosenValue = textOrNullAt(row, 3);
-      return {
-        slot: integerAt(row, 0),
-        accepted: ballot === null || acceptedValue === null ? null : { ballot: decodeBallot(ballot), value: decodeValue(acceptedValue) },
-        chosen: chosenValue === null ? null : decodeValue(chosenValue),
-      };
+      const acceptedText = textOrNullAt(row, 2);
+      const accepted = ballot === null || acceptedText === null ? null : { ballot: decodeBallot(ballot), value: decodeValue(acceptedText) };
+      const chosenText = textOrNullAt(row, 4);
+      const chosen = integerAt(row, 3) === 0 ? null : chosenText !== null ? decodeValue(chosenText) : (accepted?.value ?? null);
+      return { slot: integerAt(row, 0), accepted, chosen };
     });
   }
 
