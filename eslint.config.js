@@ -15,6 +15,7 @@ export default defineConfig(
     'test-results/',
     'playwright-report/',
     '.synod-data/',
+    '.synod-demo/',
   ]),
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -77,7 +78,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src-main/headless/**', 'test/**', 'scripts/**'],
+    files: ['src-main/headless/**', 'test/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
 );

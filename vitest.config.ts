@@ -23,6 +23,17 @@ export default defineConfig({
         },
       },
       {
+        // Real synod-node processes on loopback: slow and CPU-hungry, so one file at a time.
+        test: {
+          name: 'process',
+          environment: 'node',
+          include: ['test/process/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // Resolve with the browser conditions (['module', 'browser', 'development|production'])
         // so Svelte 5's client runtime is used and `mount` works (the node/SSR build throws).
         // svelteTesting() adds auto-cleanup after each test and keeps @testing-library/svelte

@@ -1,19 +1,238 @@
 /**
- * The single typed API contract between the Electron main process (exposed to
- * the renderer by the preload script via `contextBridge` as `window.synod`)
- * and the Svelte renderer. Both sides type against this file; keep it free of
- * runtime imports from Electron, Node or the DOM.
+ * The one typed API of a Synod node, shared by every side: the service in the main process implements
+ * it, the Electron preload exposes it to the renderer over IPC, and the headless node serves it over a
+ * local HTTP bridge (+ Server-Sent Events). The renderer talks to it through one client interface and
+ * never knows which transport is underneath.
+ *
+ * Keep this file free of runtime imports from Electron, Node or the DOM.
  */
 
 /** Name under which the preload script exposes the API on `window`. */
 export const SYNOD_API_KEY = 'synod';
 
-/** IPC channels used by the preload to reach the main process. */
-export const IpcChannel = {
-  version: 'synod:version',
-} as const;
+export type NodeRole = 'follower' | 'candidate' | 'leader';
 
-export interface SynodApi {
-  /** Application version of the running build (from package.json). */
-  version(): Promise<string>;
+/** A Paxos ballot (round, node), shown as `round.node`. */
+export interface BallotView {
+  readonly round: number;
+  readonly node: string;
 }
+
+export interface PeerStatus {
+  readonly id: string;
+  /** The peer's UDP address `host:port` as last known (it follows the peer when it moves). */
+  readonly address: string;
+  /** An authenticated datagram arrived from it within the last few election timeouts. */
+  readonly reachable: boolean;
+  /** Milliseconds since the last authenticated datagram from it, or null if none yet. */
+  readonly lastHeardMs: number | null;
+}
+
+export interface NodeStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly clusterId: string;
+  /** This node's UDP address `host:port`. */
+  readonly address: string;
+  readonly version: string;
+  readonly role: NodeRole;
+  readonly leader: string | null;
+  /** The leader's ballot (or this node's own campaign). */
+  readonly ballot: BallotView;
+  /** This node's acceptor promise. */
+  readonly promised: BallotView;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  /** Slots up to here were compacted (summarized by a snapshot). */
+  readonly compactedThrough: number;
+  /** Own commands waiting to be chosen. */
+  readonly pendingCommands: number;
+  readonly peers: readonly PeerStatus[];
+  /** Datagrams dropped before reaching the protocol, by reason (malformed, unauthenticated, replayed, ...). */
+  readonly dropped: Readonly<Record<string, number>>;
+  /** Problems a user should see (a peer with a different member list, ...). */
+  readonly warnings: readonly string[];
+  /** Leadership changes seen by this node, oldest first (bounded). */
+  readonly elections: readonly ElectionRecord[];
+  readonly startedAt: number;
+}
+
+export interface ElectionRecord {
+  /** Wall-clock ms when this node noticed. */
+  readonly at: number;
+  readonly leader: string | null;
+  readonly ballot: BallotView;
+}
+
+export type CommandType = 'register' | 'tweet' | 'block' | 'unblock' | 'unknown';
+
+/** A command as the log shows it. */
+export interface CommandView {
+  /** `origin/seq`. */
+  readonly id: string;
+  readonly type: CommandType;
+  readonly author: string;
+  readonly text?: string;
+  readonly target?: string;
+  readonly name?: string;
+  /** The author's timestamp (ms), when the command carries one. */
+  readonly at: number | null;
+}
+
+export type LogStatus = 'chosen' | 'accepted' | 'empty';
+
+export interface LogEntryView {
+  readonly slot: number;
+  readonly status: LogStatus;
+  /** The ballot this node accepted the slot at, or null (learned through catch-up, or empty). */
+  readonly ballot: BallotView | null;
+  /** Empty for a no-op (chosen or accepted) and for an empty slot. */
+  readonly commands: readonly CommandView[];
+}
+
+export interface LogPage {
+  /** The first slot still held in the log (earlier ones were compacted). */
+  readonly firstSlot: number;
+  readonly commitIndex: number;
+  readonly entries: readonly LogEntryView[];
+}
+
+export interface TimelineEntry {
+  readonly id: string;
+  readonly author: string;
+  readonly authorName: string | null;
+  readonly text: string;
+  readonly slot: number;
+  readonly position: number;
+  readonly at: number;
+}
+
+export interface UserView {
+  readonly id: string;
+  readonly name: string;
+  readonly registeredSlot: number;
+  /** Whom this user blocks. */
+  readonly blocks: readonly string[];
+  /** Who blocks this user. */
+  readonly blockedBy: readonly string[];
+}
+
+/** Faults injected on purpose at this node (all reversible). */
+export interface Faults {
+  /** Fraction of datagrams dropped, in and out, 0..1. */
+  readonly dropRate: number;
+  /** Extra delay added to every outgoing datagram, in ms. */
+  readonly delayMs: number;
+  /** Peers this node neither sends to nor hears from. */
+  readonly isolate: readonly string[];
+}
+
+/** A chosen command: its id and the slot that holds it. */
+export interface CommandReceipt {
+  readonly id: string;
+  readonly slot: number;
+}
+
+export type ProtocolMessageType = 'prevote' | 'prevoteReply' | 'prepare' | 'promise' | 'nack' | 'accept' | 'accepted' | 'commit' | 'commitAck' | 'forward' | 'catchupRequest' | 'catchupReply' | 'snapshot';
+
+/** One protocol message as the dashboard's cluster view animates it. */
+export interface TraceMessage {
+  /** Wall-clock ms at this node. */
+  readonly at: number;
+  readonly direction: 'in' | 'out';
+  readonly from: string;
+  readonly to: string;
+  readonly type: ProtocolMessageType;
+  readonly slot?: number;
+  readonly ballot?: BallotView;
+  /** Dropped by an injected fault. */
+  readonly dropped?: boolean;
+}
+
+export type SynodEvent =
+  /** Slots fromSlot..toSlot became chosen and were applied here. */
+  | { readonly type: 'chosen'; readonly fromSlot: number; readonly toSlot: number }
+  | { readonly type: 'status'; readonly status: NodeStatus }
+  | { readonly type: 'trace'; readonly messages: readonly TraceMessage[] };
+
+export type ApiErrorCode =
+  /** The arguments were invalid; nothing was done. */
+  | 'invalid-argument'
+  /** No quorum answered in time: the command (its id is given) stays queued and will be chosen exactly once. */
+  | 'pending'
+  /** The command was chosen but the state machine rejected it (e.g. its target does not exist any more). */
+  | 'rejected'
+  /** The node is shutting down or not ready. */
+  | 'unavailable'
+  /** Missing or wrong token (HTTP bridge) or sender (IPC). */
+  | 'unauthorized'
+  /** No such method. */
+  | 'not-found'
+  | 'internal';
+
+export interface ApiErrorBody {
+  readonly code: ApiErrorCode;
+  readonly message: string;
+  /** The command id, for `pending` and `rejected`. */
+  readonly id?: string;
+}
+
+/** How every transport carries a result: exactly one of the two fields. */
+export type ApiResponse<T> = { readonly result: T } | { readonly error: ApiErrorBody };
+
+/** What API methods reject with, on every side. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly id: string | undefined;
+
+  constructor(body: ApiErrorBody) {
+    super(body.message);
+    this.name = 'ApiError';
+    this.code = body.code;
+    this.id = body.id;
+  }
+
+  toBody(): ApiErrorBody {
+    return this.id === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, id: this.id };
+  }
+}
+
+export interface TimelineArgs {
+  /** 1..500, default 50. */
+  readonly limit?: number;
+  /** Only entries strictly older than this log position (for paging). */
+  readonly before?: { readonly slot: number; readonly position: number };
+}
+
+export interface LogArgs {
+  /** First slot to return; default: the latest `limit` slots. */
+  readonly from?: number;
+  /** 1..1000, default 100. */
+  readonly limit?: number;
+}
+
+/** Every request/response method: its argument type and its result type. */
+export interface ApiMethods {
+  status: { args: void; result: NodeStatus };
+  tweet: { args: { readonly text: string }; result: CommandReceipt };
+  block: { args: { readonly user: string }; result: CommandReceipt };
+  unblock: { args: { readonly user: string }; result: CommandReceipt };
+  timeline: { args: TimelineArgs | undefined; result: readonly TimelineEntry[] };
+  users: { args: void; result: readonly UserView[] };
+  log: { args: LogArgs | undefined; result: LogPage };
+  peers: { args: void; result: readonly PeerStatus[] };
+  faults: { args: void; result: Faults };
+  setFaults: { args: Partial<Faults>; result: Faults };
+}
+
+export type ApiMethodName = keyof ApiMethods;
+
+export const API_METHODS: readonly ApiMethodName[] = ['status', 'tweet', 'block', 'unblock', 'timeline', 'users', 'log', 'peers', 'faults', 'setFaults'];
+
+/** The API as callers see it: one async function per method, plus an event subscription. */
+export type SynodApi = {
+  readonly [M in ApiMethodName]: ApiMethods[M]['args'] extends void ? () => Promise<ApiMethods[M]['result']> : (args: ApiMethods[M]['args']) => Promise<ApiMethods[M]['result']>;
+} & {
+  /** Calls `listener` for every event until the returned function is called. */
+  subscribe(listener: (event: SynodEvent) => void): () => void;
+};

@@ -1,11 +1,11 @@
 /// <reference types="svelte" />
 /// <reference types="vite/client" />
 
-import type { SynodApi } from '../shared/api';
+import type { SynodBridge } from '../shared/ipc';
 
 declare global {
   interface Window {
-    /** Exposed by src-main/preload.ts via contextBridge. */
-    readonly synod: SynodApi;
+    /** Exposed by src-main/preload.ts via contextBridge in the desktop app; absent in a browser. */
+    readonly synod?: SynodBridge;
   }
 }

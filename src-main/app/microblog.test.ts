@@ -117,8 +117,8 @@ describe('MicroBlog apply and timeline', () => {
       { status: 'rejected', reason: 'unknown-user', message: 'There is no user "dave".' },
       { status: 'rejected', reason: 'unknown-user', message: 'There is no user "dave".' },
     ]);
-    expect(blog.commandOutcome('alice', 3)).toMatchObject({ status: 'rejected', reason: 'self-target' });
-    expect(blog.commandOutcome('alice', 2)).toEqual({ status: 'applied' });
+    expect(blog.commandOutcome('alice', 3)).toMatchObject({ status: 'rejected', reason: 'self-target', slot: 7 });
+    expect(blog.commandOutcome('alice', 2)).toEqual({ status: 'applied', slot: 4 });
     expect(blog.commandOutcome('alice', 99)).toBeNull();
     expect(blog.exportState().blocks).toEqual([]);
     // A rejected command is recorded, so it is a duplicate from then on.

@@ -75,7 +75,7 @@ const DUPLICATE: ApplyOutcome = Object.freeze({ status: 'duplicate' });
 const SQL = {
   recordApplied: 'INSERT OR IGNORE INTO app_applied (origin, seq, slot, position, rejected) VALUES (?, ?, ?, ?, NULL)',
   markRejected: 'UPDATE app_applied SET rejected = ? WHERE origin = ? AND seq = ?',
-  appliedOutcome: 'SELECT rejected FROM app_applied WHERE origin = ? AND seq = ?',
+  appliedOutcome: 'SELECT rejected, slot FROM app_applied WHERE origin = ? AND seq = ?',
   appliedInSlots: 'SELECT origin, seq FROM app_applied WHERE slot >= ? AND slot <= ?',
   lastApplied: 'SELECT slot, position FROM app_applied ORDER BY slot DESC, position DESC LIMIT 1',
   isRegistered: 'SELECT 1 FROM app_users WHERE id = ?',
@@ -193,14 +193,14 @@ export class MicroBlog implements AppView {
     return this.statements.first(SQL.appliedOutcome, [origin, seq], () => true) ?? false;
   }
 
-  /** What became of command (origin, seq): null if it has not been applied here (yet). */
-  commandOutcome(origin: NodeId, seq: number): Exclude<ApplyOutcome, { status: 'duplicate' }> | null {
-    const found = this.statements.first(SQL.appliedOutcome, [origin, seq], (row) => ({ rejected: textOrNullAt(row, 0) }));
+  /** What became of command (origin, seq), and in which slot: null if it has not been applied here (yet). */
+  commandOutcome(origin: NodeId, seq: number): (Exclude<ApplyOutcome, { status: 'duplicate' }> & { readonly slot: Slot }) | null {
+    const found = this.statements.first(SQL.appliedOutcome, [origin, seq], (row) => ({ rejected: textOrNullAt(row, 0), slot: integerAt(row, 1) }));
     if (found === undefined) return null;
-    if (found.rejected === null) return { status: 'applied' };
+    if (found.rejected === null) return { status: 'applied', slot: found.slot };
     const reason = found.rejected;
     if (!isRejectReason(reason)) throw new TypeError(`app_applied holds an unknown reject reason ${JSON.stringify(reason)}`);
-    return { status: 'rejected', reason, message: describeRejectReason(reason) };
+    return { status: 'rejected', reason, message: describeRejectReason(reason), slot: found.slot };
   }
 
   /** Calls `visit` with the id of every command applied in slots fromSlot..toSlot (any order). */

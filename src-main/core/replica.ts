@@ -334,7 +334,9 @@ export class Replica {
   /** Phase 1 with a ballot above everything seen so far (it may have risen during the pre-vote). */
   private startPrepare(): void {
     if (this.campaign === null) return;
-    const ballot = nextBallotAbove(maxBallot(this.refusalFloor(), this.campaign.ballot), this.id);
+    // The pre-vote's ballot, unless something higher was seen meanwhile.
+    const floor = this.refusalFloor();
+    const ballot = compareBallots(this.campaign.ballot, floor) > 0 ? this.campaign.ballot : nextBallotAbove(floor, this.id);
     this.campaign.prepare(ballot, this.learner.commitIndex + 1, this.now);
     this.timer.reset();
   }

@@ -1,4 +1,6 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { API_METHODS } from '../../shared/api';
+import { apiChannel } from '../../shared/ipc';
 import * as main from './main';
 
 type Listener = (...args: unknown[]) => unknown;
@@ -36,6 +38,7 @@ vi.mock('electron', () => {
     readonly loadURL = vi.fn(() => Promise.resolve());
     readonly once = vi.fn();
     readonly show = vi.fn();
+    readonly webContents = { send: vi.fn(), isDestroyed: vi.fn(() => false), once: vi.fn(), removeListener: vi.fn() };
     constructor(readonly options: unknown) {
       electron.created.push({ options, loadFile: this.loadFile, loadURL: this.loadURL });
     }
@@ -54,6 +57,9 @@ vi.mock('electron', () => {
     ipcMain: {
       handle: vi.fn((channel: string, handler: (...args: unknown[]) => unknown) => {
         electron.ipcHandlers.set(channel, handler);
+      }),
+      removeHandler: vi.fn((channel: string) => {
+        electron.ipcHandlers.delete(channel);
       }),
     },
     session: {
@@ -119,7 +125,7 @@ describe('electron main shell', () => {
     }
   });
 
-  it('hardens every web contents, denies permissions and serves the version on startup', async () => {
+  it('hardens every web contents, denies permissions and serves the API on startup', async () => {
     main.startApp();
     const onCreated = electron.appListeners.get('web-contents-created');
     const contents = new FakeWebContents();
@@ -133,6 +139,37 @@ describe('electron main shell', () => {
     electron.permissionRequestHandler?.({}, 'media', callback);
     expect(callback).toHaveBeenCalledWith(false);
     expect(electron.permissionCheckHandler?.()).toBe(false);
-    expect(await electron.ipcHandlers.get('synod:version')?.()).toBe('9.9.9');
+    expect([...electron.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map(apiChannel).sort());
+    // No node is hosted yet: the app's own page gets `unavailable`, anyone else `unauthorized`.
+    const status = electron.ipcHandlers.get(apiChannel('status'));
+    expect(await status?.({ senderFrame: { url: 'app://synod/index.html' } }, undefined)).toMatchObject({ error: { code: 'unavailable' } });
+    expect(await status?.({ senderFrame: { url: 'file:///tmp/index.html' } }, undefined)).toMatchObject({ error: { code: 'unauthorized' } });
+  });
+});
+
+describe('isTrustedSender', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  const frame = (url: string): Parameters<typeof main.isTrustedSender>[0] => ({ url }) as Parameters<typeof main.isTrustedSender>[0];
+
+  it('accepts only the app:// origin without a dev server', () => {
+    vi.stubEnv('ELECTRON_RENDERER_URL', undefined);
+    expect(main.isTrustedSender(frame('app://synod/index.html'))).toBe(true);
+    expect(main.isTrustedSender(frame('app://synod/'))).toBe(true);
+    for (const url of ['app://synodx/index.html', 'app://evil/synod/', 'app://user@synod/', 'file:///app/index.html', 'http://localhost:5173/', 'https://example.com/', 'about:blank', '']) {
+      expect(main.isTrustedSender(frame(url)), url).toBe(false);
+    }
+    expect(main.isTrustedSender(null)).toBe(false);
+  });
+
+  it('also accepts the electron-vite dev server origin when not packaged', () => {
+    vi.stubEnv('ELECTRON_RENDERER_URL', 'http://localhost:5173');
+    expect(main.isTrustedSender(frame('http://localhost:5173/'))).toBe(true);
+    expect(main.isTrustedSender(frame('http://localhost:5173/index.html#/peers'))).toBe(true);
+    expect(main.isTrustedSender(frame('http://localhost:5174/'))).toBe(false);
+    expect(main.isTrustedSender(frame('http://127.0.0.1:5173/'))).toBe(false);
+    expect(main.isTrustedSender(frame('https://localhost:5173/'))).toBe(false);
   });
 });

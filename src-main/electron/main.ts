@@ -1,14 +1,19 @@
 /**
  * Electron main-process entry (placeholder shell). Creates one locked-down
- * BrowserWindow for the Svelte renderer and wires the preload's IPC handlers.
+ * BrowserWindow for the Svelte renderer and serves the SynodApi to it over IPC
+ * (src-main/electron/ipc.ts): calls only from the app's own pages, events
+ * pushed to the window while it lives.
  *
  * Security posture: context isolation + sandbox on, no Node in the renderer,
  * no navigation, no new windows, no <webview>, every permission request denied.
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, session } from 'electron';
-import type { Session, WebContents, WebPreferences } from 'electron';
-import { IpcChannel } from '../../shared/api';
+import type { Session, WebContents, WebFrameMain, WebPreferences } from 'electron';
+import type { SynodApi } from '../../shared/api';
+import { forwardEvents, registerApiHandlers } from './ipc';
+import { makeSenderCheck } from './trusted-sender';
+import { unavailableApi } from './unavailable-api';
 
 /** Directory of the built bundle (out/main); preload and renderer live beside it. */
 const OUT_MAIN_DIR = import.meta.dirname;
@@ -52,11 +57,28 @@ export function denyAllPermissions(ses: Session): void {
   ses.setPermissionCheckHandler(() => false);
 }
 
-export function registerIpcHandlers(): void {
-  ipcMain.handle(IpcChannel.version, () => app.getVersion());
+/** Set by `electron-vite dev`; never honoured in a packaged app. */
+function devRendererUrl(): string | undefined {
+  return app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
 }
 
-export async function createMainWindow(): Promise<BrowserWindow> {
+/**
+ * Accepts IPC only from frames showing the app's own pages: `app://synod/…`, or the electron-vite dev
+ * server when not packaged. Until the shell serves the renderer over `app://` (it still uses
+ * loadFile), production windows are file:// pages and their calls are refused as unauthorized.
+ */
+export function isTrustedSender(frame: WebFrameMain | null): boolean {
+  return makeSenderCheck(devRendererUrl())(frame);
+}
+
+/** The API the window gets until the shell hosts a replica in the main process. */
+const PLACEHOLDER_API = unavailableApi('the desktop app does not host a Synod node yet');
+
+export function registerIpcHandlers(api: SynodApi = PLACEHOLDER_API): () => void {
+  return registerApiHandlers(ipcMain, api, isTrustedSender);
+}
+
+export async function createMainWindow(api: SynodApi = PLACEHOLDER_API): Promise<BrowserWindow> {
   const win = new BrowserWindow({
     width: 1200,
     height: 800,
@@ -67,9 +89,10 @@ export async function createMainWindow(): Promise<BrowserWindow> {
   win.once('ready-to-show', () => {
     win.show();
   });
-  // Set by `electron-vite dev`; production loads the built files from disk.
-  const devUrl = process.env['ELECTRON_RENDERER_URL'];
-  if (devUrl !== undefined && !app.isPackaged) {
+  forwardEvents(api, win.webContents);
+  // Production loads the built files from disk.
+  const devUrl = devRendererUrl();
+  if (devUrl !== undefined) {
     await win.loadURL(devUrl);
   } else {
     await win.loadFile(RENDERER_HTML_PATH);
@@ -77,7 +100,7 @@ export async function createMainWindow(): Promise<BrowserWindow> {
   return win;
 }
 
-export function startApp(): void {
+export function startApp(api: SynodApi = PLACEHOLDER_API): void {
   app.on('web-contents-created', (_event, contents) => {
     hardenWebContents(contents);
   });
@@ -85,12 +108,12 @@ export function startApp(): void {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createMainWindow();
+    if (BrowserWindow.getAllWindows().length === 0) void createMainWindow(api);
   });
   void app.whenReady().then(async () => {
     denyAllPermissions(session.defaultSession);
-    registerIpcHandlers();
-    await createMainWindow();
+    registerIpcHandlers(api);
+    await createMainWindow(api);
   });
 }
 

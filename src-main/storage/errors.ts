@@ -8,6 +8,7 @@ export type StorageErrorCode =
   | 'checkpoint-corrupt'
   | 'wrong-node'
   | 'wrong-cluster'
+  | 'data-dir-locked'
   | 'unsupported-format';
 
 export const STORAGE_EXIT_CODES: Readonly<Record<StorageErrorCode, number>> = Object.freeze({
@@ -16,6 +17,7 @@ export const STORAGE_EXIT_CODES: Readonly<Record<StorageErrorCode, number>> = Ob
   'checkpoint-corrupt': 72,
   'wrong-node': 73,
   'wrong-cluster': 74,
+  'data-dir-locked': 75,
   'unsupported-format': 76,
 });
 

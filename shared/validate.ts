@@ -1,0 +1,125 @@
+/**
+ * Validation of API arguments at the boundary (HTTP bridge, IPC handler, and the service itself):
+ * anything that is not exactly what a method accepts is rejected with an `invalid-argument` ApiError
+ * that says what is wrong, before any work is done. Deep checks that need the node's state (does this
+ * user exist? is the tweet 1..280 characters?) happen in the service, with equally clear messages.
+ */
+import { API_METHODS, ApiError, type ApiMethodName, type ApiMethods, type Faults } from './api';
+
+/** Node ids: what the protocol accepts (see src-main/core/config.ts). */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** Upper bound on raw tweet text before normalization (the 280-character rule is the service's). */
+const MAX_RAW_TEXT_LENGTH = 4_000;
+
+function invalid(message: string): ApiError {
+  return new ApiError({ code: 'invalid-argument', message });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function onlyKeys(method: string, args: Record<string, unknown>, allowed: readonly string[]): void {
+  const extra = Object.keys(args).filter((key) => !allowed.includes(key));
+  if (extra.length > 0) throw invalid(`${method}: unknown argument ${extra.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${allowed.join(', ') || 'none'}`);
+}
+
+function objectArgs(method: string, raw: unknown, allowed: readonly string[], optional: boolean): Record<string, unknown> {
+  if (raw === undefined || raw === null) {
+    if (optional) return {};
+    throw invalid(`${method} needs an argument object`);
+  }
+  if (!isRecord(raw)) throw invalid(`${method} takes an object argument, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  onlyKeys(method, raw, allowed);
+  return raw;
+}
+
+function integerIn(method: string, name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${method}: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function userId(method: string, value: unknown): string {
+  if (typeof value !== 'string' || !NODE_ID_PATTERN.test(value)) {
+    throw invalid(`${method}: user must be a user id (1 to 32 letters, digits, "-" or "_"), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+type Validators = { readonly [M in ApiMethodName]: (raw: unknown) => ApiMethods[M]['args'] };
+
+const noArgs =
+  (method: string) =>
+  (raw: unknown): void => {
+    if (raw === undefined || raw === null) return;
+    if (isRecord(raw) && Object.keys(raw).length === 0) return;
+    throw invalid(`${method} takes no arguments`);
+  };
+
+const VALIDATORS: Validators = {
+  status: noArgs('status'),
+  users: noArgs('users'),
+  peers: noArgs('peers'),
+  faults: noArgs('faults'),
+  tweet(raw) {
+    const args = objectArgs('tweet', raw, ['text'], false);
+    if (typeof args['text'] !== 'string') throw invalid('tweet: text must be a string');
+    if (args['text'].length > MAX_RAW_TEXT_LENGTH) throw invalid(`tweet: text is far longer than 280 characters (${args['text'].length})`);
+    return { text: args['text'] };
+  },
+  block(raw) {
+    return { user: userId('block', objectArgs('block', raw, ['user'], false)['user']) };
+  },
+  unblock(raw) {
+    return { user: userId('unblock', objectArgs('unblock', raw, ['user'], false)['user']) };
+  },
+  timeline(raw) {
+    const args = objectArgs('timeline', raw, ['limit', 'before'], true);
+    const result: { limit?: number; before?: { slot: number; position: number } } = {};
+    if (args['limit'] !== undefined) result.limit = integerIn('timeline', 'limit', args['limit'], 1, 500);
+    if (args['before'] !== undefined) {
+      const before = args['before'];
+      if (!isRecord(before)) throw invalid('timeline: before must be {slot, position}');
+      onlyKeys('timeline.before', before, ['slot', 'position']);
+      result.before = {
+        slot: integerIn('timeline', 'before.slot', before['slot'], 1, Number.MAX_SAFE_INTEGER),
+        position: integerIn('timeline', 'before.position', before['position'], 0, Number.MAX_SAFE_INTEGER),
+      };
+    }
+    return result;
+  },
+  log(raw) {
+    const args = objectArgs('log', raw, ['from', 'limit'], true);
+    const result: { from?: number; limit?: number } = {};
+    if (args['from'] !== undefined) result.from = integerIn('log', 'from', args['from'], 1, Number.MAX_SAFE_INTEGER);
+    if (args['limit'] !== undefined) result.limit = integerIn('log', 'limit', args['limit'], 1, 1000);
+    return result;
+  },
+  setFaults(raw) {
+    const args = objectArgs('setFaults', raw, ['dropRate', 'delayMs', 'isolate'], false);
+    const result: { -readonly [K in keyof Faults]?: Faults[K] } = {};
+    if (args['dropRate'] !== undefined) {
+      const rate = args['dropRate'];
+      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw invalid(`setFaults: dropRate must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
+      result.dropRate = rate;
+    }
+    if (args['delayMs'] !== undefined) result.delayMs = integerIn('setFaults', 'delayMs', args['delayMs'], 0, 10_000);
+    if (args['isolate'] !== undefined) {
+      const isolate = args['isolate'];
+      if (!Array.isArray(isolate) || isolate.length > 64) throw invalid('setFaults: isolate must be a list of peer ids');
+      result.isolate = [...new Set(isolate.map((id) => userId('setFaults', id)))];
+    }
+    return result;
+  },
+};
+
+export function isApiMethod(name: string): name is ApiMethodName {
+  return (API_METHODS as readonly string[]).includes(name);
+}
+
+/** Returns the method's arguments, checked and normalized, or throws an `invalid-argument` ApiError. */
+export function validateArgs<M extends ApiMethodName>(method: M, raw: unknown): ApiMethods[M]['args'] {
+  return VALIDATORS[method](raw) as ApiMethods[M]['args'];
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli } from './cli-args';
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const parsed = parseCli(argv, env);
+  if (parsed.kind !== 'run') throw new Error(`expected run, got ${JSON.stringify(parsed)}`);
+  return parsed.options;
+};
+const error = (argv: string[], env: Record<string, string> = {}): string => {
+  const parsed = parseCli(argv, env);
+  if (parsed.kind !== 'error') throw new Error(`expected an error, got ${JSON.stringify(parsed)}`);
+  return parsed.message;
+};
+
+describe('synod-node arguments', () => {
+  it('a one-node cluster needs only an id and a data directory', () => {
+    const options = run(['--id', 'n1', '--data', '/tmp/n1']);
+    expect(options).toMatchObject({ id: 'n1', dataDir: '/tmp/n1', listen: { host: '0.0.0.0', port: 7400 }, secret: { kind: 'generate' }, http: null });
+    expect(options.peers.size).toBe(0);
+  });
+
+  it('parses a full cluster member', () => {
+    const options = run(
+      ['--id', 'n1', '--data', 'd', '--listen', '127.0.0.1:7401', '--peer', 'n2=127.0.0.1:7402', '--peer', 'n3=[::1]:7403', '--http', '8081', '--name', 'Ann', '--tick-ms', '20'],
+      { SYNOD_SECRET: 'correct horse battery', SYNOD_TOKEN: 'token-of-sixteen-chars' },
+    );
+    expect(options.peers).toEqual(
+      new Map([
+        ['n2', { host: '127.0.0.1', port: 7402 }],
+        ['n3', { host: '::1', port: 7403 }],
+      ]),
+    );
+    expect(options).toMatchObject({ http: { host: '127.0.0.1', port: 8081 }, name: 'Ann', tickMs: 20, token: 'token-of-sixteen-chars', secret: { kind: 'value', value: 'correct horse battery' } });
+    expect(run(['--id', 'a', '--data', 'd', '--http', '0.0.0.0:9000']).http).toEqual({ host: '0.0.0.0', port: 9000 });
+  });
+
+  it('rejects every mistake with a precise message', () => {
+    expect(error([])).toMatch(/--id is required/);
+    expect(error(['--id', 'bad id', '--data', 'd'])).toMatch(/--id must be/);
+    expect(error(['--id', 'n1'])).toMatch(/--data is required/);
+    expect(error(['--id', 'n1', '--data', 'd', '--peer', 'n2'])).toMatch(/--peer must be ID=HOST:PORT/);
+    expect(error(['--id', 'n1', '--data', 'd', '--peer', 'n2=7402'])).toMatch(/--peer n2 must be HOST:PORT/);
+    expect(error(['--id', 'n1', '--data', 'd', '--peer', 'n1=h:1'])).toMatch(/is this node itself/);
+    expect(error(['--id', 'n1', '--data', 'd', '--peer', 'n2=h:1', '--peer', 'n2=h:2'])).toMatch(/given twice/);
+    expect(error(['--id', 'n1', '--data', 'd', '--peer', 'n2=h:1'])).toMatch(/needs a secret/);
+    expect(error(['--id', 'n1', '--data', 'd', '--secret', 'short'])).toMatch(/at least 8/);
+    expect(error(['--id', 'n1', '--data', 'd', '--secret', 'longenough', '--secret-file', 'f'])).toMatch(/give the secret once/);
+    expect(error(['--id', 'n1', '--data', 'd', '--listen', 'x:99999'])).toMatch(/--listen must be HOST:PORT/);
+    expect(error(['--id', 'n1', '--data', 'd', '--tick-ms', '0'])).toMatch(/--tick-ms must be an integer/);
+    expect(error(['--id', 'n1', '--data', 'd', '--frobnicate'])).toMatch(/frobnicate/);
+    expect(error(['--id', 'n1', '--data', 'd', 'extra'])).toMatch(/unexpected argument "extra"/);
+    expect(error(['--id', 'n1', '--data', 'd', '--token', 'short'])).toMatch(/API token must be 16 to 512/);
+    expect(error(['--id', 'n1', '--data', 'd', '--token', 'has spaces in it, not ok'])).toMatch(/API token/);
+  });
+
+  it('help and version', () => {
+    expect(parseCli(['--help'], {})).toEqual({ kind: 'help' });
+    expect(parseCli(['-v'], {})).toEqual({ kind: 'version' });
+  });
+});

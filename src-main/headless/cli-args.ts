@@ -1,0 +1,160 @@
+/**
+ * The synod-node command line, parsed without side effects (the entry point does the I/O), so every
+ * mistake a user can make gets a precise message and exit code 2 before anything starts.
+ */
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage: synod-node --id ID --data DIR [options]
+
+Runs one Synod replica (the same one the desktop app embeds) without a window.
+
+Required:
+  --id ID               this node's id (1-32 letters, digits, - or _); also its user name
+  --data DIR            data directory (created if missing; one per node)
+
+Cluster:
+  --listen HOST:PORT    UDP address for peer traffic (default 0.0.0.0:7400)
+  --peer ID=HOST:PORT   another member; repeat once per member. Without any --peer
+                        this is a one-node cluster that works at once
+  --secret S            the cluster secret (at least 8 characters), shared by all members;
+  --secret-file FILE      or read it from FILE, or from the SYNOD_SECRET environment variable.
+                        A one-node cluster without a secret generates one in DIR/cluster-secret
+  --name NAME           display name of this node's user (default: the id)
+
+Dashboard and API:
+  --http [HOST:]PORT    serve the HTTP API and the dashboard (host defaults to 127.0.0.1)
+  --token T             API token (default: SYNOD_TOKEN, else a random one, printed in the URL)
+
+Tuning:
+  --tick-ms MS          protocol tick (default 10; election timeouts are 10-20 ticks)
+  --request-timeout-ms MS   a command not chosen by then answers "pending" (default 5000)
+  --retain-slots N      chosen slots kept before compaction (default 10000)
+  --max-datagram BYTES  largest UDP datagram sent (default 1400, MTU-safe; up to 65000)
+
+  -h, --help            show this help
+  -v, --version         show the version
+
+Exit codes: 0 clean stop, 2 bad arguments, 70-76 the data directory cannot be trusted or
+is in use (see README, "When a node refuses to start"), 1 anything else.`;
+
+export interface HostPortArg {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface CliOptions {
+  readonly id: string;
+  readonly dataDir: string;
+  readonly name: string | undefined;
+  readonly listen: HostPortArg;
+  readonly peers: ReadonlyMap<string, HostPortArg>;
+  /** Where the secret comes from; resolved by the entry point (files and generation are I/O). */
+  readonly secret: { readonly kind: 'value'; readonly value: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'generate' };
+  readonly http: HostPortArg | null;
+  readonly token: string | undefined;
+  readonly tickMs: number | undefined;
+  readonly requestTimeoutMs: number | undefined;
+  readonly retainSlots: number | undefined;
+  readonly maxDatagramBytes: number | undefined;
+}
+
+export type CliParse = { readonly kind: 'run'; readonly options: CliOptions } | { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'error'; readonly message: string };
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** The HTTP bridge puts the token in a cookie and an HTML attribute: keep it to URL-safe characters. */
+const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,512}$/;
+
+class CliError extends Error {}
+
+function hostPort(flag: string, text: string, defaultHost: string | null): HostPortArg {
+  const match = /^(?:(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(text);
+  const host = match?.[1] ?? match?.[2] ?? defaultHost;
+  const port = Number(match?.[3]);
+  if (match === null || host === null || !Number.isInteger(port) || port > 65535) {
+    throw new CliError(`${flag} must be HOST:PORT${defaultHost !== null ? ' or PORT' : ''} (e.g. ${defaultHost !== null ? '8080 or ' : ''}192.168.1.20:7400), got "${text}"`);
+  }
+  return { host, port };
+}
+
+function positiveInteger(flag: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new CliError(`${flag} must be an integer from 1 to ${max}, got "${text}"`);
+  return value;
+}
+
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliParse {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        id: { type: 'string' },
+        data: { type: 'string' },
+        name: { type: 'string' },
+        listen: { type: 'string' },
+        peer: { type: 'string', multiple: true },
+        secret: { type: 'string' },
+        'secret-file': { type: 'string' },
+        http: { type: 'string' },
+        token: { type: 'string' },
+        'tick-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'retain-slots': { type: 'string' },
+        'max-datagram': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+    if (values.help === true) return { kind: 'help' };
+    if (values.version === true) return { kind: 'version' };
+    if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
+    const id = values.id;
+    if (id === undefined) throw new CliError('--id is required');
+    if (!ID_PATTERN.test(id)) throw new CliError(`--id must be 1-32 letters, digits, "-" or "_", got "${id}"`);
+    if (values.data === undefined) throw new CliError('--data is required (the directory where this node keeps its state)');
+    const peers = new Map<string, HostPortArg>();
+    for (const spec of values.peer ?? []) {
+      const eq = spec.indexOf('=');
+      if (eq <= 0) throw new CliError(`--peer must be ID=HOST:PORT, got "${spec}"`);
+      const peerId = spec.slice(0, eq);
+      if (!ID_PATTERN.test(peerId)) throw new CliError(`--peer id must be 1-32 letters, digits, "-" or "_", got "${peerId}"`);
+      if (peerId === id) throw new CliError(`--peer ${peerId} is this node itself; list only the other members`);
+      if (peers.has(peerId)) throw new CliError(`--peer ${peerId} is given twice`);
+      peers.set(peerId, hostPort(`--peer ${peerId}`, spec.slice(eq + 1), null));
+    }
+    const sources = [values.secret !== undefined, values['secret-file'] !== undefined].filter(Boolean).length;
+    if (sources > 1) throw new CliError('give the secret once: --secret or --secret-file');
+    let secret: CliOptions['secret'];
+    if (values.secret !== undefined) secret = { kind: 'value', value: values.secret };
+    else if (values['secret-file'] !== undefined) secret = { kind: 'file', path: values['secret-file'] };
+    else if (env['SYNOD_SECRET'] !== undefined && env['SYNOD_SECRET'] !== '') secret = { kind: 'value', value: env['SYNOD_SECRET'] };
+    else if (peers.size === 0) secret = { kind: 'generate' };
+    else throw new CliError('a cluster needs a secret shared by all members: --secret S, --secret-file FILE or SYNOD_SECRET');
+    if (secret.kind === 'value' && secret.value.length < 8) throw new CliError('the cluster secret must be at least 8 characters');
+    const token = values.token ?? (env['SYNOD_TOKEN'] || undefined);
+    if (token !== undefined && !TOKEN_PATTERN.test(token)) throw new CliError('the API token must be 16 to 512 characters from A-Z a-z 0-9 . _ ~ -');
+    return {
+      kind: 'run',
+      options: {
+        id,
+        dataDir: values.data,
+        name: values.name,
+        listen: hostPort('--listen', values.listen ?? '0.0.0.0:7400', null),
+        peers,
+        secret,
+        http: values.http === undefined ? null : hostPort('--http', values.http, '127.0.0.1'),
+        token,
+        tickMs: positiveInteger('--tick-ms', values['tick-ms'], 10_000),
+        requestTimeoutMs: positiveInteger('--request-timeout-ms', values['request-timeout-ms'], 3_600_000),
+        retainSlots: positiveInteger('--retain-slots', values['retain-slots'], 100_000_000),
+        maxDatagramBytes: positiveInteger('--max-datagram', values['max-datagram'], 65_000),
+      },
+    };
+  } catch (error) {
+    if (error instanceof CliError) return { kind: 'error', message: error.message };
+    // node:util parseArgs reports unknown options and missing values in its own words.
+    if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return { kind: 'error', message: error.message };
+    throw error;
+  }
+}

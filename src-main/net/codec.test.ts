@@ -1,0 +1,248 @@
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ZERO_BALLOT } from '../core/ballot';
+import { randomInt, seededRandom } from '../core/random';
+import { isValidNodeId } from '../core/config';
+import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES } from './codec';
+import { randomMessage, sampleAccept, WIRE_MESSAGE_TYPES } from './random-messages';
+import type { WireMessage } from './wire';
+
+/** Decodes, or returns the MalformedMessageError; any other exception fails the test. */
+function tryDecode(bytes: Uint8Array): WireMessage | MalformedMessageError {
+  try {
+    return decodeMessage(bytes);
+  } catch (error) {
+    if (error instanceof MalformedMessageError) return error;
+    throw error;
+  }
+}
+
+/** Either rejected as malformed, or a valid message whose canonical encoding is exactly `bytes`. */
+function expectMalformedOrCanonical(bytes: Uint8Array): void {
+  const result = tryDecode(bytes);
+  if (result instanceof MalformedMessageError) return;
+  // Compared by hand first: expect() per byte position would dominate the run time.
+  if (!Buffer.from(encodeMessage(result)).equals(bytes)) expect(encodeMessage(result)).toEqual(bytes);
+}
+
+const b = { round: 3, node: 'n1' };
+const examples: WireMessage[] = [
+  { type: 'prevote', from: 'n1', to: 'n2', ballot: b, commitIndex: 10 },
+  { type: 'prevoteReply', from: 'n2', to: 'n1', ballot: b, granted: true, commitIndex: 0 },
+  { type: 'prevoteReply', from: 'n2', to: 'n1', ballot: b, granted: false, commitIndex: 0 },
+  { type: 'prepare', from: 'n1', to: 'n3', ballot: b, fromSlot: 1 },
+  {
+    type: 'promise',
+    from: 'n3',
+    to: 'n1',
+    ballot: b,
+    fromSlot: 5,
+    accepted: [{ slot: 5, ballot: { round: 2, node: 'n2' }, value: [{ origin: 'n2', seq: 1, payload: 'x' }] }],
+    chosen: [{ slot: 6, value: [] }],
+    commitIndex: 4,
+  },
+  { type: 'promise', from: 'n3', to: 'n1', ballot: b, fromSlot: 1, accepted: [], chosen: [], commitIndex: 0 },
+  { type: 'nack', from: 'n2', to: 'n1', ballot: b, promised: ZERO_BALLOT, commitIndex: Number.MAX_SAFE_INTEGER },
+  sampleAccept(3, 150),
+  { type: 'accept', from: 'n1', to: 'n2', ballot: b, slot: 9, value: [], commitIndex: 8 },
+  { type: 'accepted', from: 'n2', to: 'n1', ballot: b, slot: 2 ** 32 },
+  { type: 'commit', from: 'n1', to: 'n2', ballot: b, commitIndex: 127 },
+  { type: 'commitAck', from: 'n2', to: 'n1', ballot: b, commitIndex: 128 },
+  {
+    type: 'forward',
+    from: 'n2',
+    to: 'n1',
+    commands: [
+      { origin: 'n2', seq: 1, payload: '\ufeffstarts with a byte-order mark' },
+      { origin: 'n2', seq: 2, payload: 'emoji 😀 and 漢字 and NUL \u0000' },
+      { origin: 'n2', seq: 3, payload: '' },
+      { origin: 'n2', seq: 4, payload: `${'long '.repeat(100)}😀` },
+    ],
+  },
+  { type: 'catchupRequest', from: 'n3', to: 'n1', fromSlot: 1, toSlot: 256 },
+  { type: 'catchupReply', from: 'n1', to: 'n3', entries: [{ slot: 1, value: [{ origin: 'n1', seq: 1, payload: 'p' }] }], commitIndex: 1, compactedThrough: 0 },
+  { type: 'catchupReply', from: 'n1', to: 'n3', entries: [], commitIndex: 900, compactedThrough: 800 },
+  { type: 'snapshotRequest', from: 'n3', to: 'n1', transferId: 0, offset: 0 },
+  { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 0, data: new Uint8Array([0, 255, 7]) },
+  { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 3, data: new Uint8Array(0) },
+];
+
+describe('codec round trip', () => {
+  it('covers every message type', () => {
+    expect(new Set(examples.map((m) => m.type))).toEqual(new Set(WIRE_MESSAGE_TYPES));
+  });
+
+  it.each(examples.map((m, i) => [`${i} ${m.type}`, m] as const))('round-trips %s', (_, m) => {
+    const bytes = encodeMessage(m);
+    expect(bytes[0]).toBe(CODEC_VERSION);
+    expect(decodeMessage(bytes)).toEqual(m);
+  });
+
+  it('round-trips 5000 random messages exactly, and re-encodes them to the same bytes', () => {
+    const rng = seededRandom(20240601);
+    for (let i = 0; i < 5000; i++) {
+      const m = randomMessage(rng);
+      const bytes = encodeMessage(m);
+      const decoded = decodeMessage(bytes);
+      // Checked by hand first: expect() on every message would dominate the run time.
+      if (!isDeepStrictEqual(decoded, m)) expect(decoded).toEqual(m);
+      if (!Buffer.from(encodeMessage(decoded)).equals(bytes)) expect(encodeMessage(decoded)).toEqual(bytes);
+    }
+  }, 30_000);
+
+  it('round-trips every type with random fields', () => {
+    const rng = seededRandom(7);
+    for (const type of WIRE_MESSAGE_TYPES) {
+      for (let i = 0; i < 100; i++) {
+        const m = randomMessage(rng, type);
+        const decoded = decodeMessage(encodeMessage(m));
+        if (!isDeepStrictEqual(decoded, m)) expect(decoded).toEqual(m);
+      }
+    }
+  }, 30_000);
+
+  it('decodes from a Buffer and returns chunk data as an independent plain Uint8Array', () => {
+    const m: WireMessage = { type: 'snapshotChunk', from: 'n1', to: 'n2', transferId: 1, slot: 1, totalBytes: 2, offset: 0, data: new Uint8Array([1, 2]) };
+    const bytes = Buffer.from(encodeMessage(m));
+    const decoded = decodeMessage(bytes);
+    expect(decoded).toEqual(m);
+    if (decoded.type !== 'snapshotChunk') throw new Error('wrong type');
+    expect(Object.getPrototypeOf(decoded.data)).toBe(Uint8Array.prototype);
+    bytes.fill(0);
+    expect(Array.from(decoded.data)).toEqual([1, 2]);
+  });
+
+  it('is compact: a small accepted message takes a few bytes', () => {
+    expect(encodeMessage({ type: 'accepted', from: 'n2', to: 'n1', ballot: b, slot: 123_456 }).length).toBe(15);
+  });
+});
+
+describe('codec rejects malformed input', () => {
+  it('rejects every truncation of random messages', () => {
+    const rng = seededRandom(99);
+    for (let i = 0; i < 60; i++) {
+      const bytes = encodeMessage(randomMessage(rng));
+      for (let length = 0; length < bytes.length; length++) {
+        const result = tryDecode(bytes.subarray(0, length));
+        if (!(result instanceof MalformedMessageError)) expect.fail(`a ${length}-byte truncation decoded`);
+      }
+    }
+  }, 30_000);
+
+  it('rejects trailing bytes', () => {
+    const bytes = encodeMessage(examples[0] as WireMessage);
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expect(() => decodeMessage(longer)).toThrow(/trailing/);
+  });
+
+  it('turns every flipped byte into a MalformedMessageError or another valid, canonical message', () => {
+    const rng = seededRandom(5);
+    for (let i = 0; i < 150; i++) {
+      let bytes = encodeMessage(randomMessage(rng));
+      // Long payloads add time, not coverage.
+      while (bytes.length > 600) bytes = encodeMessage(randomMessage(rng));
+      for (let at = 0; at < bytes.length; at++) {
+        const flipped = bytes.slice();
+        flipped[at] = (flipped[at] as number) ^ (1 + randomInt(rng, 255));
+        expectMalformedOrCanonical(flipped);
+      }
+    }
+  }, 30_000);
+
+  it('never throws anything but MalformedMessageError on random bytes', () => {
+    const rng = seededRandom(11);
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = new Uint8Array(randomInt(rng, 40));
+      for (let j = 0; j < bytes.length; j++) bytes[j] = randomInt(rng, 256);
+      // Mostly well-formed prefixes, so that decoding gets past the version and type bytes.
+      if (bytes.length > 2 && rng.next() < 0.8) {
+        bytes[0] = CODEC_VERSION;
+        bytes[1] = 1 + randomInt(rng, 14);
+      }
+      expectMalformedOrCanonical(bytes);
+    }
+  }, 30_000);
+
+  // version 1, type 8 (commit), from "n1", to "n2", then a ballot and commit index.
+  const commitHeader = [1, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32];
+  const cases: [string, number[], RegExp][] = [
+    ['an unknown version', [2, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /version/],
+    ['an unknown type 0', [1, 0, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an unknown type 15', [1, 15, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an empty input', [], /truncated/],
+    ['an overlong varint', [...commitHeader, 0x81, 0x00, 2, 0x6e, 0x31, 0], /overlong/],
+    ['an integer above 2^53 - 1', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 2, 0x6e, 0x31, 0], /safe/],
+    ['a nine-byte varint', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x81, 0x01, 2, 0x6e, 0x31, 0], /too long/],
+    ['invalid UTF-8', [1, 8, 2, 0xc3, 0x28, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /UTF-8|node id/],
+    ['an invalid node id', [1, 8, 3, 0x6e, 0x20, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /node id/],
+    ['an empty node id', [1, 8, 0, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /node id/],
+    ['an ownerless ballot with a round', [...commitHeader, 5, 0, 0], /node id/],
+    ['a ballot node that is not an id', [...commitHeader, 5, 1, 0x2f, 0], /node id/],
+    ['a boolean 2', [1, 2, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 2, 0], /boolean/],
+    ['an absurd string length', [1, 10, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x61], /exceeds/],
+    ['an absurd node id length', [1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x6e], /node id/],
+    ['an absurd command count', [1, 10, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f], /exceeds/],
+  ];
+
+  it.each(cases)('rejects %s', (_, bytes, pattern) => {
+    expect(() => decodeMessage(Uint8Array.from(bytes))).toThrow(MalformedMessageError);
+    expect(() => decodeMessage(Uint8Array.from(bytes))).toThrow(pattern);
+  });
+
+  it('validates node ids exactly as core/config.ts does', () => {
+    for (let c = 0; c < 256; c++) expect(isNodeIdByte(c)).toBe(isValidNodeId(String.fromCharCode(c)));
+    expect(isValidNodeId('a'.repeat(MAX_NODE_ID_BYTES))).toBe(true);
+    expect(isValidNodeId('a'.repeat(MAX_NODE_ID_BYTES + 1))).toBe(false);
+    const longId = Uint8Array.from([1, 8, 33, ...Array.from({ length: 33 }, () => 0x61), 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0]);
+    expect(() => decodeMessage(longId)).toThrow(/node id/);
+  });
+
+  it('rejects a UTF-8 encoded surrogate in a payload', () => {
+    const bytes = Array.from(encodeMessage({ type: 'forward', from: 'n1', to: 'n2', commands: [{ origin: 'n1', seq: 1, payload: 'abc' }] }));
+    // The payload is the last field: replace its 3 bytes by ED A0 80 (U+D800 in "UTF-8").
+    bytes.splice(bytes.length - 3, 3, 0xed, 0xa0, 0x80);
+    expect(() => decodeMessage(Uint8Array.from(bytes))).toThrow(/UTF-8/);
+  });
+
+  it('accepts a well-formed hand-built commit', () => {
+    expect(decodeMessage(Uint8Array.from([...commitHeader, 5, 2, 0x6e, 0x31, 0x80, 0x01]))).toEqual({
+      type: 'commit',
+      from: 'n1',
+      to: 'n2',
+      ballot: { round: 5, node: 'n1' },
+      commitIndex: 128,
+    });
+  });
+});
+
+describe('codec refuses to encode invalid messages', () => {
+  const base = { type: 'commit', from: 'n1', to: 'n2', ballot: b, commitIndex: 1 } as const;
+  it.each([
+    ['a negative integer', { ...base, commitIndex: -1 }],
+    ['a fraction', { ...base, commitIndex: 1.5 }],
+    ['an unsafe integer', { ...base, commitIndex: 2 ** 53 }],
+    ['NaN', { ...base, commitIndex: Number.NaN }],
+    ['an invalid sender id', { ...base, from: 'n 1' }],
+    ['an empty destination', { ...base, to: '' }],
+    ['an ownerless ballot with a round', { ...base, ballot: { round: 1, node: '' } }],
+    ['a ballot owned by an invalid id', { ...base, ballot: { round: 1, node: 'x/y' } }],
+  ] as [string, WireMessage][])('rejects %s', (_, m) => {
+    expect(() => encodeMessage(m)).toThrow(RangeError);
+  });
+
+  it('rejects lone surrogates in short and long strings instead of replacing them', () => {
+    for (const payload of ['\ud800', 'a\udc00b', `${'x'.repeat(100)}\ud83d`, `${'x'.repeat(100)}\ude00y`]) {
+      expect(() => encodeMessage({ type: 'forward', from: 'n1', to: 'n2', commands: [{ origin: 'n1', seq: 1, payload }] })).toThrow(/surrogate/);
+    }
+  });
+
+  it('rejects an unknown type', () => {
+    expect(() => encodeMessage({ ...base, type: 'bogus' } as unknown as WireMessage)).toThrow(/unknown message type/);
+  });
+
+  it('still encodes correctly after a refused message', () => {
+    expect(() => encodeMessage({ ...base, commitIndex: -1 })).toThrow(RangeError);
+    expect(decodeMessage(encodeMessage(base))).toEqual(base);
+  });
+});

@@ -1,0 +1,534 @@
+/**
+ * The binary encoding of WireMessages, the body of every datagram (before fragmentation and sealing).
+ *
+ * Layout: u8 codec version (1) | u8 message type | from | to | the type's fields in declaration order.
+ *   integer   unsigned LEB128 varint, at most 8 bytes, value <= Number.MAX_SAFE_INTEGER
+ *   string    varint byte length + UTF-8 bytes
+ *   bytes     varint length + raw bytes
+ *   boolean   u8 0 or 1
+ *   ballot    integer round + string node ('' only with round 0, i.e. ZERO_BALLOT)
+ *   list      varint count + elements (a value is a list of commands: origin, seq, payload)
+ *
+ * Invariants:
+ *  - decodeMessage(encodeMessage(m)) deep-equals m for every valid message.
+ *  - The encoding is canonical: the decoder accepts exactly the byte strings the encoder produces
+ *    (no overlong varints, no booleans other than 0/1, no trailing bytes), so any accepted input
+ *    re-encodes to itself. Everything else is a MalformedMessageError and nothing else is ever thrown,
+ *    however hostile the input.
+ *  - Every node id (envelope, ballots, command origins) passes isValidNodeId on both sides.
+ *  - The decoder never allocates more than the input can justify: a length or count larger than the
+ *    remaining bytes is rejected before anything is allocated.
+ *
+ * Strings must be well-formed UTF-16: a lone surrogate cannot travel in UTF-8, and replacing it with
+ * U+FFFD would let replicas apply a different payload than the one proposed. encodeMessage refuses such
+ * a message (RangeError) rather than send something else than what it was given.
+ */
+import type { Ballot } from '../core/ballot';
+import { isValidNodeId } from '../core/config';
+import type { AcceptedEntry, ChosenEntry, Command, SlotValue } from '../core/types';
+import type { WireMessage, WireMessageType } from './wire';
+
+export const CODEC_VERSION = 1;
+
+/** The input is not a message this codec could have produced. */
+export class MalformedMessageError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(`malformed message at byte ${offset}: ${reason}`);
+    this.name = 'MalformedMessageError';
+  }
+}
+
+const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
+  prevote: 1,
+  prevoteReply: 2,
+  prepare: 3,
+  promise: 4,
+  nack: 5,
+  accept: 6,
+  accepted: 7,
+  commit: 8,
+  commitAck: 9,
+  forward: 10,
+  catchupRequest: 11,
+  catchupReply: 12,
+  snapshotRequest: 13,
+  snapshotChunk: 14,
+};
+
+const TYPES_BY_CODE: readonly (WireMessageType | undefined)[] = (() => {
+  const table: (WireMessageType | undefined)[] = [];
+  for (const [type, code] of Object.entries(TYPE_CODES) as [WireMessageType, number][]) table[code] = type;
+  return table;
+})();
+
+/** A string of at most this many UTF-16 units needs at most 3 * 42 = 126 bytes: a 1-byte length prefix. */
+const SHORT_STRING_UNITS = 42;
+/** Decoded strings up to this many bytes take the ASCII fast path when they are ASCII (ids, small texts). */
+const ASCII_FAST_PATH_BYTES = 24;
+/** The scratch writer keeps at most this much capacity between calls, so one huge message does not pin memory. */
+const RETAINED_SCRATCH_BYTES = 1 << 20;
+const INITIAL_SCRATCH_BYTES = 64 * 1024;
+
+const utf8Encoder = new TextEncoder();
+// ignoreBOM: a payload that starts with U+FEFF must keep it (the default strips it, breaking round trips).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+interface WellFormedString {
+  isWellFormed(): boolean;
+}
+
+function varintBytes(n: number): number {
+  let bytes = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    bytes++;
+  }
+  return bytes;
+}
+
+function checkUint(n: number, field: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`cannot encode ${field}: ${String(n)} is not a non-negative safe integer`);
+}
+
+/** Ids that passed isValidNodeId lately: a batch repeats a few origins many times. Bounded by clearing. */
+const validatedIds = new Set<string>();
+const MAX_VALIDATED_IDS = 64;
+
+function checkNodeId(id: string, field: string): void {
+  if (validatedIds.has(id)) return;
+  if (!isValidNodeId(id)) throw new RangeError(`cannot encode ${field}: "${id}" is not a valid node id`);
+  if (validatedIds.size >= MAX_VALIDATED_IDS) validatedIds.clear();
+  validatedIds.add(id);
+}
+
+/** Bytes allowed in a node id, mirroring NODE_ID_PATTERN of core/config.ts (a test checks they agree). */
+const NODE_ID_BYTE = (() => {
+  const table = new Uint8Array(256);
+  for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') table[c.charCodeAt(0)] = 1;
+  return table;
+})();
+export const MAX_NODE_ID_BYTES = 32;
+
+/** Whether `c` may appear in a node id (exported for the test that compares it with isValidNodeId). */
+export function isNodeIdByte(c: number): boolean {
+  return NODE_ID_BYTE[c] === 1;
+}
+
+function illFormed(): never {
+  throw new RangeError('cannot encode a string that is not well-formed UTF-16 (lone surrogate)');
+}
+
+/** A growable byte buffer. One module-level instance is reused: encoding is synchronous and not reentrant. */
+class Writer {
+  buf = new Uint8Array(INITIAL_SCRATCH_BYTES);
+  pos = 0;
+
+  reset(): void {
+    if (this.buf.length > RETAINED_SCRATCH_BYTES) this.buf = new Uint8Array(INITIAL_SCRATCH_BYTES);
+    this.pos = 0;
+  }
+
+  /** A copy of the bytes written (the scratch buffer itself is reused). */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  private ensure(extraBytes: number): void {
+    const needed = this.pos + extraBytes;
+    if (needed <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.buf.length * 2));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  u8(value: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value;
+  }
+
+  /** `n` must already be checked (checkUint). */
+  varint(n: number): void {
+    this.ensure(8);
+    const buf = this.buf;
+    let pos = this.pos;
+    // Bit operations only work on 32 bits: above 2^31 peel 7-bit groups with division.
+    while (n >= 0x80000000) {
+      buf[pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    while (n >= 0x80) {
+      buf[pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    buf[pos++] = n;
+    this.pos = pos;
+  }
+
+  uint(n: number, field: string): void {
+    checkUint(n, field);
+    this.varint(n);
+  }
+
+  string(s: string): void {
+    const units = s.length;
+    if (units <= SHORT_STRING_UNITS) {
+      this.ensure(1 + 3 * units);
+      const end = this.utf8Short(s, this.pos + 1);
+      this.buf[this.pos] = end - this.pos - 1;
+      this.pos = end;
+      return;
+    }
+    if (!(s as unknown as WellFormedString).isWellFormed()) illFormed();
+    const maxBytes = 3 * units;
+    const reservedPrefixBytes = varintBytes(maxBytes);
+    this.ensure(reservedPrefixBytes + maxBytes);
+    const start = this.pos + reservedPrefixBytes;
+    const { written } = utf8Encoder.encodeInto(s, this.buf.subarray(start));
+    const prefixBytes = varintBytes(written);
+    // The real length may need a shorter prefix than the worst case reserved for: close the gap.
+    if (prefixBytes !== reservedPrefixBytes) this.buf.copyWithin(this.pos + prefixBytes, start, start + written);
+    this.varint(written);
+    this.pos += written;
+  }
+
+  /** UTF-8 of a short string at `pos` (capacity already ensured); returns the end position. */
+  private utf8Short(s: string, pos: number): number {
+    const buf = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        buf[pos++] = c;
+      } else if (c < 0x800) {
+        buf[pos++] = 0xc0 | (c >> 6);
+        buf[pos++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        const low = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+        if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) illFormed();
+        i++;
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        buf[pos++] = 0xf0 | (cp >> 18);
+        buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (cp & 0x3f);
+      } else {
+        buf[pos++] = 0xe0 | (c >> 12);
+        buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return pos;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.varint(data.length);
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  nodeId(id: string, field: string): void {
+    checkNodeId(id, field);
+    this.string(id);
+  }
+
+  ballot(b: Ballot, field: string): void {
+    this.uint(b.round, `${field}.round`);
+    // ZERO_BALLOT ("no ballot yet") is the only ballot without an owner.
+    if (b.node !== '' || b.round !== 0) checkNodeId(b.node, `${field}.node`);
+    this.string(b.node);
+  }
+
+  value(value: SlotValue): void {
+    this.varint(value.length);
+    for (const c of value) {
+      this.nodeId(c.origin, 'command origin');
+      this.uint(c.seq, 'command seq');
+      this.string(c.payload);
+    }
+  }
+}
+
+class Reader {
+  pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  fail(reason: string): never {
+    throw new MalformedMessageError(reason, this.pos);
+  }
+
+  get remainingBytes(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  u8(): number {
+    if (this.pos >= this.bytes.length) this.fail('truncated');
+    return this.bytes[this.pos++] as number;
+  }
+
+  uint(): number {
+    let b = this.u8();
+    if (b < 0x80) return b;
+    let result = b & 0x7f;
+    let scale = 0x80;
+    for (let i = 1; ; i++) {
+      b = this.u8();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        // A final zero group adds nothing: the same value has a shorter (the canonical) encoding.
+        if (b === 0) this.fail('overlong varint');
+        // Terms are exact and rounding is monotonic, so a sum above the limit stays above it.
+        if (result > Number.MAX_SAFE_INTEGER) this.fail('integer beyond the safe range');
+        return result;
+      }
+      // 8 groups of 7 bits cover 53 bits: a ninth group is never needed.
+      if (i >= 7) this.fail('varint too long');
+      scale *= 0x80;
+    }
+  }
+
+  bool(): boolean {
+    const b = this.u8();
+    if (b > 1) this.fail(`invalid boolean ${b}`);
+    return b === 1;
+  }
+
+  /** A length or count; each unit takes at least `minUnitBytes` of what remains. */
+  length(minUnitBytes: number): number {
+    const n = this.uint();
+    if (n * minUnitBytes > this.remainingBytes) this.fail(`length ${n} exceeds the ${this.remainingBytes} remaining bytes`);
+    return n;
+  }
+
+  string(): string {
+    const byteLength = this.length(1);
+    const bytes = this.bytes;
+    const start = this.pos;
+    const end = start + byteLength;
+    this.pos = end;
+    if (byteLength <= ASCII_FAST_PATH_BYTES) {
+      let s = '';
+      let i = start;
+      for (; i < end; i++) {
+        const b = bytes[i] as number;
+        if (b >= 0x80) break;
+        s += String.fromCharCode(b);
+      }
+      if (i === end) return s;
+    }
+    try {
+      return utf8Decoder.decode(bytes.subarray(start, end));
+    } catch {
+      this.pos = start;
+      return this.fail('invalid UTF-8');
+    }
+  }
+
+  bytesField(): Uint8Array {
+    const byteLength = this.length(1);
+    const start = this.pos;
+    this.pos += byteLength;
+    // A copy, as a plain Uint8Array: the message must not pin (or alias) the datagram buffers.
+    return new Uint8Array(this.bytes.subarray(start, this.pos));
+  }
+
+  /** A node id, validated while it is read (cheaper than decoding a string and matching the pattern). */
+  nodeId(allowEmpty = false): string {
+    const start = this.pos;
+    const byteLength = this.uint();
+    if (byteLength === 0 && allowEmpty) return '';
+    if (byteLength === 0 || byteLength > MAX_NODE_ID_BYTES || byteLength > this.remainingBytes) {
+      this.pos = start;
+      this.fail('invalid node id');
+    }
+    const bytes = this.bytes;
+    let id = '';
+    for (let i = this.pos; i < this.pos + byteLength; i++) {
+      const c = bytes[i] as number;
+      if (NODE_ID_BYTE[c] !== 1) {
+        this.pos = start;
+        this.fail('invalid node id');
+      }
+      id += String.fromCharCode(c);
+    }
+    this.pos += byteLength;
+    return id;
+  }
+
+  ballot(): Ballot {
+    const round = this.uint();
+    // ZERO_BALLOT ("no ballot yet") is the only ballot without an owner.
+    const node = this.nodeId(round === 0);
+    return { round, node };
+  }
+
+  value(): SlotValue {
+    // A command takes at least 3 bytes (origin, seq, payload).
+    const count = this.length(3);
+    const value: Command[] = new Array<Command>(count);
+    for (let i = 0; i < count; i++) value[i] = { origin: this.nodeId(), seq: this.uint(), payload: this.string() };
+    return value;
+  }
+
+  chosenEntries(): ChosenEntry[] {
+    // An entry takes at least 2 bytes (slot, empty value).
+    const count = this.length(2);
+    const entries: ChosenEntry[] = new Array<ChosenEntry>(count);
+    for (let i = 0; i < count; i++) entries[i] = { slot: this.uint(), value: this.value() };
+    return entries;
+  }
+
+  acceptedEntries(): AcceptedEntry[] {
+    // An entry takes at least 4 bytes (slot, round, empty node, empty value).
+    const count = this.length(4);
+    const entries: AcceptedEntry[] = new Array<AcceptedEntry>(count);
+    for (let i = 0; i < count; i++) entries[i] = { slot: this.uint(), ballot: this.ballot(), value: this.value() };
+    return entries;
+  }
+}
+
+const writer = new Writer();
+
+/**
+ * The bytes of `m`. Throws a RangeError for a message that is not valid (an integer that is not a
+ * non-negative safe integer, an invalid node id, a lone surrogate): a caller bug, never sent half-right.
+ */
+export function encodeMessage(m: WireMessage): Uint8Array {
+  const w = writer;
+  w.reset();
+  const code = TYPE_CODES[m.type] as number | undefined;
+  if (code === undefined) throw new RangeError(`cannot encode unknown message type ${String(m.type)}`);
+  w.u8(CODEC_VERSION);
+  w.u8(code);
+  w.nodeId(m.from, 'from');
+  w.nodeId(m.to, 'to');
+  switch (m.type) {
+    case 'prevote':
+      w.ballot(m.ballot, 'ballot');
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
+    case 'prevoteReply':
+      w.ballot(m.ballot, 'ballot');
+      w.u8(m.granted ? 1 : 0);
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
+    case 'prepare':
+      w.ballot(m.ballot, 'ballot');
+      w.uint(m.fromSlot, 'fromSlot');
+      break;
+    case 'promise':
+      w.ballot(m.ballot, 'ballot');
+      w.uint(m.fromSlot, 'fromSlot');
+      w.varint(m.accepted.length);
+      for (const e of m.accepted) {
+        w.uint(e.slot, 'accepted slot');
+        w.ballot(e.ballot, 'accepted ballot');
+        w.value(e.value);
+      }
+      w.varint(m.chosen.length);
+      for (const e of m.chosen) {
+        w.uint(e.slot, 'chosen slot');
+        w.value(e.value);
+      }
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
+    case 'nack':
+      w.ballot(m.ballot, 'ballot');
+      w.ballot(m.promised, 'promised');
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
+    case 'accept':
+      w.ballot(m.ballot, 'ballot');
+      w.uint(m.slot, 'slot');
+      w.value(m.value);
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
+    case 'accepted':
+      w.ballot(m.ballot, 'ballot');
+      w.uint(m.slot, 'slot');
+      break;
+    case 'commit':
+    case 'commitAck':
+      w.ballot(m.ballot, 'ballot');
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
+    case 'forward':
+      w.value(m.commands);
+      break;
+    case 'catchupRequest':
+      w.uint(m.fromSlot, 'fromSlot');
+      w.uint(m.toSlot, 'toSlot');
+      break;
+    case 'catchupReply':
+      w.varint(m.entries.length);
+      for (const e of m.entries) {
+        w.uint(e.slot, 'entry slot');
+        w.value(e.value);
+      }
+      w.uint(m.commitIndex, 'commitIndex');
+      w.uint(m.compactedThrough, 'compactedThrough');
+      break;
+    case 'snapshotRequest':
+      w.uint(m.transferId, 'transferId');
+      w.uint(m.offset, 'offset');
+      break;
+    case 'snapshotChunk':
+      w.uint(m.transferId, 'transferId');
+      w.uint(m.slot, 'slot');
+      w.uint(m.totalBytes, 'totalBytes');
+      w.uint(m.offset, 'offset');
+      w.bytes(m.data);
+      break;
+  }
+  return w.finish();
+}
+
+/** The message `bytes` encode. Throws MalformedMessageError (and nothing else) for anything else. */
+export function decodeMessage(bytes: Uint8Array): WireMessage {
+  const r: Reader = new Reader(bytes);
+  const version = r.u8();
+  if (version !== CODEC_VERSION) r.fail(`unknown codec version ${version}`);
+  const code = r.u8();
+  const type = TYPES_BY_CODE[code];
+  if (type === undefined) r.fail(`unknown message type ${code}`);
+  const from = r.nodeId();
+  const to = r.nodeId();
+  const m = decodeBody(r, type, from, to);
+  if (r.remainingBytes !== 0) r.fail(`${r.remainingBytes} trailing bytes`);
+  return m;
+}
+
+function decodeBody(r: Reader, type: WireMessageType, from: string, to: string): WireMessage {
+  switch (type) {
+    case 'prevote':
+      return { type, from, to, ballot: r.ballot(), commitIndex: r.uint() };
+    case 'prevoteReply':
+      return { type, from, to, ballot: r.ballot(), granted: r.bool(), commitIndex: r.uint() };
+    case 'prepare':
+      return { type, from, to, ballot: r.ballot(), fromSlot: r.uint() };
+    case 'promise':
+      return { type, from, to, ballot: r.ballot(), fromSlot: r.uint(), accepted: r.acceptedEntries(), chosen: r.chosenEntries(), commitIndex: r.uint() };
+    case 'nack':
+      return { type, from, to, ballot: r.ballot(), promised: r.ballot(), commitIndex: r.uint() };
+    case 'accept':
+      return { type, from, to, ballot: r.ballot(), slot: r.uint(), value: r.value(), commitIndex: r.uint() };
+    case 'accepted':
+      return { type, from, to, ballot: r.ballot(), slot: r.uint() };
+    case 'commit':
+    case 'commitAck':
+      return { type, from, to, ballot: r.ballot(), commitIndex: r.uint() };
+    case 'forward':
+      return { type, from, to, commands: r.value() };
+    case 'catchupRequest':
+      return { type, from, to, fromSlot: r.uint(), toSlot: r.uint() };
+    case 'catchupReply':
+      return { type, from, to, entries: r.chosenEntries(), commitIndex: r.uint(), compactedThrough: r.uint() };
+    case 'snapshotRequest':
+      return { type, from, to, transferId: r.uint(), offset: r.uint() };
+    case 'snapshotChunk':
+      return { type, from, to, transferId: r.uint(), slot: r.uint(), totalBytes: r.uint(), offset: r.uint(), data: r.bytesField() };
+  }
+}

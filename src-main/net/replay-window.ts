@@ -1,0 +1,56 @@
+/**
+ * Replay protection for one sender: the highest epoch seen and, within it, a sliding window of the
+ * last `REPLAY_WINDOW_COUNTERS` counters (as in IPsec, RFC 4303/6479).
+ *
+ * Accepted: a newer epoch; in the current epoch, a counter above the highest seen, or inside the window
+ * and not seen yet (datagrams may be reordered). Rejected: older epochs, counters below the window,
+ * duplicates.
+ *
+ * Invariant: mayAccept() changes nothing; only record() does, and the caller calls it only after the
+ * datagram authenticated, so forged datagrams can neither advance nor poison the window.
+ */
+export const REPLAY_WINDOW_COUNTERS = 4096;
+
+const WORD_BITS = 32;
+
+export class ReplayWindow {
+  private epoch = -1;
+  /** Highest counter recorded in `epoch`, -1 for none. */
+  private highest = -1;
+  /** Bit (c mod REPLAY_WINDOW_COUNTERS) is set when counter c of the window (highest - size, highest] was seen. */
+  private readonly seen = new Uint32Array(REPLAY_WINDOW_COUNTERS / WORD_BITS);
+
+  mayAccept(epoch: number, counter: number): boolean {
+    if (epoch !== this.epoch) return epoch > this.epoch;
+    if (counter > this.highest) return true;
+    if (counter <= this.highest - REPLAY_WINDOW_COUNTERS) return false;
+    return !this.isSeen(counter);
+  }
+
+  /** Marks (epoch, counter) as seen. Precondition: mayAccept(epoch, counter). */
+  record(epoch: number, counter: number): void {
+    if (epoch > this.epoch) {
+      this.epoch = epoch;
+      this.highest = -1;
+      this.seen.fill(0);
+    }
+    if (counter > this.highest) {
+      // Counters that slide into the window were never seen: clear their (recycled) bits.
+      if (counter - this.highest >= REPLAY_WINDOW_COUNTERS) this.seen.fill(0);
+      else for (let c = this.highest + 1; c < counter; c++) this.setSeen(c, false);
+      this.highest = counter;
+    }
+    this.setSeen(counter, true);
+  }
+
+  private isSeen(counter: number): boolean {
+    const bit = counter % REPLAY_WINDOW_COUNTERS;
+    return ((this.seen[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+  }
+
+  private setSeen(counter: number, value: boolean): void {
+    const bit = counter % REPLAY_WINDOW_COUNTERS;
+    const word = this.seen[bit >>> 5] as number;
+    this.seen[bit >>> 5] = value ? word | (1 << (bit & 31)) : word & ~(1 << (bit & 31));
+  }
+}

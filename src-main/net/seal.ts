@@ -1,0 +1,239 @@
+/**
+ * Authenticated encryption of datagrams (AES-256-GCM) and their header.
+ *
+ * Datagram layout (big-endian); everything before the ciphertext is authenticated as AAD:
+ *   u8  format version (1)
+ *   8   cluster id (keys.ts)
+ *   u8  sender id length, then the sender id (ASCII, a valid node id)
+ *   u32 epoch   } the 12-byte GCM nonce is exactly these two fields
+ *   u64 counter }
+ *   u32 members digest (lets peers notice that they are configured with different member sets)
+ *   u32 message id, u16 fragment index, u16 fragment count (fragments.ts)
+ *   ciphertext, then the 16-byte GCM tag
+ *
+ * Invariants:
+ *  - A nonce is never used twice under one key: each sender has its own key (deriveSenderKey), each
+ *    process start its own epoch (epoch.ts), and a Sealer counts 0, 1, 2... and throws rather than
+ *    wrap. Nothing here is safe if two live processes share a node id and an epoch.
+ *  - open() accepts a datagram only from a current member, under this cluster's key, with a valid tag,
+ *    that it has not accepted before (ReplayWindow). Its replay state changes only after the tag
+ *    verified, so forged datagrams cannot poison it.
+ *  - open() never throws on input: every rejection is a DropReason.
+ */
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { isValidNodeId } from '../core/config';
+import { CLUSTER_ID_BYTES, CLUSTER_KEY_BYTES, deriveSenderKey } from './keys';
+import { ReplayWindow } from './replay-window';
+
+export const DATAGRAM_FORMAT_VERSION = 1;
+export const TAG_BYTES = 16;
+/** The largest UDP payload over IPv4; anything larger is not ours. */
+export const MAX_RECEIVE_BYTES = 65_507;
+export const MAX_FRAGMENT_COUNT = 0xffff;
+const MAX_SENDER_ID_BYTES = 32;
+/** Header bytes other than the sender id: version, cluster id, id length, epoch, counter, digest, fragment header. */
+const FIXED_HEADER_BYTES = 1 + CLUSTER_ID_BYTES + 1 + 4 + 8 + 4 + 8;
+const NONCE_BYTES = 12;
+const MAX_U32 = 0xffffffff;
+const TWO_POW_32 = 0x1_0000_0000;
+/** The highest counter a Sealer uses: counters stay exact JavaScript integers. */
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+export type DropReason = 'malformed' | 'wrong-cluster' | 'unknown-sender' | 'unauthenticated' | 'replayed' | 'oversized';
+
+export interface FragmentHeader {
+  /** Per sender and epoch, wrapping at 2^32. */
+  readonly messageId: number;
+  /** 0 <= index < count. */
+  readonly index: number;
+  /** 1 .. MAX_FRAGMENT_COUNT. */
+  readonly count: number;
+}
+
+export type OpenResult =
+  | {
+      readonly ok: true;
+      readonly sender: string;
+      readonly epoch: number;
+      readonly counter: number;
+      readonly membersDigest: number;
+      readonly fragment: FragmentHeader;
+      readonly plaintext: Uint8Array;
+    }
+  | { readonly ok: false; readonly reason: DropReason };
+
+/** Bytes a datagram from `senderId` spends on everything but the sealed payload. */
+export function sealOverheadBytes(senderId: string): number {
+  return FIXED_HEADER_BYTES + senderId.length + TAG_BYTES;
+}
+
+/** A 32-bit digest of a member set: the first 4 bytes of SHA-256 of the sorted, distinct ids joined with ','. */
+export function membersDigest(ids: Iterable<string>): number {
+  const sorted = [...new Set(ids)].sort();
+  return createHash('sha256').update(sorted.join(',')).digest().readUInt32BE(0);
+}
+
+function checkU32(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_U32) throw new RangeError(`${what} must be a u32 (got ${value})`);
+}
+
+function checkClusterMaterial(key: Buffer, clusterId: Buffer): void {
+  if (key.length !== CLUSTER_KEY_BYTES) throw new RangeError(`cluster key must be ${CLUSTER_KEY_BYTES} bytes`);
+  if (clusterId.length !== CLUSTER_ID_BYTES) throw new RangeError(`cluster id must be ${CLUSTER_ID_BYTES} bytes`);
+}
+
+/** Seals the datagrams of one sender in one epoch. */
+export class Sealer {
+  private counter = 0;
+  private readonly senderKey: KeyObject;
+  /** version | cluster id | sender id length | sender id | epoch: the same in every datagram. */
+  private readonly prefix: Buffer;
+  private digest: number;
+
+  constructor(key: Buffer, clusterId: Buffer, self: string, epoch: number, membersDigestValue: number) {
+    checkClusterMaterial(key, clusterId);
+    if (!isValidNodeId(self)) throw new RangeError(`invalid sender id "${self}"`);
+    checkU32(epoch, 'epoch');
+    checkU32(membersDigestValue, 'members digest');
+    this.senderKey = createSecretKey(deriveSenderKey(key, self));
+    this.digest = membersDigestValue;
+    const idBytes = Buffer.from(self, 'latin1');
+    this.prefix = Buffer.alloc(1 + CLUSTER_ID_BYTES + 1 + idBytes.length + 4);
+    let p = this.prefix.writeUInt8(DATAGRAM_FORMAT_VERSION, 0);
+    p += clusterId.copy(this.prefix, p);
+    p = this.prefix.writeUInt8(idBytes.length, p);
+    p += idBytes.copy(this.prefix, p);
+    this.prefix.writeUInt32BE(epoch, p);
+  }
+
+  /** Datagrams sealed so far (also the next counter). */
+  get sealedDatagrams(): number {
+    return this.counter;
+  }
+
+  /** Bytes each datagram spends on everything but the payload. */
+  get overheadBytes(): number {
+    return this.prefix.length + 8 + 4 + 8 + TAG_BYTES;
+  }
+
+  /** The member set changed: later datagrams advertise the new digest. */
+  setMembersDigest(digest: number): void {
+    checkU32(digest, 'members digest');
+    this.digest = digest;
+  }
+
+  seal(fragment: FragmentHeader, plaintext: Uint8Array): Uint8Array {
+    checkU32(fragment.messageId, 'message id');
+    const { index, count } = fragment;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_FRAGMENT_COUNT || !Number.isInteger(index) || index < 0 || index >= count) {
+      throw new RangeError(`invalid fragment ${index} of ${count}`);
+    }
+    if (this.counter > MAX_COUNTER) throw new Error('datagram counter exhausted: restart the process to get a new transport epoch');
+    const counter = this.counter++;
+    const nonceOffset = this.prefix.length - 4;
+    const headerBytes = this.prefix.length + 8 + 4 + 8;
+    // A plain Uint8Array (written through a Buffer view): callers may rely on slice() copying.
+    const datagram = new Uint8Array(headerBytes + plaintext.length + TAG_BYTES);
+    const out = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
+    this.prefix.copy(out, 0);
+    let p = this.prefix.length;
+    p = out.writeUInt32BE(Math.floor(counter / TWO_POW_32), p);
+    p = out.writeUInt32BE(counter % TWO_POW_32, p);
+    p = out.writeUInt32BE(this.digest, p);
+    p = out.writeUInt32BE(fragment.messageId, p);
+    p = out.writeUInt16BE(index, p);
+    p = out.writeUInt16BE(count, p);
+    const cipher = createCipheriv('aes-256-gcm', this.senderKey, out.subarray(nonceOffset, nonceOffset + NONCE_BYTES), { authTagLength: TAG_BYTES });
+    cipher.setAAD(out.subarray(0, headerBytes));
+    p += cipher.update(plaintext).copy(out, p);
+    p += cipher.final().copy(out, p);
+    cipher.getAuthTag().copy(out, p);
+    return datagram;
+  }
+}
+
+interface SenderState {
+  readonly key: KeyObject;
+  readonly window: ReplayWindow;
+}
+
+/** Opens datagrams sealed by members of this cluster; keeps per-sender replay state. */
+export class Opener {
+  private readonly senders = new Map<string, SenderState>();
+
+  /** `members` is asked on every datagram: it should return a cached set (self excluded). */
+  constructor(
+    private readonly key: Buffer,
+    private readonly clusterId: Buffer,
+    private readonly members: () => ReadonlySet<string>,
+  ) {
+    checkClusterMaterial(key, clusterId);
+  }
+
+  open(datagram: Uint8Array): OpenResult {
+    const length = datagram.length;
+    if (length > MAX_RECEIVE_BYTES) return { ok: false, reason: 'oversized' };
+    if (length < FIXED_HEADER_BYTES + 1 + TAG_BYTES) return { ok: false, reason: 'malformed' };
+    const view = new DataView(datagram.buffer, datagram.byteOffset, length);
+    if (view.getUint8(0) !== DATAGRAM_FORMAT_VERSION) return { ok: false, reason: 'malformed' };
+    for (let i = 0; i < CLUSTER_ID_BYTES; i++) {
+      if (datagram[1 + i] !== this.clusterId[i]) return { ok: false, reason: 'wrong-cluster' };
+    }
+    let p = 1 + CLUSTER_ID_BYTES;
+    const idBytes = view.getUint8(p++);
+    if (idBytes === 0 || idBytes > MAX_SENDER_ID_BYTES || length < FIXED_HEADER_BYTES + idBytes + TAG_BYTES) return { ok: false, reason: 'malformed' };
+    // latin1 maps each byte to one character: any non-ASCII byte then fails the node id pattern.
+    const sender = Buffer.from(datagram.buffer, datagram.byteOffset + p, idBytes).toString('latin1');
+    if (!isValidNodeId(sender)) return { ok: false, reason: 'malformed' };
+    if (!this.members().has(sender)) return { ok: false, reason: 'unknown-sender' };
+    p += idBytes;
+    const nonceOffset = p;
+    const epoch = view.getUint32(p);
+    const counterHigh = view.getUint32(p + 4);
+    const counterLow = view.getUint32(p + 8);
+    const digest = view.getUint32(p + 12);
+    const messageId = view.getUint32(p + 16);
+    const index = view.getUint16(p + 20);
+    const count = view.getUint16(p + 22);
+    p += 24;
+    // Sealers never go past 2^53 - 1; a larger counter cannot be genuine.
+    if (counterHigh >= 0x200000) return { ok: false, reason: 'malformed' };
+    if (count === 0 || index >= count) return { ok: false, reason: 'malformed' };
+    const counter = counterHigh * TWO_POW_32 + counterLow;
+    const state = this.state(sender);
+    // Checked before decrypting to save the work; recorded only after the tag verified.
+    if (!state.window.mayAccept(epoch, counter)) return { ok: false, reason: 'replayed' };
+    const tagOffset = length - TAG_BYTES;
+    let plaintext: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', state.key, datagram.subarray(nonceOffset, nonceOffset + NONCE_BYTES), { authTagLength: TAG_BYTES });
+      decipher.setAAD(datagram.subarray(0, p));
+      decipher.setAuthTag(datagram.subarray(tagOffset));
+      const body = decipher.update(datagram.subarray(p, tagOffset));
+      const rest = decipher.final();
+      plaintext = rest.length === 0 ? body : Buffer.concat([body, rest]);
+    } catch {
+      return { ok: false, reason: 'unauthenticated' };
+    }
+    state.window.record(epoch, counter);
+    return {
+      ok: true,
+      sender,
+      epoch,
+      counter,
+      membersDigest: digest,
+      fragment: { messageId, index, count },
+      // The same bytes as a plain Uint8Array, so that slice() copies as callers expect.
+      plaintext: new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length),
+    };
+  }
+
+  private state(sender: string): SenderState {
+    let state = this.senders.get(sender);
+    if (state === undefined) {
+      state = { key: createSecretKey(deriveSenderKey(this.key, sender)), window: new ReplayWindow() };
+      this.senders.set(sender, state);
+    }
+    return state;
+  }
+}

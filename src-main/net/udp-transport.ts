@@ -1,0 +1,416 @@
+/**
+ * The replica's network: WireMessages over one UDP socket, encoded (codec.ts), fragmented
+ * (fragments.ts) and sealed (seal.ts). Delivery is best effort, as Paxos assumes: messages may be
+ * lost, duplicated by the protocol's own retransmissions, or reordered; never forged, altered or
+ * replayed.
+ *
+ * Invariants:
+ *  - A peer is its node id, not its address. A member's address is updated when an authenticated
+ *    message from it arrives from elsewhere (the peer moved); a sender that is not a member is never
+ *    accepted ('unknown-sender').
+ *  - onMessage sees only messages that authenticated, reassembled, decoded, come `from` their
+ *    authenticated sender and are addressed `to` this node. It is called synchronously from the
+ *    socket's 'message' event, in arrival order; the caller queues. Everything else is counted by reason
+ *    in stats().dropped and goes nowhere; hostile input never throws.
+ *  - send() is fire-and-forget and never throws on socket errors (they are counted). It throws only for
+ *    a caller bug: a message not from this node, not encodable, or too large to send.
+ *  - Injected faults (setFaults) are reversible: setting them back to none restores normal delivery.
+ *
+ * dgram-as-promised is used for bind and close only: its recv() does not buffer (datagrams arriving
+ * between two recv() calls are lost) and its getSendBufferSize() calls itself forever, so datagrams are
+ * received through the underlying socket's 'message' listener.
+ */
+import { isIPv6 } from 'node:net';
+import DgramAsPromised, { type RemoteInfo, type SocketAsPromised } from 'dgram-as-promised';
+import { isValidNodeId } from '../core/config';
+import type { NodeId } from '../core/types';
+import { decodeMessage, encodeMessage, MalformedMessageError } from './codec';
+import { Reassembler, splitMessage } from './fragments';
+import { deriveClusterKeys } from './keys';
+import { membersDigest, Opener, Sealer, type DropReason } from './seal';
+import type { WireMessage } from './wire';
+
+export const DEFAULT_MAX_DATAGRAM_BYTES = 1400;
+/** Below this, headers would eat most of every datagram. */
+export const MIN_MAX_DATAGRAM_BYTES = 256;
+/** Below the 65,507-byte IPv4 UDP limit, with room to spare. */
+export const MAX_MAX_DATAGRAM_BYTES = 65_000;
+export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TraceEvent {
+  readonly direction: 'in' | 'out';
+  readonly message: WireMessage;
+  /** True when an injected fault (or, outgoing, an unknown destination) dropped the message. */
+  readonly dropped: boolean;
+}
+
+export interface Faults {
+  /** Probability in [0, 1] that a message (outgoing or incoming, decided per message) is dropped. */
+  readonly dropRate: number;
+  /** Outgoing messages wait this long before their datagrams are sent. */
+  readonly delayMs: number;
+  /** Peers cut off in both directions. */
+  readonly isolate: readonly NodeId[];
+}
+
+export const NO_FAULTS: Faults = Object.freeze({ dropRate: 0, delayMs: 0, isolate: Object.freeze([]) });
+
+/**
+ * Why a datagram or message was dropped: the Opener's reasons, then
+ *  'fragment-rejected' fragments contradicting each other, or a message too large to reassemble;
+ *  'undecodable'       authenticated, but not a message this codec version understands;
+ *  'sender-mismatch'   the message's `from` is not its authenticated sender;
+ *  'misaddressed'      the message's `to` is not this node;
+ *  'fault-in' / 'fault-out'  dropped by an injected fault;
+ *  'no-route'          sending to a node that is not a member.
+ */
+export type TransportDropReason = DropReason | 'fragment-rejected' | 'undecodable' | 'sender-mismatch' | 'misaddressed' | 'fault-in' | 'fault-out' | 'no-route';
+
+export interface TransportStats {
+  readonly dropped: Record<string, number>;
+  readonly sentDatagrams: number;
+  readonly receivedDatagrams: number;
+  readonly sentBytes: number;
+  readonly receivedBytes: number;
+  readonly sendErrors: number;
+  /** The socket receive buffer the OS reports having granted (0 if unknown). */
+  readonly recvBufferBytes: number;
+  /** Peers whose latest datagram advertised a member set other than ours. */
+  readonly memberMismatch: { readonly peer: NodeId; readonly theirDigest: number }[];
+}
+
+export interface PeerInfo {
+  readonly id: NodeId;
+  /** host:port ([host]:port for IPv6). */
+  readonly address: string;
+  /** now() when the last message from this peer was delivered, or null if none yet. */
+  readonly lastHeardAt: number | null;
+}
+
+export interface UdpTransportOptions {
+  readonly self: NodeId;
+  readonly listenHost: string;
+  /** 0 binds any free port (see address()). */
+  readonly listenPort: number;
+  readonly secret: string;
+  /** This process's transport epoch (nextTransportEpoch), 1 .. 2^32 - 1. */
+  readonly epoch: number;
+  /**
+   * The other members (self excluded) and their addresses. Prefer IP addresses: a host name is
+   * resolved by the OS on every datagram sent.
+   */
+  readonly members: ReadonlyMap<NodeId, PeerAddress>;
+  /** Largest datagram sent, headers included. Default 1400 (fits common MTUs), at most 65000. */
+  readonly maxDatagramBytes?: number;
+  /** Socket receive buffer requested; the OS may grant less. Default 4 MiB. */
+  readonly recvBufferBytes?: number;
+  /** Called synchronously from the socket's 'message' event: queue and return; must not throw. */
+  readonly onMessage: (message: WireMessage) => void;
+  /** Every message sent or received, dropped by a fault or not (for the dashboard); must not throw. */
+  readonly onTrace?: (event: TraceEvent) => void;
+  /** Clock for lastHeardAt and fragment expiry, in milliseconds. Default Date.now. */
+  readonly now?: () => number;
+  /** Randomness for injected drops, in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
+
+interface Peer {
+  host: string;
+  port: number;
+  lastHeardAt: number | null;
+}
+
+interface MutableStats {
+  sentDatagrams: number;
+  receivedDatagrams: number;
+  sentBytes: number;
+  receivedBytes: number;
+  sendErrors: number;
+}
+
+function checkAddress(id: NodeId, host: string, port: number): void {
+  if (typeof host !== 'string' || host === '') throw new RangeError(`member ${id}: empty host`);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`member ${id}: invalid port ${port}`);
+}
+
+function formatAddress(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function checkFaults(faults: Faults): void {
+  if (!(faults.dropRate >= 0 && faults.dropRate <= 1)) throw new RangeError(`dropRate must be in [0, 1] (got ${faults.dropRate})`);
+  if (!(faults.delayMs >= 0 && Number.isFinite(faults.delayMs))) throw new RangeError(`delayMs must be a finite number >= 0 (got ${faults.delayMs})`);
+}
+
+export class UdpTransport {
+  private readonly peersById = new Map<NodeId, Peer>();
+  /** The member ids as the Opener reads them on every datagram (self excluded). */
+  private memberIds: ReadonlySet<NodeId> = new Set();
+  private digest = 0;
+  private readonly opener: Opener;
+  private readonly sealer: Sealer;
+  private readonly reassembler = new Reassembler();
+  private readonly fragmentPayloadBytes: number;
+  private nextMessageId = 0;
+  private currentFaults: Faults = NO_FAULTS;
+  private isolated: ReadonlySet<NodeId> = new Set();
+  private readonly delayed = new Set<ReturnType<typeof setTimeout>>();
+  private readonly dropCounts: Record<string, number> = {};
+  private readonly counters: MutableStats = { sentDatagrams: 0, receivedDatagrams: 0, sentBytes: 0, receivedBytes: 0, sendErrors: 0 };
+  private readonly mismatches = new Map<NodeId, number>();
+  private closed = false;
+  private boundAddress: PeerAddress = { host: '', port: 0 };
+  private recvBufferBytes = 0;
+  private readonly onMessage: (message: WireMessage) => void;
+  private readonly onTrace: ((event: TraceEvent) => void) | undefined;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly self: NodeId;
+
+  private constructor(
+    options: UdpTransportOptions,
+    private readonly socket: SocketAsPromised,
+  ) {
+    this.self = options.self;
+    this.onMessage = options.onMessage;
+    this.onTrace = options.onTrace;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    const keys = deriveClusterKeys(options.secret);
+    this.installMembers(options.members);
+    this.sealer = new Sealer(keys.key, keys.clusterId, options.self, options.epoch, this.digest);
+    this.opener = new Opener(keys.key, keys.clusterId, () => this.memberIds);
+    this.fragmentPayloadBytes = maxDatagramBytes - this.sealer.overheadBytes;
+  }
+
+  /** Binds the socket and starts delivering. Throws on invalid options or when the address cannot be bound. */
+  static async open(options: UdpTransportOptions): Promise<UdpTransport> {
+    if (!isValidNodeId(options.self)) throw new RangeError(`invalid node id "${options.self}"`);
+    const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    if (!Number.isInteger(maxDatagramBytes) || maxDatagramBytes < MIN_MAX_DATAGRAM_BYTES || maxDatagramBytes > MAX_MAX_DATAGRAM_BYTES) {
+      throw new RangeError(`maxDatagramBytes must be an integer in [${MIN_MAX_DATAGRAM_BYTES}, ${MAX_MAX_DATAGRAM_BYTES}] (got ${maxDatagramBytes})`);
+    }
+    if (!Number.isInteger(options.listenPort) || options.listenPort < 0 || options.listenPort > 65_535) {
+      throw new RangeError(`invalid listen port ${options.listenPort}`);
+    }
+    const socket = DgramAsPromised.createSocket({ type: isIPv6(options.listenHost) ? 'udp6' : 'udp4' });
+    // Validates everything else (secret, epoch, members) before the socket is bound.
+    let transport: UdpTransport;
+    try {
+      transport = new UdpTransport(options, socket);
+    } catch (error) {
+      await socket.close().catch(() => undefined);
+      socket.destroy();
+      throw error;
+    }
+    try {
+      const { address, port } = await socket.bind(options.listenPort, options.listenHost);
+      transport.boundAddress = { host: address, port };
+    } catch (error) {
+      await socket.close().catch(() => undefined);
+      socket.destroy();
+      throw error;
+    }
+    // Bursts of fragments (a large accept, a snapshot chunk) overflow the default buffer of some OSes.
+    // A refused size is not fatal: the protocol retransmits what gets lost.
+    // Linux silently caps the request at net.core.rmem_max (and reports double what it grants).
+    try {
+      socket.setRecvBufferSize(options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES);
+    } catch {
+      // keep the OS default
+    }
+    try {
+      transport.recvBufferBytes = socket.getRecvBufferSize();
+    } catch {
+      // unknown: stays 0
+    }
+    socket.socket.on('message', transport.onDatagram);
+    // Without an 'error' listener an asynchronous socket error would crash the process.
+    socket.socket.on('error', transport.onSocketError);
+    return transport;
+  }
+
+  /** The bound address (with the real port when listenPort was 0); still answers after close(). */
+  address(): PeerAddress {
+    return this.boundAddress;
+  }
+
+  send(message: WireMessage): void {
+    if (message.from !== this.self) throw new RangeError(`cannot send a message from ${message.from} (this node is ${this.self})`);
+    // Encoded first, so that a caller bug (invalid or oversized message) throws whatever the faults.
+    const pieces = splitMessage(encodeMessage(message), this.fragmentPayloadBytes);
+    if (this.closed) return;
+    if (!this.peersById.has(message.to)) return this.dropOut(message, 'no-route');
+    if (this.isolated.has(message.to) || this.drawDrop()) return this.dropOut(message, 'fault-out');
+    const messageId = this.nextMessageId;
+    this.nextMessageId = (this.nextMessageId + 1) >>> 0;
+    const datagrams = pieces.map((piece, index) => this.sealer.seal({ messageId, index, count: pieces.length }, piece));
+    this.onTrace?.({ direction: 'out', message, dropped: false });
+    const { delayMs } = this.currentFaults;
+    if (delayMs <= 0) return this.transmit(datagrams, message.to);
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      this.transmit(datagrams, message.to);
+    }, delayMs);
+    this.delayed.add(timer);
+  }
+
+  /** Sets a member's address (e.g. from configuration). Throws for a node that is not a member. */
+  setPeerAddress(id: NodeId, host: string, port: number): void {
+    const peer = this.peersById.get(id);
+    if (peer === undefined) throw new RangeError(`${id} is not a member`);
+    checkAddress(id, host, port);
+    peer.host = host;
+    peer.port = port;
+  }
+
+  /** Replaces the member set (self excluded). Remaining members keep their lastHeardAt. */
+  setMembers(members: ReadonlyMap<NodeId, PeerAddress>): void {
+    this.installMembers(members);
+    this.sealer.setMembersDigest(this.digest);
+  }
+
+  private installMembers(members: ReadonlyMap<NodeId, PeerAddress>): void {
+    for (const [id, { host, port }] of members) {
+      if (!isValidNodeId(id)) throw new RangeError(`invalid member id "${id}"`);
+      if (id === this.self) throw new RangeError(`members must not include this node (${id})`);
+      checkAddress(id, host, port);
+    }
+    for (const id of this.peersById.keys()) if (!members.has(id)) this.peersById.delete(id);
+    for (const [id, { host, port }] of members) {
+      const peer = this.peersById.get(id);
+      if (peer === undefined) this.peersById.set(id, { host, port, lastHeardAt: null });
+      else {
+        peer.host = host;
+        peer.port = port;
+      }
+    }
+    for (const id of this.mismatches.keys()) if (!members.has(id)) this.mismatches.delete(id);
+    this.memberIds = new Set(members.keys());
+    this.digest = membersDigest([this.self, ...members.keys()]);
+  }
+
+  peers(): { id: NodeId; address: string; lastHeardAt: number | null }[] {
+    return [...this.peersById].map(([id, p]) => ({ id, address: formatAddress(p.host, p.port), lastHeardAt: p.lastHeardAt }));
+  }
+
+  stats(): TransportStats {
+    return {
+      ...this.counters,
+      recvBufferBytes: this.recvBufferBytes,
+      dropped: { ...this.dropCounts },
+      memberMismatch: [...this.mismatches].map(([peer, theirDigest]) => ({ peer, theirDigest })),
+    };
+  }
+
+  /** Changes the given fault settings (the others stay); NO_FAULTS restores normal operation. */
+  setFaults(faults: Partial<Faults>): void {
+    const next: Faults = { ...this.currentFaults, ...faults };
+    checkFaults(next);
+    this.currentFaults = Object.freeze({ dropRate: next.dropRate, delayMs: next.delayMs, isolate: Object.freeze([...new Set(next.isolate)]) });
+    this.isolated = new Set(this.currentFaults.isolate);
+  }
+
+  faults(): Faults {
+    return this.currentFaults;
+  }
+
+  /** Stops receiving, cancels delayed sends and closes the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
+    this.socket.socket.off('message', this.onDatagram);
+    this.socket.socket.off('error', this.onSocketError);
+    try {
+      await this.socket.close();
+    } catch {
+      // Already closed (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to release.
+    }
+    this.socket.destroy();
+  }
+
+  private readonly onDatagram = (datagram: Buffer, rinfo: RemoteInfo): void => {
+    if (this.closed) return;
+    this.counters.receivedDatagrams++;
+    this.counters.receivedBytes += datagram.length;
+    const opened = this.opener.open(datagram);
+    if (!opened.ok) return this.drop(opened.reason);
+    const { sender } = opened;
+    const now = this.now();
+    const reassembled = this.reassembler.add(`${sender}@${opened.epoch}`, opened.fragment, opened.plaintext, now);
+    if (reassembled.status === 'rejected') return this.drop('fragment-rejected');
+    if (reassembled.status !== 'complete') return;
+    let message: WireMessage;
+    try {
+      message = decodeMessage(reassembled.message);
+    } catch (error) {
+      if (error instanceof MalformedMessageError) return this.drop('undecodable');
+      throw error;
+    }
+    if (message.from !== sender) return this.drop('sender-mismatch');
+    if (message.to !== this.self) return this.drop('misaddressed');
+    if (this.isolated.has(sender) || this.drawDrop()) {
+      this.drop('fault-in');
+      this.onTrace?.({ direction: 'in', message, dropped: true });
+      return;
+    }
+    const peer = this.peersById.get(sender);
+    if (peer !== undefined) {
+      // Authenticated and fresh (the replay window passed it): the peer is where it sent from.
+      if (peer.host !== rinfo.address || peer.port !== rinfo.port) {
+        peer.host = rinfo.address;
+        peer.port = rinfo.port;
+      }
+      peer.lastHeardAt = now;
+    }
+    if (opened.membersDigest === this.digest) this.mismatches.delete(sender);
+    else this.mismatches.set(sender, opened.membersDigest);
+    this.onTrace?.({ direction: 'in', message, dropped: false });
+    this.onMessage(message);
+  };
+
+  private readonly onSocketError = (): void => {
+    this.counters.sendErrors++;
+  };
+
+  private transmit(datagrams: readonly Uint8Array[], to: NodeId): void {
+    if (this.closed) return;
+    // The address at transmit time: a delayed message follows a peer that moved meanwhile.
+    const peer = this.peersById.get(to);
+    if (peer === undefined) return;
+    for (const datagram of datagrams) {
+      try {
+        this.socket.socket.send(datagram, peer.port, peer.host, (error) => {
+          if (error) this.counters.sendErrors++;
+        });
+        this.counters.sentDatagrams++;
+        this.counters.sentBytes += datagram.length;
+      } catch {
+        // Synchronous failures (socket closing, bad address) are as transient as asynchronous ones.
+        this.counters.sendErrors++;
+      }
+    }
+  }
+
+  private drawDrop(): boolean {
+    const { dropRate } = this.currentFaults;
+    return dropRate > 0 && this.random() < dropRate;
+  }
+
+  private drop(reason: TransportDropReason): void {
+    this.dropCounts[reason] = (this.dropCounts[reason] ?? 0) + 1;
+  }
+
+  private dropOut(message: WireMessage, reason: TransportDropReason): void {
+    this.drop(reason);
+    this.onTrace?.({ direction: 'out', message, dropped: true });
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The transport's message vocabulary: every protocol message of the core, plus the two messages of
+ * snapshot transfer, which only the runtime speaks (the core merely says "fetch a snapshot from X").
+ *
+ * Snapshot transfer is pull-based so a lagging replica paces it: it asks for one chunk at a time and
+ * re-asks on loss. Invariant: like core messages, both carry the envelope (from, to), and the transport
+ * delivers a message only when `from` is the authenticated sender and `to` is this node.
+ */
+import type { Message, NodeId } from '../core/types';
+
+/**
+ * "Send me the bytes of snapshot transfer `transferId` starting at byte `offset`". transferId 0 means
+ * "start a new transfer of your current snapshot" (the answer names the transfer it started).
+ */
+export interface SnapshotRequestMessage {
+  readonly type: 'snapshotRequest';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly transferId: number;
+  readonly offset: number;
+}
+
+/**
+ * Bytes [offset, offset + data.length) of the snapshot of transfer `transferId`, which summarizes every
+ * slot <= `slot` and is `totalBytes` long. The codec checks syntax only; whether the chunk fits the
+ * transfer is for the snapshot receiver to judge.
+ */
+export interface SnapshotChunkMessage {
+  readonly type: 'snapshotChunk';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly transferId: number;
+  readonly slot: number;
+  readonly totalBytes: number;
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
+export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage;
+
+export type WireMessageType = WireMessage['type'];

@@ -1,0 +1,54 @@
+/**
+ * The SynodApi of one node: what the Electron preload and the HTTP bridge both expose. Every argument
+ * is validated here too (in-process callers get the same clear errors as remote ones), and every
+ * failure is an ApiError with a code and a message a person can act on.
+ */
+import type { ApiMethods, LogPage, SynodApi } from '../../shared/api';
+import { validateArgs } from '../../shared/validate';
+import type { ReplicaNode } from '../node/replica-node';
+import { logEntryView } from './views';
+
+const DEFAULT_LOG_LIMIT = 100;
+
+export function createNodeService(node: ReplicaNode): SynodApi {
+  return {
+    status: async () => node.status(),
+    tweet: async (raw) => {
+      const { text } = validateArgs('tweet', raw);
+      return node.submit({ type: 'tweet', text, at: Date.now() });
+    },
+    block: async (raw) => {
+      const { user } = validateArgs('block', raw);
+      return node.submit({ type: 'block', target: user, at: Date.now() });
+    },
+    unblock: async (raw) => {
+      const { user } = validateArgs('unblock', raw);
+      return node.submit({ type: 'unblock', target: user, at: Date.now() });
+    },
+    timeline: async (raw) => {
+      const args = validateArgs('timeline', raw) ?? {};
+      return node.app.timeline(node.id, args);
+    },
+    users: async () => node.app.users(),
+    log: async (raw) => logPage(node, validateArgs('log', raw) ?? {}),
+    peers: async () => node.status().peers,
+    faults: async () => node.faults(),
+    setFaults: async (raw) => node.setFaults(validateArgs('setFaults', raw)),
+    subscribe: (listener) => node.subscribe(listener),
+  };
+}
+
+function logPage(node: ReplicaNode, args: NonNullable<ApiMethods['log']['args']>): LogPage {
+  const status = node.status();
+  const firstSlot = status.compactedThrough + 1;
+  const limit = args.limit ?? DEFAULT_LOG_LIMIT;
+  // By default the newest slots: up to the highest slot known here (the commit index, or beyond it for
+  // slots accepted but not yet known chosen).
+  const newest = Math.max(status.commitIndex, node.logRows(status.commitIndex + 1, Number.MAX_SAFE_INTEGER, 10_000).at(-1)?.slot ?? 0);
+  const from = Math.max(firstSlot, args.from ?? newest - limit + 1);
+  const to = from + limit - 1;
+  const rows = new Map(node.logRows(from, to, limit).map((row) => [row.slot, row]));
+  const entries = [];
+  for (let slot = from; slot <= Math.min(to, Math.max(newest, from - 1)); slot++) entries.push(logEntryView(slot, rows.get(slot)));
+  return { firstSlot, commitIndex: status.commitIndex, entries };
+}
