@@ -26,6 +26,8 @@ export interface PeerStatus {
   readonly reachable: boolean;
   /** Milliseconds since the last authenticated datagram from it, or null if none yet. */
   readonly lastHeardMs: number | null;
+  /** The peer's commit index as it last told us (heartbeats, pings), or null if unknown. */
+  readonly commitIndex: number | null;
 }
 
 export interface NodeStatus {
@@ -55,6 +57,21 @@ export interface NodeStatus {
   /** Leadership changes seen by this node, oldest first (bounded). */
   readonly elections: readonly ElectionRecord[];
   readonly startedAt: number;
+  readonly metrics: NodeMetrics;
+}
+
+/** Counters since the node started. */
+export interface NodeMetrics {
+  /** Journal fsyncs (one per turn that had something durable to write). */
+  readonly fsyncs: number;
+  readonly journalBytes: number;
+  readonly datagramsIn: number;
+  readonly datagramsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly checkpoints: number;
+  /** How long the last checkpoint paused the replica (exporting the database image). */
+  readonly lastCheckpointStallMs: number;
 }
 
 export interface ElectionRecord {
@@ -133,7 +150,7 @@ export interface CommandReceipt {
   readonly slot: number;
 }
 
-export type ProtocolMessageType = 'prevote' | 'prevoteReply' | 'prepare' | 'promise' | 'nack' | 'accept' | 'accepted' | 'commit' | 'commitAck' | 'forward' | 'catchupRequest' | 'catchupReply' | 'snapshot';
+export type ProtocolMessageType = 'prevote' | 'prevoteReply' | 'prepare' | 'promise' | 'nack' | 'accept' | 'accepted' | 'commit' | 'commitAck' | 'forward' | 'catchupRequest' | 'catchupReply' | 'snapshot' | 'ping';
 
 /** One protocol message as the dashboard's cluster view animates it. */
 export interface TraceMessage {

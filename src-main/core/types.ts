@@ -189,10 +189,11 @@ export interface PersistBatch {
 
 /**
  * One turn's output, in the etcd-io/raft style. The runtime must, in this order:
- *  1. write and fsync `persist`,
- *  2. send `messages`,
+ *  1. write and fsync `persist` (messages for which mayPrecedePersist() holds may be sent before or
+ *     during this step, the others only after it),
+ *  2. send the remaining `messages`,
  *  3. apply `committed` to the state machine (in order; they continue exactly after the last applied slot),
- *  4. call `advance(ready)`.
+ *  4. call `advance(ready)`; the next turn must not start before the fsync of this one returned.
  */
 export interface Ready {
   readonly persist: PersistBatch;
@@ -239,4 +240,17 @@ export interface ReplicaStatus {
   readonly compactedThrough: Slot;
   /** Own commands not yet chosen. */
   readonly pendingCommands: number;
+}
+
+/**
+ * Whether a message may leave before the persist of its own Ready is durable. Only three kinds reveal
+ * state that this turn made durable: a promise and an accepted reply (a peer counts them as votes) and a
+ * forward (it carries own commands whose sequence numbers must never be reused). Everything else, in
+ * particular a leader's accepts and a candidate's prepares, may go first: the sender counts its own
+ * vote only in a later turn, which starts after this turn's fsync (etcd's leader writes its log in
+ * parallel with replication the same way). Sending accepts early lets the leader's fsync and the
+ * followers' run at the same time.
+ */
+export function mayPrecedePersist(message: Message): boolean {
+  return message.type !== 'promise' && message.type !== 'accepted' && message.type !== 'forward';
 }

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       secret,
       version: VERSION,
       logger,
+      onFatal: (error) => fail(`stopped after a storage failure: ${String(error)}. Nothing acknowledged was lost; fix the disk and restart.`, 1),
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
       ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),

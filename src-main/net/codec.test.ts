@@ -65,6 +65,7 @@ const examples: WireMessage[] = [
   { type: 'snapshotRequest', from: 'n3', to: 'n1', transferId: 0, offset: 0 },
   { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 0, data: new Uint8Array([0, 255, 7]) },
   { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 3, data: new Uint8Array(0) },
+  { type: 'ping', from: 'n2', to: 'n3', commitIndex: 77 },
 ];
 
 describe('codec round trip', () => {
@@ -169,7 +170,7 @@ describe('codec rejects malformed input', () => {
   const cases: [string, number[], RegExp][] = [
     ['an unknown version', [2, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /version/],
     ['an unknown type 0', [1, 0, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
-    ['an unknown type 15', [1, 15, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an unknown type 16', [1, 16, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
     ['an empty input', [], /truncated/],
     ['an overlong varint', [...commitHeader, 0x81, 0x00, 2, 0x6e, 0x31, 0], /overlong/],
     ['an integer above 2^53 - 1', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 2, 0x6e, 0x31, 0], /safe/],

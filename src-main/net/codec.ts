@@ -56,6 +56,7 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
   catchupReply: 12,
   snapshotRequest: 13,
   snapshotChunk: 14,
+  ping: 15,
 };
 
 const TYPES_BY_CODE: readonly (WireMessageType | undefined)[] = (() => {
@@ -482,6 +483,9 @@ export function encodeMessage(m: WireMessage): Uint8Array {
       w.uint(m.offset, 'offset');
       w.bytes(m.data);
       break;
+    case 'ping':
+      w.uint(m.commitIndex, 'commitIndex');
+      break;
   }
   return w.finish();
 }
@@ -530,5 +534,7 @@ function decodeBody(r: Reader, type: WireMessageType, from: string, to: string):
       return { type, from, to, transferId: r.uint(), offset: r.uint() };
     case 'snapshotChunk':
       return { type, from, to, transferId: r.uint(), slot: r.uint(), totalBytes: r.uint(), offset: r.uint(), data: r.bytesField() };
+    case 'ping':
+      return { type, from, to, commitIndex: r.uint() };
   }
 }

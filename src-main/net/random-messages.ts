@@ -25,6 +25,7 @@ export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
   'catchupReply',
   'snapshotRequest',
   'snapshotChunk',
+  'ping',
 ];
 
 const ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -132,6 +133,8 @@ export function randomMessage(rng: RandomSource, type: WireMessageType = pick(rn
       return { type, from, to, transferId: randomUint(rng), offset: randomUint(rng) };
     case 'snapshotChunk':
       return { type, from, to, transferId: randomUint(rng), slot: randomUint(rng), totalBytes: randomUint(rng), offset: randomUint(rng), data: randomBytes(rng, 300) };
+    case 'ping':
+      return { type, from, to, commitIndex: randomUint(rng) };
   }
 }
 

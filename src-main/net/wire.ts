@@ -36,6 +36,17 @@ export interface SnapshotChunkMessage {
   readonly data: Uint8Array;
 }
 
-export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage;
+/**
+ * Liveness between runtimes: every node pings every peer now and then, so each knows which peers it can
+ * reach (followers exchange no protocol messages otherwise) and how far their logs are.
+ */
+export interface PingMessage {
+  readonly type: 'ping';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly commitIndex: number;
+}
+
+export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage;
 
 export type WireMessageType = WireMessage['type'];

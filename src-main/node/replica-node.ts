@@ -5,12 +5,15 @@
  * One turn at a time (never interleaved):
  *   1. install a fetched snapshot, if one is complete (between Readys, as the core requires);
  *   2. feed the core every datagram that arrived and every tick that passed;
- *   3. ready(): stage the turn's durable changes in the journal and fsync ONCE (group commit); a turn
- *      whose only changes are chosen values skips the fsync (they can be learned again; the next fsync
- *      covers them), so a leader answers after two fsyncs on the critical path, not three;
- *   4. send the turn's messages (after the fsync: promises and accepts are durable before anyone sees them);
+ *   3. ready(): send the messages that may precede the persist (a leader's accepts: see mayPrecedePersist),
+ *      stage the turn's durable changes in the journal and fsync ONCE (group commit); a turn whose only
+ *      changes are chosen values skips the fsync (they can be learned again; the next fsync covers them);
+ *   4. send the rest (promises, accepted replies, forwards: only once durable);
  *   5. apply the committed slots to the micro-blog and answer the clients waiting for them;
- *   6. advance(); then compact the log and start a checkpoint when due.
+ *   6. advance(); then compact the log and start a checkpoint when due; at the end of the turn the
+ *      sql.js log tables catch up with the journal.
+ * The leader's fsync runs while the followers fsync, and no sql.js work precedes an answer but the
+ * application of the command itself.
  */
 import { randomInt } from 'node:crypto';
 import initSqlJs from 'sql.js';
@@ -22,7 +25,7 @@ import { ballotsEqual } from '../core/ballot';
 import type { ProtocolConfig } from '../core/config';
 import { seededRandom } from '../core/random';
 import { Replica } from '../core/replica';
-import { commandKey, type Message, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
+import { commandKey, mayPrecedePersist, type Message, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
 import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
 import { UdpTransport } from '../net/udp-transport';
@@ -61,6 +64,8 @@ export interface NodeOptions {
   readonly maxDatagramBytes?: number;
   readonly logger?: Logger;
   readonly version?: string;
+  /** Called when the node had to stop on its own (a storage failure); by default the error is thrown. */
+  readonly onFatal?: (error: unknown) => void;
 }
 
 const DEFAULT_TICK_MS = 10;
@@ -71,6 +76,8 @@ const STATUS_EVENT_INTERVAL_MS = 1_000;
 const TRACE_FLUSH_INTERVAL_MS = 100;
 const TRACE_BATCH_MAX = 400;
 const ELECTIONS_KEPT = 50;
+/** Every node pings every peer this often, so reachability is known between followers too. */
+const PING_INTERVAL_MS = 500;
 
 export class ReplicaNode {
   readonly id: NodeId;
@@ -79,6 +86,7 @@ export class ReplicaNode {
   private readonly inbox: WireMessage[] = [];
   private ticksOwed = 0;
   private turnScheduled = false;
+  private turnRunning: Promise<void> | null = null;
   private stopping = false;
   private checkpointInFlight: Promise<void> | null = null;
   private snapshotToInstall: { bytes: Uint8Array; from: NodeId } | null = null;
@@ -86,6 +94,8 @@ export class ReplicaNode {
   private readonly elections: ElectionRecord[] = [];
   private lastStatus: ReplicaStatus;
   private reachablePeers = new Set<NodeId>();
+  /** The latest commit index each peer reported (pings, heartbeats). */
+  private readonly peerCommit = new Map<NodeId, number>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly startedAt = Date.now();
   private readonly requests: ClientRequests;
@@ -93,6 +103,8 @@ export class ReplicaNode {
   private readonly snapshotServer: SnapshotServer;
   private readonly snapshotFetcher: SnapshotFetcher;
   private transport!: UdpTransport;
+  private checkpoints = 0;
+  private lastCheckpointStallMs = 0;
 
   private constructor(
     private readonly options: NodeOptions,
@@ -194,7 +206,7 @@ export class ReplicaNode {
       pendingCommands: core.pendingCommands,
       peers: this.transport.peers().map((peer) => {
         const lastHeardMs = peer.lastHeardAt === null ? null : now - peer.lastHeardAt;
-        return { id: peer.id, address: peer.address, reachable: lastHeardMs !== null && lastHeardMs <= reachableMs, lastHeardMs };
+        return { id: peer.id, address: peer.address, reachable: lastHeardMs !== null && lastHeardMs <= reachableMs, lastHeardMs, commitIndex: this.peerCommit.get(peer.id) ?? null };
       }),
       dropped: stats.dropped,
       warnings: stats.memberMismatch.map(
@@ -202,6 +214,16 @@ export class ReplicaNode {
       ),
       elections: [...this.elections],
       startedAt: this.startedAt,
+      metrics: {
+        fsyncs: this.store.journalStats.syncs,
+        journalBytes: this.store.journalStats.bytes,
+        datagramsIn: stats.receivedDatagrams,
+        datagramsOut: stats.sentDatagrams,
+        bytesIn: stats.receivedBytes,
+        bytesOut: stats.sentBytes,
+        checkpoints: this.checkpoints,
+        lastCheckpointStallMs: this.lastCheckpointStallMs,
+      },
     };
   }
 
@@ -230,6 +252,7 @@ export class ReplicaNode {
     if (this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    await this.turnRunning;
     this.requests.failAll('The node is shutting down. Queued commands are on disk and will be proposed again when it restarts.');
     await this.transport.close();
     await this.checkpointInFlight;
@@ -243,27 +266,52 @@ export class ReplicaNode {
     this.schedule();
   }
 
+  /** Runs a turn soon, unless one is queued or running (a running turn re-schedules when it ends). */
   private schedule(): void {
-    if (this.turnScheduled || this.stopping) return;
+    if (this.turnScheduled || this.turnRunning !== null || this.stopping) return;
     this.turnScheduled = true;
     setImmediate(() => {
       this.turnScheduled = false;
-      if (!this.stopping) this.turn();
+      if (this.stopping) return;
+      this.turnRunning = this.turn()
+        .catch((error: unknown) => this.fatal(error))
+        .finally(() => {
+          this.turnRunning = null;
+          if (this.inbox.length > 0 || this.ticksOwed > 0 || this.snapshotToInstall !== null || this.replica.hasReady()) this.schedule();
+        });
     });
   }
 
-  private turn(): void {
+  /**
+   * One turn. While it waits for its fsync, datagrams and ticks only queue up; the next turn takes
+   * them all at once (group commit), and the core never sees an input before its last turn is durable.
+   */
+  private async turn(): Promise<void> {
     this.installSnapshotIfReady();
     const inbox = this.inbox.splice(0);
     for (const message of inbox) this.dispatch(message);
     for (; this.ticksOwed > 0; this.ticksOwed--) this.replica.tick();
     this.snapshotFetcher.tick();
-    while (this.replica.hasReady()) this.process(this.replica.ready());
+    while (this.replica.hasReady()) await this.process(this.replica.ready());
+    // The sql.js log tables follow the journal after the clients were answered (off the critical path).
+    this.store.flushTables();
     this.noteStatusChanges();
   }
 
+  /** The journal failed (disk full, I/O error): continuing could break promises, so the node stops. */
+  private fatal(error: unknown): void {
+    this.logger.event('fatal', { reason: String(error) });
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.requests.failAll(`The node stopped after a storage failure: ${String(error)}`);
+    (this.options.onFatal ?? ((e: unknown) => setImmediate(() => { throw e; })))(error);
+  }
+
   private dispatch(message: WireMessage): void {
+    if (message.type === 'ping' || message.type === 'commit' || message.type === 'commitAck') this.peerCommit.set(message.from, message.commitIndex);
     switch (message.type) {
+      case 'ping':
+        return;
       case 'snapshotRequest':
         this.snapshotServer.onRequest(message);
         return;
@@ -275,11 +323,17 @@ export class ReplicaNode {
     }
   }
 
-  private process(ready: Ready): void {
+  private async process(ready: Ready): Promise<void> {
+    // Messages that reveal nothing this turn makes durable leave first, so the followers' fsyncs overlap ours.
+    const afterFsync: Message[] = [];
+    for (const message of ready.messages) {
+      if (mayPrecedePersist(message)) this.transport.send(message);
+      else afterFsync.push(message);
+    }
     this.store.stage(ready.persist);
-    if (needsFsync(ready.persist)) this.store.sync();
+    if (needsFsync(ready.persist)) await this.store.syncAsync();
     else this.store.writeStaged();
-    for (const message of ready.messages) this.transport.send(message as Message);
+    for (const message of afterFsync) this.transport.send(message);
     this.applyCommitted(ready);
     this.replica.advance(ready);
     if (ready.snapshotFrom !== null) this.snapshotFetcher.start(ready.snapshotFrom);
@@ -333,6 +387,8 @@ export class ReplicaNode {
   private checkpointIfDue(): void {
     if (this.checkpointInFlight !== null || !this.store.checkpointDue()) return;
     const pending = this.store.beginCheckpoint();
+    this.checkpoints++;
+    this.lastCheckpointStallMs = pending.exportMs;
     this.checkpointInFlight = writeCheckpointInBackground(pending)
       .then(() => this.store.finishCheckpoint(pending))
       .catch((error: unknown) => this.logger.event('checkpoint-failed', { reason: String(error), note: 'the journal keeps everything; retrying later' }))
@@ -366,6 +422,10 @@ export class ReplicaNode {
         this.schedule();
       }, tickMs),
       setInterval(() => this.publishStatus(), STATUS_EVENT_INTERVAL_MS),
+      setInterval(() => {
+        const commitIndex = this.replica.status().commitIndex;
+        for (const peer of this.options.peers.keys()) this.transport.send({ type: 'ping', from: this.id, to: peer, commitIndex });
+      }, PING_INTERVAL_MS),
       setInterval(() => {
         const { messages } = this.trace.take();
         if (messages.length > 0) this.emit({ type: 'trace', messages });

@@ -45,6 +45,8 @@ function traceOf(message: WireMessage, direction: 'in' | 'out', dropped: boolean
     case 'commit':
     case 'commitAck':
       return { ...base, slot: message.commitIndex, ballot: message.ballot };
+    case 'ping':
+      return { ...base, slot: message.commitIndex };
     case 'prevote':
     case 'prevoteReply':
     case 'nack':

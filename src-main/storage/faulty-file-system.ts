@@ -202,6 +202,16 @@ export class FaultyFileSystem implements FileSystem {
     h.inode.fsync();
   }
 
+  /** Deterministic: the fsync happens at once (a crash in the window is the caller's to model). */
+  fsyncAsync(handle: FileHandle): Promise<void> {
+    try {
+      this.fsync(handle);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   close(handle: FileHandle): void {
     // Closing a stale handle is allowed: cleanup code after a crash must not fail.
     if (handle instanceof FaultyHandle && handle.owner === this) handle.closed = true;

@@ -23,6 +23,8 @@ export interface FileSystem {
   openAppend(path: string): FileHandle;
   append(handle: FileHandle, data: Uint8Array): void;
   fsync(handle: FileHandle): void;
+  /** The same as fsync, without blocking the thread while the disk works (same durability once it resolves). */
+  fsyncAsync(handle: FileHandle): Promise<void>;
   close(handle: FileHandle): void;
   /** Current size in bytes. */
   size(path: string): number;

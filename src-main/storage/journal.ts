@@ -371,6 +371,24 @@ export class Journal {
     this.syncs++;
   }
 
+  /**
+   * sync() without blocking the thread during the fsync. The caller must not append, roll or close until
+   * it resolves (the replica's loop waits for it before its next turn).
+   */
+  async syncAsync(): Promise<void> {
+    this.write();
+    if (this.unsyncedBytes === 0) return;
+    const written = this.unsyncedBytes;
+    try {
+      await this.fs.fsyncAsync(this.handle);
+    } catch (error) {
+      this.failure = error;
+      throw error;
+    }
+    this.unsyncedBytes -= written;
+    this.syncs++;
+  }
+
   /** Syncs, then starts the next segment (durably) and returns its number. */
   roll(): number {
     this.sync();

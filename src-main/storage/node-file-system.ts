@@ -6,20 +6,7 @@
  * an error from fsync is never swallowed (after a failed fsync the kernel may have dropped the dirty
  * pages, so the caller must treat the file as unknown; the journal stops).
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  truncateSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import type { FileHandle, FileSystem } from './file-system';
 
 class NodeFileHandle implements FileHandle {
@@ -84,6 +71,11 @@ export class NodeFileSystem implements FileSystem {
 
   fsync(handle: FileHandle): void {
     fsyncSync(this.fd(handle));
+  }
+
+  fsyncAsync(handle: FileHandle): Promise<void> {
+    const fd = this.fd(handle);
+    return new Promise((resolve, reject) => fsync(fd, (error) => (error === null ? resolve() : reject(error))));
   }
 
   close(handle: FileHandle): void {

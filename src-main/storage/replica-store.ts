@@ -4,9 +4,10 @@
  *
  *   open()       recovery: load the checkpoint, replay the journal into it, re-apply chosen slots the
  *                application had not applied, and hand the protocol core its DurableState
- *   stage()      one turn's PersistBatch: appended to the journal and applied to the tables
+ *   stage()      one turn's PersistBatch: appended to the journal; the sql.js log tables follow in
+ *                flushTables(), off the critical path (every reader of those tables flushes first)
  *   sync()       one fsync for everything staged since the last one (group commit); the runtime sends
- *                the turn's messages only after it returns
+ *                the turn's messages that depend on it only after it returns
  *   apply()      committed slots into the micro-blog tables, in order
  *   checkpoint() roll the journal, export the image, write it atomically, drop the covered segments
  *   compact()    drop old chosen slots (their commands' ids move to the compacted ledger)
@@ -27,7 +28,7 @@ import { CHECKPOINT_FILE, checkpointFileBytes, hasCheckpoint, readCheckpoint, wr
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
 import type { FileSystem } from './file-system';
-import { Journal, parseSegmentFileName } from './journal';
+import { Journal, parseSegmentFileName, type JournalStats } from './journal';
 import { STORE_FORMAT, StoreTables, type LogRow, type StoreMeta } from './store-tables';
 
 export interface ReplicaStoreOptions {
@@ -92,6 +93,9 @@ export class ReplicaStore {
   private readonly acceptedValues = new Map<Slot, SlotValue>();
   /** Size of the last checkpoint file (sets the checkpoint cadence). */
   private checkpointBytes: number;
+  /** Staged batches not yet written to the log tables, and own commands applied since (see flushTables). */
+  private unflushed: StagedBatch[] = [];
+  private appliedOwnSeqs: number[] = [];
 
   private constructor(
     private readonly fs: FileSystem,
@@ -156,23 +160,50 @@ export class ReplicaStore {
     return this.meta.compactedThrough;
   }
 
+  /** Journal records, bytes and fsyncs since this store was opened. */
+  get journalStats(): JournalStats {
+    return this.journal.stats;
+  }
+
   /** Appends a turn's changes to the journal (not yet durable) and to the tables. Empty batches cost nothing. */
   stage(batch: PersistBatch): void {
     if (batch.promised === null && batch.accepted.length === 0 && batch.chosen.length === 0 && batch.proposals.length === 0) return;
     for (const entry of batch.accepted) this.acceptedValues.set(entry.slot, entry.value);
     const staged = stagedBatch(batch, (slot) => this.acceptedValues.get(slot));
     this.journal.append(encodeBatch(staged));
-    this.stageTables(staged);
+    this.queueForTables(staged);
   }
 
-  private stageTables(batch: StagedBatch): void {
-    this.transaction(() => this.tables.stage(batch, this.meta.compactedThrough));
+  private queueForTables(batch: StagedBatch): void {
+    this.unflushed.push(batch);
     if (batch.promised !== null) this.meta = { ...this.meta, promised: batch.promised };
+  }
+
+  /**
+   * Brings the log tables up to date with everything staged, in one transaction. The runtime calls it at
+   * the end of a turn; everything that reads or exports the tables calls it first. Own commands applied
+   * meanwhile leave the proposals table here, after their (possibly same-turn) insertion.
+   */
+  flushTables(): void {
+    if (this.unflushed.length === 0 && this.appliedOwnSeqs.length === 0) return;
+    const batches = this.unflushed;
+    const forget = this.appliedOwnSeqs;
+    this.unflushed = [];
+    this.appliedOwnSeqs = [];
+    this.transaction(() => {
+      for (const batch of batches) this.tables.stage(batch, this.meta.compactedThrough);
+      for (const seq of forget) this.tables.forgetProposal(seq);
+    });
   }
 
   /** Makes everything staged durable with one fsync. */
   sync(): void {
     this.journal.sync();
+  }
+
+  /** sync() without blocking the thread during the fsync; nothing may be staged until it resolves. */
+  syncAsync(): Promise<void> {
+    return this.journal.syncAsync();
   }
 
   /** Writes what is staged to the journal file without fsync (see Journal.write; the simulator uses it). */
@@ -190,7 +221,7 @@ export class ReplicaStore {
         const outcomes = this.app.applyBatch(entry.slot, entry.value);
         entry.value.forEach((command, i) => {
           applied.push({ slot: entry.slot, command, outcome: outcomes[i] as ApplyOutcome });
-          if (command.origin === this.options.nodeId) this.tables.forgetProposal(command.seq);
+          if (command.origin === this.options.nodeId) this.appliedOwnSeqs.push(command.seq);
         });
         this.acceptedValues.delete(entry.slot);
         this.setMeta('appliedIndex', entry.slot);
@@ -209,6 +240,7 @@ export class ReplicaStore {
    * segments: the only part of a checkpoint that stalls the replica. See PendingCheckpoint.
    */
   beginCheckpoint(): PendingCheckpoint {
+    this.flushTables();
     const segment = this.journal.roll();
     this.transaction(() => this.setMeta('journalSegment', segment));
     const exportStart = performance.now();
@@ -235,6 +267,7 @@ export class ReplicaStore {
   compact(slot: Slot): void {
     if (slot > this.meta.appliedIndex) throw new Error(`cannot compact through slot ${slot}: only ${this.meta.appliedIndex} are applied`);
     if (slot <= this.meta.compactedThrough) return;
+    this.flushTables();
     const ledger = new CommandLedger(this.meta.ledger);
     this.app.forEachAppliedIn(this.meta.compactedThrough + 1, slot, (origin, seq) => ledger.add(origin, seq));
     this.transaction(() => {
@@ -256,6 +289,7 @@ export class ReplicaStore {
    */
   installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState } | null {
     const snapshot = decodeSnapshot(bytes);
+    this.flushTables();
     if (snapshot.clusterId !== this.meta.clusterId) throw new Error(`snapshot of cluster "${snapshot.clusterId}" offered to cluster "${this.meta.clusterId}"`);
     if (snapshot.slot <= this.meta.appliedIndex) return null;
     // Every command of the snapshot sits in a slot <= snapshot.slot: exactly the compacted ledger's scope.
@@ -277,12 +311,13 @@ export class ReplicaStore {
 
   /** Retained log rows for the dashboard's inspector. */
   logRows(fromSlot: Slot, toSlot: Slot, limit: number): LogRow[] {
+    this.flushTables();
     return this.tables.rows(fromSlot, toSlot, limit);
   }
 
   /** A final checkpoint (so the next start replays nothing), then releases everything. */
   close(): void {
-    this.checkpoint();
+    this.checkpoint(); // flushes the tables first
     this.journal.close();
     this.app.dispose();
     this.tables.dispose();
@@ -297,9 +332,10 @@ export class ReplicaStore {
       } catch (error) {
         throw new StorageError('journal-corrupt', `journal record ${index} after the checkpoint in ${this.dir} passed its checksum but cannot be decoded (${String(error)}); it was written by an incompatible build or the disk returned bad data.`);
       }
-      this.stageTables(batch);
+      this.queueForTables(batch);
     });
     // The application may be behind the chosen log (a crash between persisting and applying).
+    this.flushTables();
     const pending: ChosenEntry[] = [];
     for (let slot = this.meta.appliedIndex + 1; ; slot++) {
       const value = this.tables.chosenAt(slot);
@@ -307,6 +343,7 @@ export class ReplicaStore {
       pending.push({ slot, value });
     }
     this.apply(pending);
+    this.flushTables();
   }
 
   private buildDurableState(): DurableState {

@@ -54,6 +54,9 @@ export class StoreTables {
   private readonly sql: StatementCache;
 
   constructor(db: Database) {
+    // The database lives in memory; durability comes from our journal and checkpoints, so SQLite's own
+    // rollback journal (written to sql.js's in-memory file system on every commit) is pure overhead.
+    db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;');
     db.run(SCHEMA);
     this.sql = new StatementCache(db);
   }

@@ -48,6 +48,19 @@ describe('a 3-node cluster of real processes', () => {
     expect(n2Timeline.some((t) => t.author === 'n3')).toBe(true);
   });
 
+  it('every node sees every peer as reachable, followers included, with its commit index', async () => {
+    cluster = await ProcessCluster.start({ size: 3 });
+    await cluster.waitForConvergence();
+    await waitFor(
+      async () => {
+        const statuses = await Promise.all(cluster!.nodes.map((n) => n.status()));
+        return statuses.every((s) => s.peers.length === 2 && s.peers.every((p) => p.reachable && p.commitIndex !== null));
+      },
+      5_000,
+      'all peers reachable',
+    );
+  });
+
   it('rejects bad requests with clear errors and loses nothing', async () => {
     cluster = await ProcessCluster.start({ size: 3 });
     const node = cluster.nodes[0]!;

@@ -60,6 +60,8 @@ export class ProcessNode {
   constructor(
     readonly spec: NodeSpec,
     private readonly args: readonly string[],
+    /** Flags for node itself (e.g. --cpu-prof), before the script. */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   get running(): boolean {
@@ -68,7 +70,7 @@ export class ProcessNode {
 
   /** Starts the process; resolves once its HTTP API answers. */
   async start(timeoutMs = 30_000): Promise<void> {
-    const child = spawn(process.execPath, [BIN, ...this.args, '--token', this.token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYNOD_SECRET: '' } });
+    const child = spawn(process.execPath, [...this.nodeArgs, BIN, ...this.args, '--token', this.token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYNOD_SECRET: '' } });
     this.child = child;
     const remember = (line: string): void => {
       this.logs.push(line);
@@ -146,6 +148,7 @@ export interface ClusterOptions {
   readonly size: number;
   readonly tickMs?: number;
   readonly extraArgs?: readonly string[];
+  readonly nodeArgs?: readonly string[];
 }
 
 export class ProcessCluster {
@@ -161,7 +164,7 @@ export class ProcessCluster {
       const peers = specs.filter((other) => other !== spec).flatMap((other) => ['--peer', `${other.id}=127.0.0.1:${other.udpPort}`]);
       const args = ['--id', spec.id, '--data', spec.dataDir, '--listen', `127.0.0.1:${spec.udpPort}`, '--http', `127.0.0.1:${spec.httpPort}`, '--secret', this.secret, ...peers];
       if (options.tickMs !== undefined) args.push('--tick-ms', String(options.tickMs));
-      return new ProcessNode(spec, [...args, ...(options.extraArgs ?? [])]);
+      return new ProcessNode(spec, [...args, ...(options.extraArgs ?? [])], options.nodeArgs);
     });
   }
 

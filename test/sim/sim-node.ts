@@ -1,7 +1,8 @@
 /**
  * One simulated replica process: the real core driven by the same loop the real runtime uses.
  *
- *   take inputs -> ready() -> write -> [fsync takes virtual time] -> send -> apply -> advance()
+ *   take inputs -> ready() -> send what may precede the persist -> write -> [fsync takes virtual time]
+ *   -> send the rest -> apply -> advance()
  *
  * While an fsync is in flight, arriving messages and ticks wait in the inbox (group commit: the next
  * Ready carries all of them). A crash discards the replica, the inbox and every unsynced write; a
@@ -12,7 +13,7 @@ import { type PlantedLeaderBug } from '../../src-main/core/leader';
 import { Replica } from '../../src-main/core/replica';
 import type { ProtocolConfig } from '../../src-main/core/config';
 import type { RandomSource } from '../../src-main/core/random';
-import type { Command, Message, NodeId, Ready } from '../../src-main/core/types';
+import { mayPrecedePersist, type Command, type Message, type NodeId, type Ready } from '../../src-main/core/types';
 import type { InvariantChecker } from './checker';
 import type { EventQueue } from './event-queue';
 import type { NodeDisk } from './node-disk';
@@ -153,7 +154,8 @@ export class SimNode {
     const ready = replica.ready();
     this.disk.write(ready.persist);
     this.syncing = true;
-    if (this.settings.plantedBug === 'no-persist') this.transmit(ready);
+    // As the real runtime: what may precede the persist leaves now, the rest after the fsync.
+    this.transmit(ready.messages.filter((m) => this.settings.plantedBug === 'no-persist' || mayPrecedePersist(m)));
     const incarnation = this.incarnation;
     this.events.schedule(this.settings.fsyncMinMs + this.rng.next() * (this.settings.fsyncMaxMs - this.settings.fsyncMinMs), () => {
       if (incarnation !== this.incarnation) return;
@@ -166,7 +168,7 @@ export class SimNode {
       for (const entry of batch.accepted) this.checker.durablyAccepted(this.id, entry);
       for (const command of batch.proposals) this.checker.durablySubmitted(command);
     }
-    if (this.settings.plantedBug !== 'no-persist') this.transmit(ready);
+    if (this.settings.plantedBug !== 'no-persist') this.transmit(ready.messages.filter((m) => !mayPrecedePersist(m)));
     for (const entry of ready.persist.chosen) this.checker.learned(this.id, entry.slot, entry.value);
     this.disk.apply(ready.committed);
     for (const entry of ready.committed) {
@@ -216,8 +218,8 @@ export class SimNode {
     this.snapshotsInstalled++;
   }
 
-  private transmit(ready: Ready): void {
-    for (const message of ready.messages) {
+  private transmit(messages: readonly Message[]): void {
+    for (const message of messages) {
       if (message.type === 'promise') this.checker.promiseWasSent(this.id, message.ballot);
       this.send(message);
     }

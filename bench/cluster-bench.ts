@@ -1,0 +1,172 @@
+/**
+ * The cluster benchmark (`npm run bench`; not a test): three real synod-node processes on loopback with
+ * fsync on, loaded through the HTTP API.
+ *
+ *  1. 1, 16 and 64 concurrent clients (spread over the three nodes) tweeting 100-byte texts: committed
+ *     tweets/s, p50/p99/max latency, fsyncs/s, CPU per process.
+ *  2. Leader failover: SIGKILL the leader under light load; time until the next write succeeds.
+ *  3. Restart-to-ready of a node holding 100,000 commands (SIGKILLed, so recovery replays its journal).
+ *  4. Catch-up: a node that missed 100,000 commands comes back; time until it has applied them all.
+ *
+ * Run: npm run bench [-- --seconds S]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ApiCallError, ProcessCluster, sleep, waitFor, type ProcessNode } from '../test/process/harness';
+import { LeanClient } from './http-client';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' } } });
+const SECONDS = Number(values.seconds);
+const BULK_COMMANDS = Number(values.commands);
+const TEXT = 'x'.repeat(90);
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+interface LoadStats {
+  latenciesMs: number[];
+  errors: number;
+}
+
+/** `clients` loops, client i always using node i mod 3, until `deadline`. */
+async function load(nodes: readonly ProcessNode[], clients: number, deadline: number, stats: LoadStats): Promise<void> {
+  const connections = nodes.map((node) => new LeanClient(node.spec.httpPort, node.token, clients));
+  await Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      const client = connections[i % nodes.length] as LeanClient;
+      let n = 0;
+      while (Date.now() < deadline) {
+        const start = performance.now();
+        try {
+          const response = await client.call('tweet', { text: `${TEXT} ${i}-${n++}` });
+          if (response.error !== undefined) stats.errors++;
+          else stats.latenciesMs.push(performance.now() - start);
+        } catch {
+          stats.errors++;
+        }
+      }
+    }),
+  );
+  for (const client of connections) client.close();
+}
+
+async function throughput(cluster: ProcessCluster, clients: number): Promise<string> {
+  const nodes = cluster.nodes;
+  await load(nodes, clients, Date.now() + 1_000, { latenciesMs: [], errors: 0 }); // warm-up
+  const before = await Promise.all(nodes.map((n) => n.status()));
+  const cpuBefore = nodes.map((n) => cpuSeconds(n.child?.pid));
+  const stats: LoadStats = { latenciesMs: [], errors: 0 };
+  const start = performance.now();
+  await load(nodes, clients, Date.now() + SECONDS * 1_000, stats);
+  const seconds = (performance.now() - start) / 1_000;
+  const after = await Promise.all(nodes.map((n) => n.status()));
+  const cpu = nodes.map((n, i) => (((cpuSeconds(n.child?.pid) - (cpuBefore[i] as number)) / seconds) * 100).toFixed(0));
+  const fsyncs = after.reduce((sum, s, i) => sum + s.metrics.fsyncs - (before[i]?.metrics.fsyncs ?? 0), 0);
+  const sorted = [...stats.latenciesMs].sort((a, b) => a - b);
+  const roles = after.map((s) => `${s.id}:${s.role === 'leader' ? 'L' : 'F'}`).join(',');
+  return [
+    `clients=${clients}`,
+    `tweets_per_s=${(stats.latenciesMs.length / seconds).toFixed(0)}`,
+    `p50_ms=${percentile(sorted, 50).toFixed(2)}`,
+    `p99_ms=${percentile(sorted, 99).toFixed(2)}`,
+    `max_ms=${(sorted.at(-1) ?? NaN).toFixed(1)}`,
+    `fsyncs_per_s=${(fsyncs / seconds).toFixed(0)}`,
+    `cpu_percent=${cpu.join('/')} (${roles})`,
+    `errors=${stats.errors}`,
+  ].join(' ');
+}
+
+async function failover(cluster: ProcessCluster, rounds: number): Promise<string> {
+  const times: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const leader = await cluster.waitForLeader();
+    const survivors = cluster.nodes.filter((n) => n !== leader);
+    await sleep(300);
+    const killedAt = performance.now();
+    await leader.kill();
+    // Keep writing through a survivor until a write succeeds.
+    for (;;) {
+      try {
+        await survivors[0]!.call('tweet', { text: 'after the failover' }, 2_000);
+        break;
+      } catch (error) {
+        if (!(error instanceof ApiCallError)) await sleep(5);
+      }
+    }
+    times.push(performance.now() - killedAt);
+    await leader.start();
+    await cluster.waitForConvergence();
+  }
+  times.sort((a, b) => a - b);
+  return `failover rounds=${rounds} median_ms=${percentile(times, 50).toFixed(0)} max_ms=${(times.at(-1) ?? NaN).toFixed(0)} all_ms=${times.map((t) => t.toFixed(0)).join('/')}`;
+}
+
+async function bulkLoad(nodes: readonly ProcessNode[], commands: number): Promise<number> {
+  const connections = nodes.map((node) => new LeanClient(node.spec.httpPort, node.token, 64));
+  const start = performance.now();
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async (_, i) => {
+      const client = connections[i % nodes.length] as LeanClient;
+      while (sent < commands) {
+        sent++;
+        await client.call('tweet', { text: `${TEXT} bulk ${sent}` }).catch(() => undefined);
+      }
+    }),
+  );
+  for (const client of connections) client.close();
+  return (performance.now() - start) / 1_000;
+}
+
+async function main(): Promise<void> {
+  console.log(`cluster benchmark: 3 synod-node processes on 127.0.0.1, fsync on, ${SECONDS} s per load level`);
+  let cluster = await ProcessCluster.start({ size: 3 });
+  try {
+    await cluster.waitForConvergence();
+    for (const clients of [1, 16, 64]) console.log(await throughput(cluster, clients));
+    console.log(await failover(cluster, 5));
+  } finally {
+    await cluster.dispose();
+  }
+
+  // Catch-up and restart with a large history: n3 misses BULK_COMMANDS commands, then comes back.
+  cluster = await ProcessCluster.start({ size: 3 });
+  try {
+    await cluster.waitForConvergence();
+    const [n1, n2, n3] = cluster.nodes as [ProcessNode, ProcessNode, ProcessNode];
+    await n3.kill();
+    const loadSeconds = await bulkLoad([n1, n2], BULK_COMMANDS);
+    const target = (await n1.status()).commitIndex;
+    console.log(`bulk load: ${BULK_COMMANDS} commands through 2 of 3 nodes in ${loadSeconds.toFixed(1)} s (${(BULK_COMMANDS / loadSeconds).toFixed(0)}/s), ${target} slots`);
+    const restartAt = performance.now();
+    await n3.start();
+    const readyMs = performance.now() - restartAt;
+    await waitFor(async () => (await n3.status()).appliedIndex >= target, 120_000, 'n3 to catch up');
+    const caughtUpMs = performance.now() - restartAt - readyMs;
+    const recovered = n3.logs.find((line) => line.includes(' recovered '));
+    console.log(`catch-up commands=${BULK_COMMANDS} slots=${target} catch_up_ms=${caughtUpMs.toFixed(0)} (after the restarted node was ready)`);
+    // Restart-to-ready of a node that holds the whole history; SIGKILL so that recovery replays its journal.
+    await n1.kill();
+    const start = performance.now();
+    await n1.start();
+    const ready = performance.now() - start;
+    const line = n1.logs.find((l) => l.includes(' recovered ')) ?? '';
+    console.log(`restart-to-ready commands=${BULK_COMMANDS} ready_ms=${ready.toFixed(0)} (process start incl. tsx; recovery itself: ${/ms=(\d+)/.exec(line)?.[1] ?? '?'} ms) [n3 before: ${recovered ?? ''}]`);
+  } finally {
+    await cluster.dispose();
+  }
+}
+
+await main();
