@@ -62,22 +62,22 @@ async function load(nodes: readonly ProcessNode[], clients: number, deadline: nu
   for (const client of connections) client.close();
 }
 
-async function throughput(cluster: ProcessCluster, clients: number): Promise<string> {
-  const nodes = cluster.nodes;
+async function throughput(cluster: ProcessCluster, clients: number, only?: ProcessNode): Promise<string> {
+  const nodes = only === undefined ? cluster.nodes : [only];
   await load(nodes, clients, Date.now() + 1_000, { latenciesMs: [], errors: 0 }); // warm-up
-  const before = await Promise.all(nodes.map((n) => n.status()));
-  const cpuBefore = nodes.map((n) => cpuSeconds(n.child?.pid));
+  const before = await Promise.all(cluster.nodes.map((n) => n.status()));
+  const cpuBefore = cluster.nodes.map((n) => cpuSeconds(n.child?.pid));
   const stats: LoadStats = { latenciesMs: [], errors: 0 };
   const start = performance.now();
   await load(nodes, clients, Date.now() + SECONDS * 1_000, stats);
   const seconds = (performance.now() - start) / 1_000;
-  const after = await Promise.all(nodes.map((n) => n.status()));
-  const cpu = nodes.map((n, i) => (((cpuSeconds(n.child?.pid) - (cpuBefore[i] as number)) / seconds) * 100).toFixed(0));
+  const after = await Promise.all(cluster.nodes.map((n) => n.status()));
+  const cpu = cluster.nodes.map((n, i) => (((cpuSeconds(n.child?.pid) - (cpuBefore[i] as number)) / seconds) * 100).toFixed(0));
   const fsyncs = after.reduce((sum, s, i) => sum + s.metrics.fsyncs - (before[i]?.metrics.fsyncs ?? 0), 0);
   const sorted = [...stats.latenciesMs].sort((a, b) => a - b);
   const roles = after.map((s) => `${s.id}:${s.role === 'leader' ? 'L' : 'F'}`).join(',');
   return [
-    `clients=${clients}`,
+    `clients=${clients}${only === undefined ? '' : ` (all to the leader ${only.spec.id})`}`,
     `tweets_per_s=${(stats.latenciesMs.length / seconds).toFixed(0)}`,
     `p50_ms=${percentile(sorted, 50).toFixed(2)}`,
     `p99_ms=${percentile(sorted, 99).toFixed(2)}`,
@@ -135,6 +135,7 @@ async function main(): Promise<void> {
   let cluster = await ProcessCluster.start({ size: 3 });
   try {
     await cluster.waitForConvergence();
+    console.log(await throughput(cluster, 1, await cluster.waitForLeader()));
     for (const clients of [1, 16, 64]) console.log(await throughput(cluster, clients));
     console.log(await failover(cluster, 5));
   } finally {

@@ -29,9 +29,10 @@ if (binary.error !== undefined) {
       'Synod: the Electron binary is not available on this machine, so the desktop window cannot open.',
       `  (${binary.error})`,
       'Electron downloads its binary from the internet on first start; this machine could not fetch it.',
-      'Everything else works without it:',
-      '  npm test                         the full test suite',
-      '  npm run sim -- --seeds 100       the deterministic cluster simulator',
+      'The same replica and the same dashboard run without it, in your browser:',
+      '  npm run node     one node (a one-node cluster); it prints its dashboard address',
+      '  npm run demo     a 3-node cluster on this machine, with the three dashboard URLs',
+      '  npx synod-node --help   the headless node and all its options',
       '',
     ].join('\n'),
   );
