@@ -72,6 +72,38 @@ export interface NodeMetrics {
   readonly checkpoints: number;
   /** How long the last checkpoint paused the replica (exporting the database image). */
   readonly lastCheckpointStallMs: number;
+  /** Commands applied here (all origins). */
+  readonly commandsApplied: number;
+  /** Average time from submitting one of this node's commands to its application here, recently (ms). */
+  readonly recentCommitLatencyMs: number | null;
+}
+
+/** A member as configured: its id and UDP address. */
+export interface PeerConfig {
+  readonly id: string;
+  /** `host:port`. */
+  readonly address: string;
+}
+
+/** This node's configuration, as the Peers page shows and edits it. */
+export interface NodeConfig {
+  readonly id: string;
+  readonly name: string;
+  /** This node's UDP address `host:port`. */
+  readonly address: string;
+  /** The other members. */
+  readonly peers: readonly PeerConfig[];
+  /** Whether updateConfig may change it here (a headless node takes its configuration from its command line). */
+  readonly editable: boolean;
+  /** Why it is not editable, in words. */
+  readonly note: string | null;
+}
+
+export interface ConfigUpdate {
+  readonly name?: string;
+  readonly peers?: readonly PeerConfig[];
+  /** A new cluster secret (8+ characters), to join another cluster's members. */
+  readonly secret?: string;
 }
 
 export interface ElectionRecord {
@@ -240,11 +272,16 @@ export interface ApiMethods {
   peers: { args: void; result: readonly PeerStatus[] };
   faults: { args: void; result: Faults };
   setFaults: { args: Partial<Faults>; result: Faults };
+  config: { args: void; result: NodeConfig };
+  /** Saves the configuration and restarts the replica with it (nothing acknowledged is lost). */
+  updateConfig: { args: ConfigUpdate; result: NodeConfig };
+  /** The cluster secret, for the user to copy to a new member. */
+  revealSecret: { args: void; result: { readonly secret: string } };
 }
 
 export type ApiMethodName = keyof ApiMethods;
 
-export const API_METHODS: readonly ApiMethodName[] = ['status', 'tweet', 'block', 'unblock', 'timeline', 'users', 'log', 'peers', 'faults', 'setFaults'];
+export const API_METHODS: readonly ApiMethodName[] = ['status', 'tweet', 'block', 'unblock', 'timeline', 'users', 'log', 'peers', 'faults', 'setFaults', 'config', 'updateConfig', 'revealSecret'];
 
 /** The API as callers see it: one async function per method, plus an event subscription. */
 export type SynodApi = {

@@ -58,8 +58,51 @@ const noArgs =
     throw invalid(`${method} takes no arguments`);
   };
 
+/** `host:port` with a host name, IPv4 or [IPv6] address and a port 1..65535. */
+const ADDRESS_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/;
+
+export function addressProblem(address: unknown): string | null {
+  if (typeof address !== 'string') return 'must be a string';
+  const match = ADDRESS_PATTERN.exec(address);
+  if (match === null) return `must be HOST:PORT, like 192.168.1.20:7400 (got "${address}")`;
+  const port = Number(match[1]);
+  return port >= 1 && port <= 65535 ? null : `has port ${port}; ports go from 1 to 65535`;
+}
+
 const VALIDATORS: Validators = {
   status: noArgs('status'),
+  config: noArgs('config'),
+  revealSecret: noArgs('revealSecret'),
+  updateConfig(raw) {
+    const args = objectArgs('updateConfig', raw, ['name', 'peers', 'secret'], false);
+    const result: { name?: string; peers?: { id: string; address: string }[]; secret?: string } = {};
+    if (args['name'] !== undefined) {
+      const name = args['name'];
+      if (typeof name !== 'string' || name.trim().length === 0 || name.length > 40) throw invalid('updateConfig: name must be 1 to 40 characters');
+      result.name = name.trim();
+    }
+    if (args['secret'] !== undefined) {
+      const secret = args['secret'];
+      if (typeof secret !== 'string' || secret.length < 8 || secret.length > 512) throw invalid('updateConfig: the cluster secret must be 8 to 512 characters');
+      result.secret = secret;
+    }
+    if (args['peers'] !== undefined) {
+      const peers = args['peers'];
+      if (!Array.isArray(peers) || peers.length > 15) throw invalid('updateConfig: peers must be a list of at most 15 {id, address}');
+      const ids = new Set<string>();
+      result.peers = peers.map((peer, i) => {
+        if (!isRecord(peer)) throw invalid(`updateConfig: peer ${i + 1} must be {id, address}`);
+        onlyKeys(`updateConfig.peers[${i}]`, peer, ['id', 'address']);
+        const id = userId('updateConfig', peer['id']);
+        if (ids.has(id)) throw invalid(`updateConfig: peer ${id} is listed twice`);
+        ids.add(id);
+        const problem = addressProblem(peer['address']);
+        if (problem !== null) throw invalid(`updateConfig: the address of ${id} ${problem}`);
+        return { id, address: peer['address'] as string };
+      });
+    }
+    return result;
+  },
   users: noArgs('users'),
   peers: noArgs('peers'),
   faults: noArgs('faults'),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ReplicaNode } from '../node/replica-node';
+import { NodeHost } from '../node/node-host';
 import { lineLogger } from '../node/logger';
 import { createNodeService } from '../service/node-service';
 import { StorageError } from '../storage/errors';
@@ -62,9 +62,9 @@ async function main(): Promise<void> {
   const secret = resolveSecret(options);
   const logger = lineLogger(options.id, (line) => process.stderr.write(line));
 
-  let node: ReplicaNode;
+  let host: NodeHost;
   try {
-    node = await ReplicaNode.start({
+    host = await NodeHost.start({
       id: options.id,
       dataDir: options.dataDir,
       listen: options.listen,
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const api = createNodeService(node);
+  const node = host.node;
+  const api = createNodeService(host);
   const bridge =
     options.http === null
       ? null
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
     logger.event('shutdown', { signal });
     void (async () => {
       await bridge?.close();
-      await node.stop();
+      await host.stop();
       process.exit(0);
     })();
   };

@@ -10,6 +10,7 @@ interface Waiter {
   readonly resolve: (receipt: CommandReceipt) => void;
   readonly reject: (error: ApiError) => void;
   readonly timer: ReturnType<typeof setTimeout>;
+  readonly startedAt: number;
 }
 
 export type Outcome = { readonly status: 'applied'; readonly slot: number } | { readonly status: 'rejected'; readonly slot: number; readonly message: string };
@@ -36,18 +37,19 @@ export class ClientRequests {
           }),
         );
       }, this.timeoutMs);
-      this.waiters.set(id, { resolve, reject, timer });
+      this.waiters.set(id, { resolve, reject, timer, startedAt: performance.now() });
     });
   }
 
-  /** The command was applied (or rejected by the state machine) in `slot`. */
-  settle(id: string, outcome: Outcome): void {
+  /** The command was applied (or rejected by the state machine) in `slot`; returns how long it took (ms), if someone waited. */
+  settle(id: string, outcome: Outcome): number | undefined {
     const waiter = this.waiters.get(id);
-    if (waiter === undefined) return;
+    if (waiter === undefined) return undefined;
     this.waiters.delete(id);
     clearTimeout(waiter.timer);
     if (outcome.status === 'applied') waiter.resolve({ id, slot: outcome.slot });
     else waiter.reject(new ApiError({ code: 'rejected', id, message: outcome.message }));
+    return performance.now() - waiter.startedAt;
   }
 
   /** Ids still waiting (to look them up after a snapshot install skipped their slots). */

@@ -111,6 +111,9 @@ export class ReplicaNode {
   private transport!: UdpTransport;
   private checkpoints = 0;
   private lastCheckpointStallMs = 0;
+  private commandsApplied = 0;
+  /** Exponentially weighted average of own commands' submit-to-applied time. */
+  private commitLatencyMs: number | null = null;
 
   private constructor(
     private readonly options: NodeOptions,
@@ -229,8 +232,15 @@ export class ReplicaNode {
         bytesOut: stats.sentBytes,
         checkpoints: this.checkpoints,
         lastCheckpointStallMs: this.lastCheckpointStallMs,
+        commandsApplied: this.commandsApplied,
+        recentCommitLatencyMs: this.commitLatencyMs,
       },
     };
+  }
+
+  /** This node's current members and addresses (for the Peers page). */
+  configuredPeers(): { id: NodeId; address: string }[] {
+    return this.transport.peers().map((peer) => ({ id: peer.id, address: peer.address }));
   }
 
   /** Retained log rows (the service turns them into views). */
@@ -348,8 +358,10 @@ export class ReplicaNode {
   private applyCommitted(ready: Ready): void {
     if (ready.committed.length === 0) return;
     for (const { slot, command, outcome } of this.store.apply(ready.committed)) {
+      this.commandsApplied++;
       if (command.origin !== this.id || outcome.status === 'duplicate') continue;
-      this.requests.settle(commandKey(command.origin, command.seq), outcome.status === 'applied' ? { status: 'applied', slot } : { status: 'rejected', slot, message: outcome.message });
+      const tookMs = this.requests.settle(commandKey(command.origin, command.seq), outcome.status === 'applied' ? { status: 'applied', slot } : { status: 'rejected', slot, message: outcome.message });
+      if (tookMs !== undefined) this.commitLatencyMs = this.commitLatencyMs === null ? tookMs : 0.9 * this.commitLatencyMs + 0.1 * tookMs;
     }
     const first = ready.committed[0];
     const last = ready.committed.at(-1);

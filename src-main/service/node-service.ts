@@ -5,36 +5,41 @@
  */
 import type { ApiMethods, LogPage, SynodApi } from '../../shared/api';
 import { validateArgs } from '../../shared/validate';
+import type { NodeHost } from '../node/node-host';
 import type { ReplicaNode } from '../node/replica-node';
 import { logEntryView } from './views';
 
 const DEFAULT_LOG_LIMIT = 100;
 
-export function createNodeService(node: ReplicaNode): SynodApi {
+/** The API of the node `host` runs now (it may restart with a new configuration). */
+export function createNodeService(host: NodeHost): SynodApi {
   return {
-    status: async () => node.status(),
+    status: async () => host.node.status(),
     tweet: async (raw) => {
       const { text } = validateArgs('tweet', raw);
-      return node.submit({ type: 'tweet', text, at: Date.now() });
+      return host.node.submit({ type: 'tweet', text, at: Date.now() });
     },
     block: async (raw) => {
       const { user } = validateArgs('block', raw);
-      return node.submit({ type: 'block', target: user, at: Date.now() });
+      return host.node.submit({ type: 'block', target: user, at: Date.now() });
     },
     unblock: async (raw) => {
       const { user } = validateArgs('unblock', raw);
-      return node.submit({ type: 'unblock', target: user, at: Date.now() });
+      return host.node.submit({ type: 'unblock', target: user, at: Date.now() });
     },
     timeline: async (raw) => {
       const args = validateArgs('timeline', raw) ?? {};
-      return node.app.timeline(node.id, args);
+      return host.node.app.timeline(host.node.id, args);
     },
-    users: async () => node.app.users(),
-    log: async (raw) => logPage(node, validateArgs('log', raw) ?? {}),
-    peers: async () => node.status().peers,
-    faults: async () => node.faults(),
-    setFaults: async (raw) => node.setFaults(validateArgs('setFaults', raw)),
-    subscribe: (listener) => node.subscribe(listener),
+    users: async () => host.node.app.users(),
+    log: async (raw) => logPage(host.node, validateArgs('log', raw) ?? {}),
+    peers: async () => host.node.status().peers,
+    faults: async () => host.node.faults(),
+    setFaults: async (raw) => host.node.setFaults(validateArgs('setFaults', raw)),
+    config: async () => host.config(),
+    updateConfig: async (raw) => host.updateConfig(validateArgs('updateConfig', raw)),
+    revealSecret: async () => host.revealSecret(),
+    subscribe: (listener) => host.subscribe(listener),
   };
 }
 
