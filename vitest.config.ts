@@ -34,6 +34,17 @@ export default defineConfig({
         },
       },
       {
+        // The built dashboard in headless Chromium against real processes (needs `npm run build` first).
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // Resolve with the browser conditions (['module', 'browser', 'development|production'])
         // so Svelte 5's client runtime is used and `mount` works (the node/SSR build throws).
         // svelteTesting() adds auto-cleanup after each test and keeps @testing-library/svelte

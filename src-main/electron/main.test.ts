@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API_METHODS } from '../../shared/api';
 import { apiChannel } from '../../shared/ipc';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as electronModule from 'electron';
+import { appProtocolHandler } from './app-protocol';
 import * as main from './main';
+import { profileFromArgv } from './profile';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -22,6 +28,11 @@ const electron = vi.hoisted(() => {
   const created: { options: unknown; loadFile: unknown; loadURL: unknown }[] = [];
   return {
     created,
+    paths: new Map<string, string>(),
+    protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
+    privilegedSchemes: [] as unknown[],
+    exitCode: undefined as number | undefined,
+    errorBoxes: [] as string[],
     appListeners: new Map<string, (...args: unknown[]) => unknown>(),
     ipcHandlers: new Map<string, (...args: unknown[]) => unknown>(),
     permissionRequestHandler: undefined as
@@ -39,6 +50,9 @@ vi.mock('electron', () => {
     readonly once = vi.fn();
     readonly show = vi.fn();
     readonly webContents = { send: vi.fn(), isDestroyed: vi.fn(() => false), once: vi.fn(), removeListener: vi.fn() };
+    readonly isMinimized = vi.fn(() => false);
+    readonly restore = vi.fn();
+    readonly focus = vi.fn();
     constructor(readonly options: unknown) {
       electron.created.push({ options, loadFile: this.loadFile, loadURL: this.loadURL });
     }
@@ -53,6 +67,19 @@ vi.mock('electron', () => {
         electron.appListeners.set(event, listener);
       }),
       whenReady: vi.fn(() => Promise.resolve()),
+      getPath: vi.fn((name: string) => electron.paths.get(name) ?? ''),
+      setPath: vi.fn((name: string, path: string) => electron.paths.set(name, path)),
+      requestSingleInstanceLock: vi.fn(() => true),
+      exit: vi.fn((code: number) => {
+        electron.exitCode = code;
+      }),
+    },
+    dialog: {
+      showErrorBox: vi.fn((title: string, message: string) => electron.errorBoxes.push(`${title}: ${message}`)),
+    },
+    protocol: {
+      registerSchemesAsPrivileged: vi.fn((schemes: unknown[]) => electron.privilegedSchemes.push(...schemes)),
+      handle: vi.fn((scheme: string, handler: (request: Request) => Promise<Response>) => electron.protocolHandlers.set(scheme, handler)),
     },
     ipcMain: {
       handle: vi.fn((channel: string, handler: (...args: unknown[]) => unknown) => {
@@ -108,7 +135,9 @@ describe('electron main shell', () => {
       webviewTag: false,
     });
     expect(options.webPreferences['preload']).toMatch(/[/\\]preload[/\\]index\.cjs$/);
-    expect(electron.created[0]?.loadFile).toHaveBeenCalledWith(main.RENDERER_HTML_PATH);
+    // Served from the app:// protocol, never file://.
+    expect(electron.created[0]?.loadURL).toHaveBeenCalledWith('app://synod/index.html');
+    expect(electron.created[0]?.loadFile).not.toHaveBeenCalled();
   });
 
   it('denies new windows, navigation, redirects and webview attachment', () => {
@@ -125,25 +154,65 @@ describe('electron main shell', () => {
     }
   });
 
-  it('hardens every web contents, denies permissions and serves the API on startup', async () => {
-    main.startApp();
-    const onCreated = electron.appListeners.get('web-contents-created');
-    const contents = new FakeWebContents();
-    onCreated?.({}, contents);
-    expect(contents.windowOpenHandler?.()).toEqual({ action: 'deny' });
+  it('boots: a profile, the app:// scheme, a real replica on first start, the API over IPC, a clean stop on quit', async () => {
+    const userData = mkdtempSync(join(tmpdir(), 'synod-desktop-'));
+    electron.paths.set('userData', userData);
+    process.argv.push('--profile', 'laptop');
+    try {
+      await main.bootDesktop();
+      const profileDir = join(userData, 'profiles', 'laptop');
+      expect(electron.paths.get('userData')).toBe(profileDir);
+      expect(electron.privilegedSchemes).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+      expect(electron.protocolHandlers.has('app')).toBe(true);
+      // Every web contents is hardened; permissions are denied.
+      const contents = new FakeWebContents();
+      electron.appListeners.get('web-contents-created')?.({}, contents);
+      expect(contents.windowOpenHandler?.()).toEqual({ action: 'deny' });
+      const callback = vi.fn();
+      electron.permissionRequestHandler?.({}, 'media', callback);
+      expect(callback).toHaveBeenCalledWith(false);
+      expect(electron.permissionCheckHandler?.()).toBe(false);
+      // First start: a one-node cluster that works at once.
+      const config = JSON.parse(readFileSync(join(profileDir, 'config.json'), 'utf8')) as { id: string; peers: unknown[] };
+      expect(config.peers).toEqual([]);
+      expect([...electron.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map(apiChannel).sort());
+      const call = (method: string, args: unknown, url = 'app://synod/index.html') => electron.ipcHandlers.get(apiChannel(method as never))?.({ senderFrame: { url } }, args);
+      expect(await call('status', undefined, 'file:///tmp/index.html')).toMatchObject({ error: { code: 'unauthorized' } });
+      expect(await call('tweet', { text: 42 })).toMatchObject({ error: { code: 'invalid-argument' } });
+      expect(await call('tweet', { text: 'hello from the desktop' })).toMatchObject({ result: { id: expect.stringMatching(new RegExp(`^${config.id}/`)) } });
+      expect(await call('status', undefined)).toMatchObject({ result: { id: config.id, role: 'leader' } });
+      // Quitting stops the replica first (final checkpoint), then quits for real.
+      const preventDefault = vi.fn();
+      electron.appListeners.get('before-quit')?.({ preventDefault });
+      expect(preventDefault).toHaveBeenCalled();
+      await vi.waitFor(() => expect(vi.mocked(electronModule.app.quit)).toHaveBeenCalled());
+    } finally {
+      process.argv.splice(process.argv.indexOf('--profile'), 2);
+      rmSync(userData, { recursive: true, force: true });
+    }
+  });
 
-    await vi.waitFor(() => {
-      expect(electron.created).toHaveLength(1);
-    });
-    const callback = vi.fn();
-    electron.permissionRequestHandler?.({}, 'media', callback);
-    expect(callback).toHaveBeenCalledWith(false);
-    expect(electron.permissionCheckHandler?.()).toBe(false);
-    expect([...electron.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map(apiChannel).sort());
-    // No node is hosted yet: the app's own page gets `unavailable`, anyone else `unauthorized`.
-    const status = electron.ipcHandlers.get(apiChannel('status'));
-    expect(await status?.({ senderFrame: { url: 'app://synod/index.html' } }, undefined)).toMatchObject({ error: { code: 'unavailable' } });
-    expect(await status?.({ senderFrame: { url: 'file:///tmp/index.html' } }, undefined)).toMatchObject({ error: { code: 'unauthorized' } });
+  it('serves only the renderer directory through app://, with the CSP header', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synod-renderer-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+    try {
+      const handler = appProtocolHandler(dir);
+      const page = await handler(new Request('app://synod/index.html'));
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      for (const url of ['app://synod/../package.json', 'app://synod/%2e%2e/%2e%2e/etc/passwd', 'app://other/index.html', 'app://synod/missing.js']) {
+        expect((await handler(new Request(url))).status, url).toBe(404);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad --profile with a message', () => {
+    expect(profileFromArgv(['--profile', 'a b'])).toMatchObject({ ok: false, message: expect.stringMatching(/--profile needs a name/) });
+    expect(profileFromArgv(['--profile=work'])).toEqual({ ok: true, name: 'work' });
+    expect(profileFromArgv([])).toEqual({ ok: true, name: null });
   });
 });
 

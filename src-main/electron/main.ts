@@ -1,25 +1,34 @@
 /**
- * Electron main-process entry (placeholder shell). Creates one locked-down
- * BrowserWindow for the Svelte renderer and serves the SynodApi to it over IPC
- * (src-main/electron/ipc.ts): calls only from the app's own pages, events
- * pushed to the window while it lives.
+ * Electron main process: the desktop shell around the same replica `synod-node` runs. It hosts the
+ * replica (NodeHost) in this process, serves the renderer from `app://synod/` with a strict CSP, and
+ * gives the window the SynodApi over IPC (src-main/electron/ipc.ts): calls only from the app's own
+ * pages, every argument validated, events pushed to the window while it lives.
  *
- * Security posture: context isolation + sandbox on, no Node in the renderer,
- * no navigation, no new windows, no <webview>, every permission request denied.
+ * Security posture: context isolation + sandbox on, no Node in the renderer, a custom protocol instead of
+ * file://, no navigation, no new windows, no <webview>, every permission request denied.
+ * `--profile NAME` gives a separate data directory, configuration and single-instance lock.
  */
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import type { Session, WebContents, WebFrameMain, WebPreferences } from 'electron';
 import type { SynodApi } from '../../shared/api';
+import { lineLogger } from '../node/logger';
+import { ConfigFile, NodeHost, type SavedConfig } from '../node/node-host';
+import type { NodeOptions } from '../node/replica-node';
+import { createNodeService } from '../service/node-service';
+import { StorageError } from '../storage/errors';
+import { APP_SCHEME_PRIVILEGES, appProtocolHandler } from './app-protocol';
+import { firstStartConfig } from './first-start';
 import { forwardEvents, registerApiHandlers } from './ipc';
-import { makeSenderCheck } from './trusted-sender';
+import { profileDirectory, profileFromArgv } from './profile';
+import { APP_SCHEME, APP_URL_PREFIX, makeSenderCheck } from './trusted-sender';
 import { unavailableApi } from './unavailable-api';
 
 /** Directory of the built bundle (out/main); preload and renderer live beside it. */
 const OUT_MAIN_DIR = import.meta.dirname;
 
 export const PRELOAD_PATH = join(OUT_MAIN_DIR, '../preload/index.cjs');
-export const RENDERER_HTML_PATH = join(OUT_MAIN_DIR, '../renderer/index.html');
+export const RENDERER_DIR = join(OUT_MAIN_DIR, '../renderer');
 
 export function rendererWebPreferences(preload: string = PRELOAD_PATH): WebPreferences {
   return {
@@ -62,17 +71,13 @@ function devRendererUrl(): string | undefined {
   return app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
 }
 
-/**
- * Accepts IPC only from frames showing the app's own pages: `app://synod/…`, or the electron-vite dev
- * server when not packaged. Until the shell serves the renderer over `app://` (it still uses
- * loadFile), production windows are file:// pages and their calls are refused as unauthorized.
- */
+/** Accepts IPC only from frames showing the app's own pages: `app://synod/…`, or the electron-vite dev server when not packaged. */
 export function isTrustedSender(frame: WebFrameMain | null): boolean {
   return makeSenderCheck(devRendererUrl())(frame);
 }
 
-/** The API the window gets until the shell hosts a replica in the main process. */
-const PLACEHOLDER_API = unavailableApi('the desktop app does not host a Synod node yet');
+/** The API a window gets before the replica runs (tests, or a failed start). */
+const PLACEHOLDER_API = unavailableApi('the replica is not running');
 
 export function registerIpcHandlers(api: SynodApi = PLACEHOLDER_API): () => void {
   return registerApiHandlers(ipcMain, api, isTrustedSender);
@@ -90,35 +95,86 @@ export async function createMainWindow(api: SynodApi = PLACEHOLDER_API): Promise
     win.show();
   });
   forwardEvents(api, win.webContents);
-  // Production loads the built files from disk.
-  const devUrl = devRendererUrl();
-  if (devUrl !== undefined) {
-    await win.loadURL(devUrl);
-  } else {
-    await win.loadFile(RENDERER_HTML_PATH);
-  }
+  // Production pages come from the app:// protocol (see app-protocol.ts), never from file://.
+  await win.loadURL(devRendererUrl() ?? `${APP_URL_PREFIX}index.html`);
   return win;
 }
 
-export function startApp(api: SynodApi = PLACEHOLDER_API): void {
-  app.on('web-contents-created', (_event, contents) => {
-    hardenWebContents(contents);
+/** NodeOptions for the saved configuration of this profile. */
+export function nodeOptionsFor(saved: SavedConfig, userData: string, version: string, onFatal: (error: unknown) => void): NodeOptions {
+  return {
+    id: saved.id,
+    name: saved.name,
+    dataDir: join(userData, 'data'),
+    listen: saved.listen,
+    peers: new Map(saved.peers.map((peer) => [peer.id, { host: peer.host, port: peer.port }])),
+    secret: saved.secret,
+    version,
+    logger: lineLogger(saved.id, (line) => process.stderr.write(line)),
+    onFatal,
+  };
+}
+
+function fail(title: string, message: string, exitCode: number): void {
+  dialog.showErrorBox(title, message);
+  app.exit(exitCode);
+}
+
+/** The whole desktop app: profile, lock, protocol, replica, window. */
+export async function bootDesktop(): Promise<void> {
+  const profile = profileFromArgv(process.argv);
+  if (!profile.ok) return fail('Synod', profile.message, 2);
+  const userData = profileDirectory(app.getPath('userData'), profile.name);
+  app.setPath('userData', userData);
+  // One window per profile: a second start of the same profile focuses the first.
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+  await app.whenReady();
+  protocol.handle(APP_SCHEME, appProtocolHandler(RENDERER_DIR));
+  denyAllPermissions(session.defaultSession);
+
+  const file = new ConfigFile(join(userData, 'config.json'));
+  if (!file.exists()) file.save(await firstStartConfig());
+  let host: NodeHost;
+  try {
+    host = await NodeHost.start(
+      nodeOptionsFor(file.load(), userData, app.getVersion(), (error) => fail('Synod stopped', `The replica stopped after a storage failure: ${String(error)}`, 1)),
+      file,
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return fail('Synod cannot start its replica', message, error instanceof StorageError ? error.exitCode : 1);
+  }
+  const api = createNodeService(host);
+  registerIpcHandlers(api);
+  let window = await createMainWindow(api);
+  app.on('second-instance', () => {
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createMainWindow(api).then((created) => (window = created));
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createMainWindow(api);
-  });
-  void app.whenReady().then(async () => {
-    denyAllPermissions(session.defaultSession);
-    registerIpcHandlers(api);
-    await createMainWindow(api);
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    if (stopped) return;
+    event.preventDefault(); // a clean stop first: final checkpoint
+    void host.stop().finally(() => {
+      stopped = true;
+      app.quit();
+    });
   });
 }
 
 // Only boot when actually running inside Electron (not when imported by tests
 // or by plain Node).
 if (process.versions['electron'] !== undefined) {
-  startApp();
+  void bootDesktop();
 }

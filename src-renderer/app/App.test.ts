@@ -1,39 +1,98 @@
-import { fireEvent, render, screen } from '@testing-library/svelte';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiError, bridgeFor, FakeApi, makeStatus } from '../test/fake-api';
 import App from './App.svelte';
 import { ROUTES, routeFromHash } from './router.svelte';
 
+let fake: FakeApi;
+
+beforeEach(() => {
+  fake = new FakeApi();
+  // What the Electron preload exposes: App's connectApi() picks it up.
+  Object.defineProperty(window, 'synod', { value: bridgeFor(fake), configurable: true });
+});
+
 afterEach(() => {
+  Reflect.deleteProperty(window, 'synod');
   window.location.hash = '';
 });
 
 describe('App', () => {
-  it('renders the brand, all nav links and the default page', () => {
+  it('renders the brand, all nav links and the default page', async () => {
     render(App);
 
     expect(screen.getByRole('heading', { level: 1, name: 'Synod' })).toBeTruthy();
     const nav = screen.getByRole('navigation', { name: 'Main' });
     const links = ROUTES.map((route) => screen.getByRole('link', { name: route.title }));
-    expect(links.map((link) => link.getAttribute('href'))).toEqual([
-      '#/timeline',
-      '#/people',
-      '#/peers',
-      '#/inspector',
-      '#/cluster',
-    ]);
+    expect(links.map((link) => link.getAttribute('href'))).toEqual(['#/timeline', '#/people', '#/peers', '#/inspector', '#/cluster']);
     expect(links.every((link) => nav.contains(link))).toBe(true);
     expect(screen.getByRole('heading', { level: 2 }).textContent).toBe('Timeline');
     expect(screen.getByRole('link', { name: 'Timeline' }).getAttribute('aria-current')).toBe('page');
+    expect(screen.getByRole('textbox', { name: 'Compose tweet' })).toBeTruthy();
+    await screen.findByText('@alice');
   });
 
-  it('switches page when a nav link is clicked', async () => {
+  it('shows the node, its role and who leads, following status events', async () => {
+    render(App);
+    const header = screen.getByRole('banner');
+
+    expect(await within(header).findByText('@alice')).toBeTruthy();
+    expect(within(header).getByText('Alice')).toBeTruthy();
+    expect(within(header).getByText('leader')).toBeTruthy();
+    expect(within(header).getByText('This node leads')).toBeTruthy();
+
+    fake.emit({ type: 'status', status: makeStatus({ role: 'follower', leader: 'bob' }) });
+    expect(await within(header).findByText('follower')).toBeTruthy();
+    expect(within(header).getByText('Led by bob')).toBeTruthy();
+
+    fake.emit({ type: 'status', status: makeStatus({ role: 'candidate', leader: null }) });
+    expect(await within(header).findByText('candidate')).toBeTruthy();
+    expect(within(header).getByText('No leader right now')).toBeTruthy();
+  });
+
+  it('switches page when a nav link is clicked and moves focus to its heading', async () => {
     render(App);
 
     await fireEvent.click(screen.getByRole('link', { name: 'Peers' }));
 
-    expect((await screen.findByRole('heading', { level: 2, name: 'Peers' })).textContent).toBe('Peers');
+    const heading = await screen.findByRole('heading', { level: 2, name: 'Peers' });
     expect(screen.getByRole('link', { name: 'Peers' }).getAttribute('aria-current')).toBe('page');
     expect(screen.getByRole('link', { name: 'Timeline' }).getAttribute('aria-current')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    expect(await screen.findByRole('button', { name: 'Apply and restart' })).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole('link', { name: 'People' }));
+    expect(await screen.findByRole('button', { name: 'Block bob' })).toBeTruthy();
+  });
+
+  it.each(['Inspector', 'Cluster'])('renders the %s page', async (title) => {
+    render(App);
+    await fireEvent.click(screen.getByRole('link', { name: title }));
+    expect(await screen.findByRole('heading', { level: 2, name: title })).toBeTruthy();
+  });
+
+  it('shows a banner when the node cannot be reached, and clears it once it answers', async () => {
+    let down = true;
+    fake.override.status = async (_args, original) => {
+      if (down) throw apiError({ code: 'unavailable', message: 'status: the node is not running.' });
+      return original(undefined);
+    };
+    render(App);
+
+    const banner = await screen.findByRole('alert');
+    expect(banner.textContent).toMatch(/The node cannot be reached\. status: the node is not running\./);
+
+    down = false;
+    await fireEvent.click(within(banner).getByRole('button', { name: 'Try again' }));
+    await waitFor(() => expect(screen.queryByText(/The node cannot be reached/)).toBeNull());
+    expect(await screen.findByText('@alice')).toBeTruthy();
+  });
+
+  it('stops following the node when it goes away', async () => {
+    const { unmount } = render(App);
+    await waitFor(() => expect(fake.subscriberCount).toBe(1));
+    unmount();
+    expect(fake.subscriberCount).toBe(0);
   });
 });
 

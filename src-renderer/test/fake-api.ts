@@ -1,0 +1,241 @@
+/**
+ * A test double of SynodApi for renderer tests: an in-memory micro-blog node whose state tests set
+ * directly (`statusValue`, `userList`, `entries`, `configValue`, `secret`), whose every call is recorded
+ * in `calls`, and any of whose methods a test can replace (`fake.override.tweet = ...`) to make it
+ * slow, fail or answer something else. `emit()` pushes events to subscribers like a real node.
+ *
+ * Defaults behave like a healthy single node: tweet/block/unblock apply at once, take the next slot
+ * and emit a `chosen` event; updateConfig merges and returns the new configuration.
+ */
+import {
+  API_METHODS,
+  ApiError,
+  type ApiErrorBody,
+  type ApiMethodName,
+  type ApiMethods,
+  type ApiResponse,
+  type NodeConfig,
+  type NodeStatus,
+  type PeerStatus,
+  type SynodApi,
+  type SynodEvent,
+  type TimelineEntry,
+  type UserView,
+} from '../../shared/api';
+import type { SynodBridge } from '../../shared/ipc';
+
+type Handler<M extends ApiMethodName> = (args: ApiMethods[M]['args']) => Promise<ApiMethods[M]['result']>;
+/** A replacement for a method; `original` is the fake's own behaviour, to wrap it (delay it, ...). */
+type Override<M extends ApiMethodName> = (args: ApiMethods[M]['args'], original: Handler<M>) => Promise<ApiMethods[M]['result']>;
+export type Overrides = { [M in ApiMethodName]?: Override<M> };
+
+export interface RecordedCall {
+  readonly method: ApiMethodName;
+  readonly args: unknown;
+}
+
+export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
+
+export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
+  return {
+    id: 'alice',
+    name: 'Alice',
+    clusterId: 'c0ffee',
+    address: '127.0.0.1:7400',
+    version: '0.1.0',
+    role: 'leader',
+    leader: 'alice',
+    ballot: { round: 3, node: 'alice' },
+    promised: { round: 3, node: 'alice' },
+    commitIndex: 10,
+    appliedIndex: 10,
+    compactedThrough: 0,
+    pendingCommands: 0,
+    peers: [makePeerStatus({ id: 'bob', address: '127.0.0.1:7401', lastHeardMs: 2_000 }), makePeerStatus({ id: 'carol', address: '127.0.0.1:7402', reachable: false, lastHeardMs: null })],
+    dropped: {},
+    warnings: [],
+    elections: [],
+    startedAt: NOW - 60_000,
+    metrics: {
+      fsyncs: 0,
+      journalBytes: 0,
+      datagramsIn: 0,
+      datagramsOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      checkpoints: 0,
+      lastCheckpointStallMs: 0,
+      commandsApplied: 10,
+      recentCommitLatencyMs: null,
+    },
+    ...overrides,
+  };
+}
+
+export function makePeerStatus(overrides: Partial<PeerStatus> & { id: string }): PeerStatus {
+  return { address: '127.0.0.1:7401', reachable: true, lastHeardMs: 500, commitIndex: 10, ...overrides };
+}
+
+export function makeUser(id: string, overrides: Partial<UserView> = {}): UserView {
+  return { id, name: id.charAt(0).toUpperCase() + id.slice(1), registeredSlot: 1, blocks: [], blockedBy: [], ...overrides };
+}
+
+export function makeEntry(slot: number, overrides: Partial<TimelineEntry> = {}): TimelineEntry {
+  const author = overrides.author ?? 'bob';
+  return { id: `${author}/${slot}`, author, authorName: author.charAt(0).toUpperCase() + author.slice(1), text: `tweet in slot ${slot}`, slot, position: 0, at: NOW - 1_000 * (100 - slot), ...overrides };
+}
+
+export class FakeApi implements SynodApi {
+  statusValue: NodeStatus = makeStatus();
+  userList: UserView[] = [makeUser('alice'), makeUser('bob'), makeUser('carol')];
+  /** Newest first, as the node returns them. */
+  entries: TimelineEntry[] = [];
+  configValue: NodeConfig = {
+    id: 'alice',
+    name: 'Alice',
+    address: '127.0.0.1:7400',
+    peers: [
+      { id: 'bob', address: '127.0.0.1:7401' },
+      { id: 'carol', address: '127.0.0.1:7402' },
+    ],
+    editable: true,
+    note: null,
+  };
+  secret = 'correct horse battery staple';
+  faultsValue = { dropRate: 0, delayMs: 0, isolate: [] as readonly string[] };
+  readonly calls: RecordedCall[] = [];
+  readonly override: Overrides = {};
+  private readonly listeners = new Set<(event: SynodEvent) => void>();
+  private nextSlot = 100;
+
+  /** The calls made to `method`, oldest first (their arguments). */
+  callsOf(method: ApiMethodName): unknown[] {
+    return this.calls.filter((call) => call.method === method).map((call) => call.args);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Delivers `event` to every subscriber, as the node would. */
+  emit(event: SynodEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  /** Takes the next slot and tells subscribers it was chosen. */
+  choose(): number {
+    const slot = this.nextSlot++;
+    this.emit({ type: 'chosen', fromSlot: slot, toSlot: slot });
+    return slot;
+  }
+
+  subscribe(listener: (event: SynodEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  readonly status = (): Promise<NodeStatus> => this.run('status', undefined, async () => this.statusValue);
+
+  readonly tweet = (args: { readonly text: string }) =>
+    this.run('tweet', args, async ({ text }) => {
+      const slot = this.nextSlot;
+      const me = this.statusValue;
+      const entry: TimelineEntry = { id: `${me.id}/${slot}`, author: me.id, authorName: me.name, text, slot, position: 0, at: NOW };
+      this.entries = [entry, ...this.entries];
+      this.choose();
+      return { id: entry.id, slot };
+    });
+
+  readonly block = (args: { readonly user: string }) => this.run('block', args, async ({ user }) => this.setBlock(user, true));
+
+  readonly unblock = (args: { readonly user: string }) => this.run('unblock', args, async ({ user }) => this.setBlock(user, false));
+
+  readonly timeline = (args: ApiMethods['timeline']['args']) =>
+    this.run('timeline', args, async (a) => {
+      const limit = a?.limit ?? 50;
+      const before = a?.before;
+      const older = before === undefined ? this.entries : this.entries.filter((e) => e.slot < before.slot || (e.slot === before.slot && e.position < before.position));
+      return older.slice(0, limit);
+    });
+
+  readonly users = (): Promise<readonly UserView[]> => this.run('users', undefined, async () => this.userList);
+
+  readonly log = (args: ApiMethods['log']['args']) => this.run('log', args, async () => ({ firstSlot: 1, commitIndex: this.statusValue.commitIndex, entries: [] }));
+
+  readonly peers = (): Promise<readonly PeerStatus[]> => this.run('peers', undefined, async () => this.statusValue.peers);
+
+  readonly faults = () => this.run('faults', undefined, async () => this.faultsValue);
+
+  readonly setFaults = (args: ApiMethods['setFaults']['args']) =>
+    this.run('setFaults', args, async (a) => {
+      this.faultsValue = { ...this.faultsValue, ...a };
+      return this.faultsValue;
+    });
+
+  readonly config = (): Promise<NodeConfig> => this.run('config', undefined, async () => this.configValue);
+
+  readonly updateConfig = (args: ApiMethods['updateConfig']['args']) =>
+    this.run('updateConfig', args, async (a) => {
+      if (!this.configValue.editable) throw new ApiError({ code: 'unavailable', message: this.configValue.note ?? 'not editable' });
+      if (a.secret !== undefined) this.secret = a.secret;
+      this.configValue = { ...this.configValue, ...(a.name === undefined ? {} : { name: a.name }), ...(a.peers === undefined ? {} : { peers: a.peers }) };
+      return this.configValue;
+    });
+
+  readonly revealSecret = () => this.run('revealSecret', undefined, async () => ({ secret: this.secret }));
+
+  private setBlock(target: string, blocked: boolean): { id: string; slot: number } {
+    const me = this.statusValue.id;
+    if (!this.userList.some((u) => u.id === target)) throw new ApiError({ code: 'rejected', message: `There is no user ${target}.` });
+    this.userList = this.userList.map((user) => {
+      if (user.id === me) return { ...user, blocks: blocked ? [...new Set([...user.blocks, target])] : user.blocks.filter((id) => id !== target) };
+      if (user.id === target) return { ...user, blockedBy: blocked ? [...new Set([...user.blockedBy, me])] : user.blockedBy.filter((id) => id !== me) };
+      return user;
+    });
+    const slot = this.choose();
+    return { id: `${me}/${slot}`, slot };
+  }
+
+  private run<M extends ApiMethodName>(method: M, args: ApiMethods[M]['args'], fallback: Handler<M>): Promise<ApiMethods[M]['result']> {
+    this.calls.push({ method, args });
+    const override: Override<M> | undefined = this.override[method];
+    return override === undefined ? fallback(args) : override(args, fallback);
+  }
+}
+
+/** A promise with its resolve/reject exposed, to hold an API call open in a test. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export function apiError(body: ApiErrorBody): ApiError {
+  return new ApiError(body);
+}
+
+/**
+ * The preload's `window.synod` bridge in front of `api`, so a test can render the whole App (which
+ * calls connectApi()) against a fake node.
+ */
+export function bridgeFor(api: SynodApi): SynodBridge {
+  const calls = api as unknown as Readonly<Record<ApiMethodName, (args: unknown) => Promise<unknown>>>;
+  const bridge: Record<string, unknown> = {
+    onEvent: (listener: (event: SynodEvent) => void) => api.subscribe(listener),
+  };
+  for (const method of API_METHODS) {
+    bridge[method] = async (args: unknown): Promise<ApiResponse<unknown>> => {
+      try {
+        return { result: await calls[method](args) };
+      } catch (error) {
+        if (error instanceof ApiError) return { error: error.toBody() };
+        throw error;
+      }
+    };
+  }
+  return bridge as unknown as SynodBridge;
+}
