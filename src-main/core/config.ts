@@ -23,6 +23,8 @@ export interface ProtocolConfig {
   readonly maxQueuedCommands: number;
   /** A catch-up reply carries at most this many slots. */
   readonly maxCatchupSlots: number;
+  /** A lagging replica keeps at most this many catch-up requests in flight. */
+  readonly maxCatchupRequests: number;
   /**
    * An acceptor refuses a prepare from a candidate whose first unchosen slot is more than this far behind
    * its own commit index: the candidate must catch up first. This bounds the size of promises.
@@ -40,6 +42,7 @@ export const DEFAULT_PROTOCOL_CONFIG: ProtocolConfig = Object.freeze({
   maxCommandBytes: 4 * 1024,
   maxQueuedCommands: 10_000,
   maxCatchupSlots: 256,
+  maxCatchupRequests: 3,
   maxPromiseLagSlots: 1024,
 });
 

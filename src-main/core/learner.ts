@@ -28,7 +28,8 @@ export class Learner {
   /** The most advanced commit index heard from a peer, and who said it: the catch-up source. */
   private peerCommit: Slot = 0;
   private peerCommitSource: NodeId | null = null;
-  private catchupRequestedAt = -Infinity;
+  /** Catch-up requests in flight: first slot of the range -> when it was asked for. */
+  private readonly catchupAsked = new Map<Slot, number>();
 
   constructor(
     private readonly outbox: Outbox,
@@ -112,21 +113,26 @@ export class Learner {
   }
 
   /**
-   * If behind, asks the most advanced known peer for the next missing range, at most once per
-   * `retransmitTicks` (the reply or a later tick drives the next request).
+   * If behind, keeps up to `maxInflight` consecutive ranges of `maxSlots` asked for from the most
+   * advanced known peer: the peer prepares the next range while this replica applies the last one. A
+   * range unanswered for `retransmitTicks` is asked for again (replies may be lost).
    */
-  requestCatchup(now: number, retransmitTicks: number, maxSlots: number): void {
-    if (this.peerCommit <= this.commit || this.peerCommitSource === null) return;
-    if (now - this.catchupRequestedAt < retransmitTicks) return;
-    this.catchupRequestedAt = now;
-    const fromSlot = this.commit + 1;
-    const toSlot = Math.min(this.peerCommit, fromSlot + maxSlots - 1);
-    this.outbox.send(this.peerCommitSource, { type: 'catchupRequest', fromSlot, toSlot });
-  }
-
-  /** A catch-up reply arrived: the next request may go out at once if still behind. */
-  catchupAnswered(): void {
-    this.catchupRequestedAt = -Infinity;
+  requestCatchup(now: number, retransmitTicks: number, maxSlots: number, maxInflight: number): void {
+    const source = this.peerCommitSource;
+    for (const [from, at] of this.catchupAsked) {
+      // Forget ranges that arrived, and those unanswered for too long (they are asked for again below).
+      if (from <= this.commit || now - at >= retransmitTicks) this.catchupAsked.delete(from);
+    }
+    if (source === null || this.peerCommit <= this.commit) return;
+    let from = this.commit + 1;
+    while (this.catchupAsked.size < maxInflight && from <= this.peerCommit) {
+      if (!this.catchupAsked.has(from)) {
+        const toSlot = Math.min(this.peerCommit, from + maxSlots - 1);
+        this.catchupAsked.set(from, now);
+        this.outbox.send(source, { type: 'catchupRequest', fromSlot: from, toSlot });
+      }
+      from += maxSlots;
+    }
   }
 
   /** The runtime applied everything up to `slot`. */

@@ -105,7 +105,7 @@ export class Replica {
       this.campaign?.tick(this.now, this.config.retransmitTicks);
       if (this.timer.tick()) this.startCampaign();
     }
-    this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots);
+    this.requestCatchup();
     this.processLocal();
   }
 
@@ -291,8 +291,12 @@ export class Replica {
   private onCatchupReply(message: CatchupReplyMessage): void {
     for (const entry of message.entries) this.learner.learn(entry.slot, entry.value);
     this.learner.notePeerCommit(message.from, message.commitIndex);
-    this.learner.catchupAnswered();
     if (message.entries.length === 0) this.learner.notePeerCompaction(message.from, message.compactedThrough);
+    else this.requestCatchup(); // keep the pipe full: do not wait for the next tick
+  }
+
+  private requestCatchup(): void {
+    this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests);
   }
 
   /**
