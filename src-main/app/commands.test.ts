@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROTOCOL_CONFIG } from '../core/config';
 import { utf8ByteLength } from '../core/utf8';
 import { decodeCommand, encodeCommand, normalizeDisplayName, normalizeTweetText, type AppCommand } from './commands';
-import { MAX_NAME_CODE_POINTS, MAX_TWEET_CODE_POINTS, replicatedTweetText } from './text';
+import { MAX_NAME_CODE_POINTS, MAX_TWEET_CODE_POINTS, replicatedTweetText } from '../../shared/text';
 
 const AT = 1_700_000_000_000;
 

@@ -9,7 +9,7 @@
  * Decoding checks structure only (types, shape); whether a command makes sense (text rules, known
  * users) is decided by rules.ts, so that malformed and invalid commands are told apart.
  */
-export { normalizeDisplayName, normalizeTweetText, type TextVerdict } from './text';
+export { normalizeDisplayName, normalizeTweetText, type TextVerdict } from '../../shared/text';
 
 /** `at` is the author's wall-clock time in milliseconds since the epoch, supplied by the caller. */
 export type AppCommand =

@@ -11,7 +11,7 @@
 import { isValidNodeId } from '../core/config';
 import type { NodeId } from '../core/types';
 import type { AppCommand } from './commands';
-import { normalizeDisplayName, normalizeTweetText, replicatedDisplayName, replicatedTweetText, type TextProblem, type TextVerdict } from './text';
+import { normalizeDisplayName, normalizeTweetText, replicatedDisplayName, replicatedTweetText, type TextProblem, type TextVerdict } from '../../shared/text';
 
 export type RejectReason =
   | 'malformed-payload'

@@ -126,11 +126,18 @@ function replicated(kind: TextKind, text: string): TextVerdict {
   return { ok: true, text: trimmed };
 }
 
+/**
+ * What user input becomes before the rules apply: CRLF -> LF (Windows and some text areas send CRLF;
+ * plain LF looks the same everywhere), NFC, edges trimmed. The compose box counts on this too.
+ */
+export function normalizeInput(input: string): string {
+  return trimEdges(input.replace(/\r\n?/g, '\n').normalize('NFC'));
+}
+
 function proposed(kind: TextKind, input: unknown): TextVerdict {
   if (typeof input !== 'string') return fail('not-text', `${kind.noun} must be text.`);
   if (!isWellFormed(input)) return fail('ill-formed', `${kind.noun} must be valid Unicode text.`);
-  // Windows and some text areas send CRLF; store plain LF so the same text looks the same everywhere.
-  const text = trimEdges(input.replace(/\r\n?/g, '\n').normalize('NFC'));
+  const text = normalizeInput(input);
   const verdict = replicated(kind, text);
   if (!verdict.ok) return verdict;
   const characters = userCharacterCount(verdict.text);
