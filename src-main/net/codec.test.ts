@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ZERO_BALLOT } from '../core/ballot';
 import { randomInt, seededRandom } from '../core/random';
 import { isValidNodeId } from '../core/config';
-import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES } from './codec';
+import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES, bundleOverheadBytes, decodePayload, encodeBundle } from './codec';
 import { randomMessage, sampleAccept, WIRE_MESSAGE_TYPES } from './random-messages';
 import type { WireMessage } from './wire';
 
@@ -245,5 +245,28 @@ describe('codec refuses to encode invalid messages', () => {
   it('still encodes correctly after a refused message', () => {
     expect(() => encodeMessage({ ...base, commitIndex: -1 })).toThrow(RangeError);
     expect(decodeMessage(encodeMessage(base))).toEqual(base);
+  });
+});
+
+describe('bundles', () => {
+  const messages: WireMessage[] = [
+    { type: 'accept', from: 'n1', to: 'n2', ballot: { round: 3, node: 'n1' }, slot: 9, value: [{ origin: 'n2', seq: 4, payload: 'hello' }], commitIndex: 8 },
+    { type: 'commit', from: 'n1', to: 'n2', ballot: { round: 3, node: 'n1' }, commitIndex: 9 },
+    { type: 'ping', from: 'n1', to: 'n2', commitIndex: 9 },
+  ];
+
+  it('carries several messages in one payload, in order; a single message is its own payload', () => {
+    const bundle = encodeBundle(messages.map((m) => encodeMessage(m)));
+    expect(decodePayload(bundle)).toEqual(messages);
+    expect(decodePayload(encodeMessage(messages[0] as WireMessage))).toEqual([messages[0]]);
+    expect(bundle.length).toBeLessThanOrEqual(messages.reduce((n, m) => n + encodeMessage(m).length, 0) + bundleOverheadBytes(3, 100));
+    expect(() => encodeBundle([encodeMessage(messages[0] as WireMessage)])).toThrow(/at least two/);
+  });
+
+  it('rejects damaged bundles with MalformedMessageError, never anything else', () => {
+    const bundle = encodeBundle(messages.map((m) => encodeMessage(m)));
+    for (let cut = 2; cut < bundle.length; cut++) expect(() => decodePayload(bundle.subarray(0, cut))).toThrow(MalformedMessageError);
+    expect(() => decodePayload(new Uint8Array([...bundle, 0]))).toThrow(/trailing/);
+    expect(() => decodePayload(new Uint8Array([1, 0, 1, 1, 0]))).toThrow(MalformedMessageError);
   });
 });

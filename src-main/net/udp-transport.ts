@@ -24,7 +24,7 @@ import { isIPv6 } from 'node:net';
 import DgramAsPromised, { type RemoteInfo, type SocketAsPromised } from 'dgram-as-promised';
 import { isValidNodeId } from '../core/config';
 import type { NodeId } from '../core/types';
-import { decodeMessage, encodeMessage, MalformedMessageError } from './codec';
+import { bundleOverheadBytes, decodePayload, encodeBundle, encodeMessage, MalformedMessageError } from './codec';
 import { Reassembler, splitMessage } from './fragments';
 import { deriveClusterKeys } from './keys';
 import { membersDigest, Opener, Sealer, type DropReason } from './seal';
@@ -242,21 +242,72 @@ export class UdpTransport {
   }
 
   send(message: WireMessage): void {
-    if (message.from !== this.self) throw new RangeError(`cannot send a message from ${message.from} (this node is ${this.self})`);
-    // Encoded first, so that a caller bug (invalid or oversized message) throws whatever the faults.
-    const pieces = splitMessage(encodeMessage(message), this.fragmentPayloadBytes);
-    if (this.closed) return;
-    if (!this.peersById.has(message.to)) return this.dropOut(message, 'no-route');
-    if (this.isolated.has(message.to) || this.drawDrop()) return this.dropOut(message, 'fault-out');
+    this.sendAll([message]);
+  }
+
+  /**
+   * Sends messages, packing those for the same peer into as few datagrams as fit (one system call and
+   * one seal per datagram, not per message): a turn's accepts and commit notification to a follower
+   * usually travel together. Order per peer is kept; faults are decided per message.
+   */
+  sendAll(messages: readonly WireMessage[]): void {
+    const byPeer = new Map<NodeId, Uint8Array[]>();
+    for (const message of messages) {
+      if (message.from !== this.self) throw new RangeError(`cannot send a message from ${message.from} (this node is ${this.self})`);
+      // Encoded first, so that a caller bug (invalid or oversized message) throws whatever the faults.
+      const encoded = encodeMessage(message);
+      if (this.closed) return;
+      if (!this.peersById.has(message.to)) {
+        this.dropOut(message, 'no-route');
+        continue;
+      }
+      if (this.isolated.has(message.to) || this.drawDrop()) {
+        this.dropOut(message, 'fault-out');
+        continue;
+      }
+      this.onTrace?.({ direction: 'out', message, dropped: false });
+      let queue = byPeer.get(message.to);
+      if (queue === undefined) byPeer.set(message.to, (queue = []));
+      queue.push(encoded);
+    }
+    for (const [to, encoded] of byPeer) {
+      const datagrams: Uint8Array[] = [];
+      let bundle: Uint8Array[] = [];
+      let bundleBytes = 0;
+      const flush = (): void => {
+        if (bundle.length === 0) return;
+        const payload = bundle.length === 1 ? (bundle[0] as Uint8Array) : encodeBundle(bundle);
+        datagrams.push(...this.seal(payload));
+        bundle = [];
+        bundleBytes = 0;
+      };
+      for (const message of encoded) {
+        const next = bundleBytes + message.length;
+        if (bundle.length > 0 && next + bundleOverheadBytes(bundle.length + 1, this.fragmentPayloadBytes) > this.fragmentPayloadBytes) flush();
+        bundle.push(message);
+        bundleBytes += message.length;
+        // A message too large for one datagram travels alone, in fragments.
+        if (message.length + bundleOverheadBytes(1, message.length) > this.fragmentPayloadBytes) flush();
+      }
+      flush();
+      this.transmitAfterDelay(datagrams, to);
+    }
+  }
+
+  /** One payload (a message or a bundle) as sealed datagrams, fragmented if it does not fit one. */
+  private seal(payload: Uint8Array): Uint8Array[] {
+    const pieces = splitMessage(payload, this.fragmentPayloadBytes);
     const messageId = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId + 1) >>> 0;
-    const datagrams = pieces.map((piece, index) => this.sealer.seal({ messageId, index, count: pieces.length }, piece));
-    this.onTrace?.({ direction: 'out', message, dropped: false });
+    return pieces.map((piece, index) => this.sealer.seal({ messageId, index, count: pieces.length }, piece));
+  }
+
+  private transmitAfterDelay(datagrams: readonly Uint8Array[], to: NodeId): void {
     const { delayMs } = this.currentFaults;
-    if (delayMs <= 0) return this.transmit(datagrams, message.to);
+    if (delayMs <= 0) return this.transmit(datagrams, to);
     const timer = setTimeout(() => {
       this.delayed.delete(timer);
-      this.transmit(datagrams, message.to);
+      this.transmit(datagrams, to);
     }, delayMs);
     this.delayed.add(timer);
   }
@@ -348,20 +399,15 @@ export class UdpTransport {
     const reassembled = this.reassembler.add(`${sender}@${opened.epoch}`, opened.fragment, opened.plaintext, now);
     if (reassembled.status === 'rejected') return this.drop('fragment-rejected');
     if (reassembled.status !== 'complete') return;
-    let message: WireMessage;
+    let messages: WireMessage[];
     try {
-      message = decodeMessage(reassembled.message);
+      messages = decodePayload(reassembled.message);
     } catch (error) {
       if (error instanceof MalformedMessageError) return this.drop('undecodable');
       throw error;
     }
-    if (message.from !== sender) return this.drop('sender-mismatch');
-    if (message.to !== this.self) return this.drop('misaddressed');
-    if (this.isolated.has(sender) || this.drawDrop()) {
-      this.drop('fault-in');
-      this.onTrace?.({ direction: 'in', message, dropped: true });
-      return;
-    }
+    const delivered = messages.filter((message) => this.admit(message, sender));
+    if (delivered.length === 0) return;
     const peer = this.peersById.get(sender);
     if (peer !== undefined) {
       // Authenticated and fresh (the replay window passed it): the peer is where it sent from.
@@ -373,9 +419,27 @@ export class UdpTransport {
     }
     if (opened.membersDigest === this.digest) this.mismatches.delete(sender);
     else this.mismatches.set(sender, opened.membersDigest);
-    this.onTrace?.({ direction: 'in', message, dropped: false });
-    this.onMessage(message);
+    for (const message of delivered) {
+      this.onTrace?.({ direction: 'in', message, dropped: false });
+      this.onMessage(message);
+    }
   };
+
+  /** Whether one message of an authenticated payload may be delivered (else it is counted as dropped). */
+  private admit(message: WireMessage, sender: NodeId): boolean {
+    if (message.from !== sender) return this.dropped('sender-mismatch');
+    if (message.to !== this.self) return this.dropped('misaddressed');
+    if (this.isolated.has(sender) || this.drawDrop()) {
+      this.onTrace?.({ direction: 'in', message, dropped: true });
+      return this.dropped('fault-in');
+    }
+    return true;
+  }
+
+  private dropped(reason: TransportDropReason): false {
+    this.drop(reason);
+    return false;
+  }
 
   private readonly onSocketError = (): void => {
     this.counters.sendErrors++;

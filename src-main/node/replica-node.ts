@@ -25,7 +25,7 @@ import { ballotsEqual } from '../core/ballot';
 import type { ProtocolConfig } from '../core/config';
 import { seededRandom } from '../core/random';
 import { Replica } from '../core/replica';
-import { commandKey, mayPrecedePersist, type Message, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
+import { commandKey, mayPrecedePersist, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
 import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
 import { UdpTransport } from '../net/udp-transport';
@@ -339,15 +339,11 @@ export class ReplicaNode {
 
   private async process(ready: Ready): Promise<void> {
     // Messages that reveal nothing this turn makes durable leave first, so the followers' fsyncs overlap ours.
-    const afterFsync: Message[] = [];
-    for (const message of ready.messages) {
-      if (mayPrecedePersist(message)) this.transport.send(message);
-      else afterFsync.push(message);
-    }
+    this.transport.sendAll(ready.messages.filter(mayPrecedePersist));
     this.store.stage(ready.persist);
     if (needsFsync(ready.persist)) await this.store.syncAsync();
     else this.store.writeStaged();
-    for (const message of afterFsync) this.transport.send(message);
+    this.transport.sendAll(ready.messages.filter((message) => !mayPrecedePersist(message)));
     this.applyCommitted(ready);
     this.replica.advance(ready);
     if (ready.snapshotFrom !== null) this.snapshotFetcher.start(ready.snapshotFrom);
