@@ -4,21 +4,9 @@
  * into a cluster later. The port is chosen once and kept, so peers can rely on it.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { userInfo } from 'node:os';
+import { freeUdpPort } from '../node/free-port';
 import type { SavedConfig } from '../node/node-host';
-
-/** A free UDP port on all interfaces, chosen by the OS. */
-export async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((done, fail) => {
-    socket.once('error', fail);
-    socket.bind(0, '0.0.0.0', () => done());
-  });
-  const { port } = socket.address();
-  await new Promise<void>((done) => socket.close(() => done()));
-  return port;
-}
 
 /** A readable, unique-enough node id: the user's name (letters and digits) and a random suffix. */
 export function generatedNodeId(userName: string, random: Uint8Array = randomBytes(3)): string {

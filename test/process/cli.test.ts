@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { freeTcpPort, freeUdpPort, ProcessNode } from './harness';
+import { freeTcpPort, freeLoopbackUdpPort, ProcessNode } from './harness';
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/synod-node.mjs', import.meta.url)));
 const dirs: string[] = [];
@@ -21,7 +21,7 @@ function synodNode(args: string[]): { status: number | null; stdout: string; std
 }
 
 async function soloNode(dataDir: string, id = 'solo'): Promise<ProcessNode> {
-  const spec = { id, udpPort: await freeUdpPort(), httpPort: await freeTcpPort(), dataDir };
+  const spec = { id, udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir };
   const node = new ProcessNode(spec, ['--id', id, '--data', dataDir, '--listen', `127.0.0.1:${spec.udpPort}`, '--http', `127.0.0.1:${spec.httpPort}`]);
   nodes.push(node);
   await node.start();

@@ -5,25 +5,20 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freeUdpPort } from '../../src-main/node/free-port';
 import type { ApiMethodName, ApiMethods, LogEntryView, NodeStatus } from '../../shared/api';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'synod-node.mjs');
 
-export async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
-  const { port } = socket.address();
-  await new Promise<void>((done) => socket.close(() => done()));
-  return port;
-}
+/** Free loopback ports for test processes. */
+export const freeLoopbackUdpPort = (): Promise<number> => freeUdpPort('127.0.0.1');
 
 export async function freeTcpPort(): Promise<number> {
   const server = createServer();
@@ -171,7 +166,7 @@ export class ProcessCluster {
   static async start(options: ClusterOptions): Promise<ProcessCluster> {
     const baseDir = mkdtempSync(join(tmpdir(), 'synod-process-'));
     const specs: NodeSpec[] = [];
-    for (let i = 1; i <= options.size; i++) specs.push({ id: `n${i}`, udpPort: await freeUdpPort(), httpPort: await freeTcpPort(), dataDir: join(baseDir, `n${i}`) });
+    for (let i = 1; i <= options.size; i++) specs.push({ id: `n${i}`, udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir: join(baseDir, `n${i}`) });
     const cluster = new ProcessCluster(baseDir, specs, options);
     try {
       await Promise.all(cluster.nodes.map((node) => node.start()));

@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { afterEach, expect, it } from 'vitest';
 import { UdpTransport } from '../../src-main/net/udp-transport';
 import { expectConsistentCluster } from './consistency';
-import { freeUdpPort, ProcessCluster } from './harness';
+import { freeLoopbackUdpPort, ProcessCluster } from './harness';
 import { newLoadResult, tweetLoad } from './load';
 
 let cluster: ProcessCluster | null = null;
@@ -22,7 +22,7 @@ it('garbage and wrong-secret floods are dropped by reason while the cluster keep
   const impostor = await UdpTransport.open({
     self: 'n2',
     listenHost: '127.0.0.1',
-    listenPort: await freeUdpPort(),
+    listenPort: await freeLoopbackUdpPort(),
     secret: 'not the cluster secret at all',
     epoch: 1,
     members: new Map([['n1', { host: '127.0.0.1', port: target.spec.udpPort }]]),

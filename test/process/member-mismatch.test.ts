@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { freeTcpPort, freeUdpPort, ProcessNode, waitFor } from './harness';
+import { freeTcpPort, freeLoopbackUdpPort, ProcessNode, waitFor } from './harness';
 
 const nodes: ProcessNode[] = [];
 let dir: string | null = null;
@@ -14,8 +14,8 @@ afterEach(async () => {
 
 it('a peer with another member list shows up as a warning in status', async () => {
   dir = mkdtempSync(join(tmpdir(), 'synod-mismatch-'));
-  const a = { id: 'a', udpPort: await freeUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'a') };
-  const b = { id: 'b', udpPort: await freeUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'b') };
+  const a = { id: 'a', udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'a') };
+  const b = { id: 'b', udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'b') };
   const common = (spec: typeof a) => ['--id', spec.id, '--data', spec.dataDir, '--listen', `127.0.0.1:${spec.udpPort}`, '--http', `127.0.0.1:${spec.httpPort}`, '--secret', 'a shared secret'];
   // a believes the cluster is {a, b, c}; b believes it is {a, b}.
   nodes.push(new ProcessNode(a, [...common(a), '--peer', `b=127.0.0.1:${b.udpPort}`, '--peer', 'c=127.0.0.1:9']));

@@ -41,14 +41,6 @@ export function membersOf(status: NodeStatus): Member[] {
   return [self, ...peers];
 }
 
-export function formatLastHeard(ms: number | null): string {
-  if (ms === null) return 'never';
-  if (ms < 1_000) return 'just now';
-  if (ms < 60_000) return `${Math.round(ms / 1_000)} s ago`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
-  return `${Math.round(ms / 3_600_000)} h ago`;
-}
-
 /** How the picture colors a message. */
 export type MessageKind = 'prepare' | 'promise' | 'accept' | 'accepted' | 'commit' | 'other';
 
