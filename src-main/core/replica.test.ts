@@ -190,6 +190,24 @@ describe('Replica', () => {
   });
 });
 
+describe('Replica elections', () => {
+  it('a follower whose leader went silent campaigns following no one, and grants a peer\'s pre-vote', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const leader = h.electSomeone();
+    const [x, y] = h.members.filter((id) => id !== leader) as [NodeId, NodeId];
+    // The leader dies: only x and y talk from now on.
+    for (const id of h.members) if (id !== leader) h.cut.add(`${leader}>${id}`).add(`${id}>${leader}`);
+    while (h.get(x).status().role !== 'candidate') {
+      h.get(x).tick();
+      h.get(x).ready(); // drop x's own pre-votes: we want y to ask first
+    }
+    expect(h.get(x).status().leader).toBeNull();
+    h.get(x).step({ type: 'prevote', from: y, to: x, ballot: { round: 99, node: y }, commitIndex: h.get(y).status().commitIndex });
+    const reply = h.get(x).ready().messages.find((m) => m.type === 'prevoteReply');
+    expect(reply).toMatchObject({ type: 'prevoteReply', granted: true });
+  });
+});
+
 describe('Replica recovery', () => {
   const command = (origin: string, seq: number, payload = `${origin}${seq}`): Command => ({ origin, seq, payload });
 

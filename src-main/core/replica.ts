@@ -329,6 +329,9 @@ export class Replica {
 
   private startCampaign(): void {
     this.stepDown();
+    // The leader we followed went silent: follow no one (or we would refuse the pre-votes of peers
+    // campaigning for the same reason, as if that leader were still alive).
+    this.leaderId = null;
     const ballot = nextBallotAbove(this.refusalFloor(), this.id);
     const campaign = new Campaign(this.id, this.members, this.outbox, ballot, this.learner.commitIndex + 1, () => this.learner.commitIndex, this.now);
     this.campaign = campaign;
