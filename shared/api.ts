@@ -58,6 +58,50 @@ export interface NodeStatus {
   readonly elections: readonly ElectionRecord[];
   readonly startedAt: number;
   readonly metrics: NodeMetrics;
+  readonly membership: MembershipView;
+}
+
+/** A member of the replicated configuration. */
+export interface MemberView {
+  readonly id: string;
+  /** `host:port` of its UDP socket, as recorded when it was added. */
+  readonly address: string;
+}
+
+/**
+ * Membership as the replicated log defines it. A change chosen at slot s takes effect at slot s + W
+ * (W = `delaySlots`); at most one change is pending at a time.
+ */
+export interface MembershipView {
+  /** Null while this node does not know the membership yet (it is joining). */
+  readonly members: readonly MemberView[] | null;
+  /** Whether this node is in `members`. */
+  readonly isMember: boolean;
+  /** A chosen change that has not taken effect yet. */
+  readonly pending: { readonly members: readonly MemberView[]; readonly fromSlot: number; readonly changedAt: number } | null;
+  readonly delaySlots: number;
+  /** Progress of joining a cluster, when this node is doing so. */
+  readonly joining: JoinProgress | null;
+}
+
+export type JoinStage =
+  /** Asking the contact member to add this node. */
+  | 'contacting'
+  /** The contact accepted; waiting for the addMember command to be chosen. */
+  | 'adding'
+  /** Added: fetching the snapshot and the log tail. */
+  | 'catching-up'
+  /** A full member with the whole history. */
+  | 'member'
+  /** The contact refused (see message). */
+  | 'refused';
+
+export interface JoinProgress {
+  /** The member contacted, `host:port`. */
+  readonly contact: string;
+  readonly stage: JoinStage;
+  /** What is happening, in words. */
+  readonly message: string;
 }
 
 /** Counters since the node started. */
@@ -85,25 +129,27 @@ export interface PeerConfig {
   readonly address: string;
 }
 
-/** This node's configuration, as the Peers page shows and edits it. */
+/**
+ * This node's local configuration, as the Peers page shows it. Who the members are is not configuration
+ * but replicated state (NodeStatus.membership); `peers` is only the list a brand-new cluster started from.
+ */
 export interface NodeConfig {
   readonly id: string;
   readonly name: string;
   /** This node's UDP address `host:port`. */
   readonly address: string;
-  /** The other members. */
+  /** The members a brand-new cluster started with (other than this node). */
   readonly peers: readonly PeerConfig[];
-  /** Whether updateConfig may change it here (a headless node takes its configuration from its command line). */
+  /** Whether updateConfig and join may change it here (a headless node takes its configuration from its command line). */
   readonly editable: boolean;
   /** Why it is not editable, in words. */
   readonly note: string | null;
+  /** This node holds commands of its own cluster's history (joining another cluster would discard them). */
+  readonly hasHistory: boolean;
 }
 
 export interface ConfigUpdate {
   readonly name?: string;
-  readonly peers?: readonly PeerConfig[];
-  /** A new cluster secret (8+ characters), to join another cluster's members. */
-  readonly secret?: string;
 }
 
 export interface ElectionRecord {
@@ -113,7 +159,7 @@ export interface ElectionRecord {
   readonly ballot: BallotView;
 }
 
-export type CommandType = 'register' | 'tweet' | 'block' | 'unblock' | 'unknown';
+export type CommandType = 'register' | 'tweet' | 'block' | 'unblock' | 'addMember' | 'removeMember' | 'unknown';
 
 /** A command as the log shows it. */
 export interface CommandView {
@@ -124,6 +170,8 @@ export interface CommandView {
   readonly text?: string;
   readonly target?: string;
   readonly name?: string;
+  /** addMember: the new member's address. */
+  readonly address?: string;
   /** The author's timestamp (ms), when the command carries one. */
   readonly at: number | null;
 }
@@ -182,7 +230,23 @@ export interface CommandReceipt {
   readonly slot: number;
 }
 
-export type ProtocolMessageType = 'prevote' | 'prevoteReply' | 'prepare' | 'promise' | 'nack' | 'accept' | 'accepted' | 'commit' | 'commitAck' | 'forward' | 'catchupRequest' | 'catchupReply' | 'snapshot' | 'ping';
+export type ProtocolMessageType =
+  | 'prevote'
+  | 'prevoteReply'
+  | 'prepare'
+  | 'promise'
+  | 'nack'
+  | 'accept'
+  | 'accepted'
+  | 'commit'
+  | 'commitAck'
+  | 'forward'
+  | 'catchupRequest'
+  | 'catchupReply'
+  | 'takeover'
+  | 'snapshot'
+  | 'ping'
+  | 'join';
 
 /** One protocol message as the dashboard's cluster view animates it. */
 export interface TraceMessage {
@@ -213,6 +277,8 @@ export type ApiErrorCode =
   | 'rejected'
   /** The node is shutting down or not ready. */
   | 'unavailable'
+  /** The action would lose something (history, quorum): repeat it with explicit consent (`force`, `discardHistory`). */
+  | 'needs-confirmation'
   /** Missing or wrong token (HTTP bridge) or sender (IPC). */
   | 'unauthorized'
   /** No such method. */
@@ -260,6 +326,31 @@ export interface LogArgs {
   readonly limit?: number;
 }
 
+export interface JoinArgs {
+  /** The UDP address `host:port` of any member of the cluster to join. */
+  readonly address: string;
+  /** That cluster's secret (8+ characters). */
+  readonly secret: string;
+  /** Consent to discard this node's own history (its one-node cluster's tweets); required when it has any. */
+  readonly discardHistory?: boolean;
+}
+
+export interface RemoveMemberArgs {
+  readonly id: string;
+  /** Consent to a removal that leaves too few reachable members for a majority (the cluster would stall). */
+  readonly force?: boolean;
+}
+
+/** A chosen membership change. */
+export interface MembershipReceipt {
+  /** The command id, `origin/seq`. */
+  readonly id: string;
+  /** The slot that holds it. */
+  readonly slot: number;
+  /** The first slot decided by the new configuration. */
+  readonly effectiveSlot: number;
+}
+
 /** Every request/response method: its argument type and its result type. */
 export interface ApiMethods {
   status: { args: void; result: NodeStatus };
@@ -273,15 +364,42 @@ export interface ApiMethods {
   faults: { args: void; result: Faults };
   setFaults: { args: Partial<Faults>; result: Faults };
   config: { args: void; result: NodeConfig };
-  /** Saves the configuration and restarts the replica with it (nothing acknowledged is lost). */
+  /** Saves the configuration (the display name). */
   updateConfig: { args: ConfigUpdate; result: NodeConfig };
   /** The cluster secret, for the user to copy to a new member. */
   revealSecret: { args: void; result: { readonly secret: string } };
+  /**
+   * Makes this node a member of another cluster: saves the secret, discards this node's own history
+   * (refused with `needs-confirmation` unless `discardHistory` when it has any) and asks the member at
+   * `address` to add it. Resolves once the request is under way; progress shows in status().membership.joining.
+   */
+  join: { args: JoinArgs; result: NodeConfig };
+  /**
+   * Removes a member through the log. Refused when it would remove the last member, while another change
+   * is pending, and (`needs-confirmation`) when the remaining reachable members are no majority, unless `force`.
+   */
+  removeMember: { args: RemoveMemberArgs; result: MembershipReceipt };
 }
 
 export type ApiMethodName = keyof ApiMethods;
 
-export const API_METHODS: readonly ApiMethodName[] = ['status', 'tweet', 'block', 'unblock', 'timeline', 'users', 'log', 'peers', 'faults', 'setFaults', 'config', 'updateConfig', 'revealSecret'];
+export const API_METHODS: readonly ApiMethodName[] = [
+  'status',
+  'tweet',
+  'block',
+  'unblock',
+  'timeline',
+  'users',
+  'log',
+  'peers',
+  'faults',
+  'setFaults',
+  'config',
+  'updateConfig',
+  'revealSecret',
+  'join',
+  'removeMember',
+];
 
 /** The API as callers see it: one async function per method, plus an event subscription. */
 export type SynodApi = {

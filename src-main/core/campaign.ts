@@ -2,8 +2,9 @@
  * A candidate's campaign: pre-vote, then phase 1 (prepare/promise) for every slot from the first
  * unchosen one. Phase 1 runs once per leadership, not once per slot: that is what makes the leader stable.
  *
- * Invariant: the campaign wins only with promises for its exact ballot and fromSlot from a majority,
- * each complete for all slots >= fromSlot (see PromiseMessage).
+ * Invariant: the campaign wins only with promises for its exact ballot and fromSlot from a majority of
+ * `members` (the configuration of fromSlot), each complete for all slots >= fromSlot (see PromiseMessage).
+ * Answers from anyone else (a removed member, a newcomer not yet in effect) are not counted.
  */
 import type { Ballot } from './ballot';
 import { ballotsEqual } from './ballot';
@@ -21,16 +22,18 @@ export class Campaign {
 
   constructor(
     private readonly self: NodeId,
-    private readonly members: readonly NodeId[],
+    readonly members: readonly NodeId[],
     private readonly outbox: Outbox,
     private currentBallot: Ballot,
     private currentFromSlot: Slot,
     private readonly commitIndex: () => Slot,
     now: number,
+    /** False when the campaign was asked for (a leader handing over or crossing into a new configuration): the caller goes straight to prepare(). */
+    withPrevote: boolean,
   ) {
     this.sentAt = now;
     this.grants.add(self);
-    this.sendPrevotes(this.members);
+    if (withPrevote) this.sendPrevotes(this.members);
   }
 
   get stage(): CampaignStage {
@@ -52,6 +55,7 @@ export class Campaign {
   /** True when a majority would promise: the caller then starts phase 1 via prepare(). */
   onPrevoteReply(reply: PrevoteReplyMessage): boolean {
     if (this.stageNow !== 'prevote' || !ballotsEqual(reply.ballot, this.currentBallot) || !reply.granted) return false;
+    if (!this.members.includes(reply.from)) return false;
     this.grants.add(reply.from);
     return this.hasPrevoteQuorum();
   }
@@ -77,6 +81,7 @@ export class Campaign {
   onPromise(promise: PromiseMessage): boolean {
     if (this.stageNow !== 'prepare') return false;
     if (!ballotsEqual(promise.ballot, this.currentBallot) || promise.fromSlot !== this.currentFromSlot) return false;
+    if (!this.members.includes(promise.from)) return false;
     this.promiseByNode.set(promise.from, promise);
     return this.promiseByNode.size >= majority(this.members.length);
   }

@@ -2,6 +2,7 @@
  * Tunables of the protocol core, all in ticks, slots, commands or bytes (units last in every name).
  * Every queue and window in the core is bounded by one of these, so memory stays bounded under load.
  */
+import { MEMBERSHIP_DELAY_SLOTS } from './membership';
 import type { NodeId } from './types';
 
 export interface ProtocolConfig {
@@ -54,12 +55,16 @@ export function isValidNodeId(id: string): boolean {
 }
 
 /** Throws a descriptive error for a configuration the core cannot run safely with. */
-export function validateProtocolConfig(config: ProtocolConfig, self: NodeId, members: readonly NodeId[]): void {
+export function validateProtocolConfig(config: ProtocolConfig, self: NodeId, bootstrap: readonly NodeId[] | null): void {
   const problems: string[] = [];
   if (!isValidNodeId(self)) problems.push(`node id "${self}" must match ${NODE_ID_PATTERN}`);
-  for (const m of members) if (!isValidNodeId(m)) problems.push(`member id "${m}" must match ${NODE_ID_PATTERN}`);
-  if (new Set(members).size !== members.length) problems.push('member ids must be unique');
-  if (!members.includes(self)) problems.push(`members must include this node ("${self}")`);
+  if (bootstrap !== null) {
+    for (const m of bootstrap) if (!isValidNodeId(m)) problems.push(`member id "${m}" must match ${NODE_ID_PATTERN}`);
+    if (new Set(bootstrap).size !== bootstrap.length) problems.push('member ids must be unique');
+    if (!bootstrap.includes(self)) problems.push(`members must include this node ("${self}")`);
+  }
+  // The leader must know a slot's configuration before proposing there (see membership.ts).
+  if (config.maxInflightSlots > MEMBERSHIP_DELAY_SLOTS) problems.push(`maxInflightSlots must not exceed the membership delay of ${MEMBERSHIP_DELAY_SLOTS} slots`);
   for (const [name, value] of Object.entries(config)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer (got ${String(value)})`);
   }

@@ -15,6 +15,13 @@
  *      * fresh commands are proposed only if no chosen, in-flight or queued slot holds them.
  * Liveness: the leader resends unanswered accepts, heartbeats with its commit index, and steps down
  * when it has not heard from a majority for an election timeout (a partitioned leader gives way).
+ *
+ * Membership (see membership.ts): a leadership serves one configuration, `epochMembers`, the one its
+ * phase 1 used. It proposes slot t only when t is inside the pipeline window (so config(t) is known)
+ * and config(t) has the same members; at the first slot with other members it stops (`blockedAt`) and
+ * the replica runs a new phase 1 there once every earlier slot is chosen. After a change is chosen the
+ * leader fills the slots before it takes effect with no-ops, so a change takes effect at once instead
+ * of after W more client commands.
  */
 import { ballotsEqual, compareBallots, type Ballot } from './ballot';
 import type { CommandLedger } from './command-ledger';
@@ -37,7 +44,14 @@ interface InflightSlot {
 
 export interface LeaderContext {
   readonly self: NodeId;
-  readonly members: readonly NodeId[];
+  /** The configuration this leadership serves: a majority of them promised. */
+  readonly epochMembers: readonly NodeId[];
+  /** Members of the configuration governing `slot` (known for slots up to commitIndex + W). */
+  readonly configAt: (slot: Slot) => readonly NodeId[];
+  /** Everyone who takes part in deciding slots above the commit index, pending members included. */
+  readonly relevantMembers: () => readonly NodeId[];
+  /** The first slot of the newest configuration (a pending change's slots before it are filled with no-ops). */
+  readonly latestEpochStart: () => Slot;
   readonly config: ProtocolConfig;
   readonly outbox: Outbox;
   readonly learner: Learner;
@@ -51,8 +65,15 @@ export class Leader {
   private readonly inflightIds = new Map<string, Slot>();
   private readonly queue = new Fifo<Command>();
   private readonly queuedIds = new Set<string>();
+  /** Re-proposals decided at election (slot -> value; absent slots below lastPlanned get no-ops). */
+  private readonly planned = new Map<Slot, SlotValue>();
+  private lastPlanned: Slot;
   private nextSlot: Slot;
+  /** The first slot whose configuration differs from epochMembers, once reached; nothing is proposed from there. */
+  private blocked: Slot | null = null;
   private readonly lastHeardAt = new Map<NodeId, number>();
+  /** Commit indexes followers reported: picks the successor when handing leadership over. */
+  private readonly peerCommit = new Map<NodeId, Slot>();
   private heartbeatAt: number;
   private quorumCheckAt: number;
   private announcedCommit: Slot;
@@ -68,8 +89,30 @@ export class Leader {
     this.heartbeatAt = now;
     this.quorumCheckAt = now + ctx.config.electionTicks;
     this.announcedCommit = ctx.learner.commitIndex;
-    this.nextSlot = this.reproposeReported(fromSlot, promises, now);
+    this.nextSlot = fromSlot;
+    this.lastPlanned = this.planReproposals(fromSlot, promises);
+    this.flush(now);
     this.broadcastCommit(now);
+  }
+
+  /** The first slot of another configuration, once the pipeline reached it (null before). */
+  get blockedAt(): Slot | null {
+    return this.blocked;
+  }
+
+  /** The most up-to-date member of `candidates` other than this one, ties broken by id. */
+  successorAmong(candidates: readonly NodeId[]): NodeId | null {
+    let best: NodeId | null = null;
+    let bestCommit = -1;
+    for (const member of candidates) {
+      if (member === this.ctx.self) continue;
+      const commit = this.peerCommit.get(member) ?? 0;
+      if (commit > bestCommit || (commit === bestCommit && best !== null && member < best)) {
+        best = member;
+        bestCommit = commit;
+      }
+    }
+    return best;
   }
 
   get queuedCommands(): number {
@@ -102,8 +145,17 @@ export class Leader {
    * turn shares slots (batching) and one commit notification.
    */
   flush(now: number): void {
-    const { maxInflightSlots, maxBatchCommands, maxBatchBytes } = this.ctx.config;
-    while (this.queue.length > 0 && this.nextSlot - this.ctx.learner.commitIndex <= maxInflightSlots) {
+    const { maxBatchCommands, maxBatchBytes } = this.ctx.config;
+    while (this.mayPropose(this.nextSlot)) {
+      const slotNumber = this.nextSlot;
+      if (slotNumber <= this.lastPlanned) {
+        const value = this.planned.get(slotNumber) ?? [];
+        this.planned.delete(slotNumber);
+        this.nextSlot++;
+        if (this.ctx.learner.isChosen(slotNumber)) for (const command of value) this.inflightIds.delete(commandKey(command.origin, command.seq));
+        else this.propose(slotNumber, value, now);
+        continue;
+      }
       const batch: Command[] = [];
       let bytes = 0;
       while (this.queue.length > 0 && batch.length < maxBatchCommands) {
@@ -118,22 +170,36 @@ export class Leader {
         bytes += size;
       }
       if (batch.length > 0) this.propose(this.nextSlot++, batch, now);
+      else if (this.queue.length > 0) continue;
+      else if (this.nextSlot < this.ctx.latestEpochStart()) this.propose(this.nextSlot++, [], now);
+      else break;
     }
     if (this.ctx.learner.commitIndex > this.announcedCommit) this.broadcastCommit(now);
   }
 
+  /** Inside the pipeline window, and in this leadership's configuration (else remembers the boundary). */
+  private mayPropose(slot: Slot): boolean {
+    if (this.blocked !== null || slot - this.ctx.learner.commitIndex > this.ctx.config.maxInflightSlots) return false;
+    const members = this.ctx.configAt(slot);
+    const same = members.length === this.ctx.epochMembers.length && members.every((m, i) => m === this.ctx.epochMembers[i]);
+    if (!same) this.blocked = slot;
+    return same;
+  }
+
   onAccepted(message: AcceptedMessage, now: number): void {
     if (!ballotsEqual(message.ballot, this.ballot)) return;
+    if (!this.ctx.epochMembers.includes(message.from)) return;
     this.lastHeardAt.set(message.from, now);
     const slot = this.inflight.get(message.slot);
     if (slot === undefined) return;
     slot.acks.add(message.from);
-    if (slot.acks.size >= majority(this.ctx.members.length)) this.settle(message.slot, slot);
+    if (slot.acks.size >= majority(this.ctx.epochMembers.length)) this.settle(message.slot, slot);
   }
 
-  /** Any answer at our ballot is proof that `member` is alive and follows us. */
-  heardFrom(member: NodeId, now: number): void {
+  /** Any answer at our ballot is proof that `member` is alive and follows us; it has chosen through `commitIndex`. */
+  heardFrom(member: NodeId, now: number, commitIndex: Slot): void {
     this.lastHeardAt.set(member, now);
+    this.peerCommit.set(member, Math.max(commitIndex, this.peerCommit.get(member) ?? 0));
   }
 
   /**
@@ -149,23 +215,26 @@ export class Leader {
       }
       if (now - slot.sentAt < retransmitTicks) continue;
       slot.sentAt = now;
-      for (const member of this.ctx.members) if (!slot.acks.has(member)) this.sendAccept(member, slotNumber, slot.value);
+      for (const member of this.ctx.epochMembers) if (!slot.acks.has(member)) this.sendAccept(member, slotNumber, slot.value);
     }
     if (now - this.heartbeatAt >= heartbeatTicks) this.broadcastCommit(now);
     if (now >= this.quorumCheckAt) {
       this.quorumCheckAt = now + electionTicks;
-      let active = 1;
-      for (const member of this.ctx.members) {
+      let active = this.ctx.epochMembers.includes(this.ctx.self) ? 1 : 0;
+      for (const member of this.ctx.epochMembers) {
         const heard = this.lastHeardAt.get(member);
         if (member !== this.ctx.self && heard !== undefined && now - heard <= electionTicks) active++;
       }
-      if (active < majority(this.ctx.members.length)) return false;
+      if (active < majority(this.ctx.epochMembers.length)) return false;
     }
     return true;
   }
 
-  /** Re-proposes what the promises reported, fills holes with no-ops; returns the next free slot. */
-  private reproposeReported(fromSlot: Slot, promises: ReadonlyMap<NodeId, PromiseMessage>, now: number): Slot {
+  /**
+   * Decides what to re-propose where from the promises (holes get no-ops); flush() proposes them in
+   * slot order as the window and the configuration allow. Returns the last planned slot.
+   */
+  private planReproposals(fromSlot: Slot, promises: ReadonlyMap<NodeId, PromiseMessage>): Slot {
     const { learner, ledger } = this.ctx;
     const highestBySlot = new Map<Slot, AcceptedEntry>();
     let lastSlot = learner.commitIndex;
@@ -197,15 +266,17 @@ export class Leader {
       if (learner.isChosen(slot)) continue;
       const reported = highestBySlot.get(slot)?.value ?? [];
       const value = reported.filter((c) => !ledger.hasCommand(c) && home.get(commandKey(c.origin, c.seq))?.slot === slot);
-      this.propose(slot, value, now);
+      this.planned.set(slot, value);
+      // Planned commands count as in flight: fresh copies of them must not be proposed elsewhere.
+      for (const command of value) this.inflightIds.set(commandKey(command.origin, command.seq), slot);
     }
-    return Math.max(lastSlot + 1, learner.commitIndex + 1);
+    return lastSlot;
   }
 
   private propose(slotNumber: Slot, value: SlotValue, now: number): void {
     this.inflight.set(slotNumber, { value, acks: new Set(), sentAt: now });
     for (const command of value) this.inflightIds.set(commandKey(command.origin, command.seq), slotNumber);
-    for (const member of this.ctx.members) this.sendAccept(member, slotNumber, value);
+    for (const member of this.ctx.epochMembers) this.sendAccept(member, slotNumber, value);
   }
 
   private settle(slotNumber: Slot, slot: InflightSlot): void {
@@ -225,7 +296,8 @@ export class Leader {
   private broadcastCommit(now: number): void {
     this.heartbeatAt = now;
     this.announcedCommit = this.ctx.learner.commitIndex;
-    for (const member of this.ctx.members) {
+    // Pending members too: a newcomer learns the commit index early and catches up before its epoch starts.
+    for (const member of new Set([...this.ctx.epochMembers, ...this.ctx.relevantMembers()])) {
       if (member !== this.ctx.self) this.ctx.outbox.send(member, { type: 'commit', ballot: this.ballot, commitIndex: this.announcedCommit });
     }
   }

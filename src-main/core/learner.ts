@@ -37,6 +37,8 @@ export class Learner {
     recovery: LearnerRecovery,
     /** Told about every command in a newly learned slot (not about recovered ones). */
     private readonly onCommandChosen: (command: Command) => void,
+    /** Told about every slot joining the contiguous chosen prefix, in order (recovered ones above appliedIndex too). */
+    private readonly onCommitted: (entry: ChosenEntry) => void,
   ) {
     if (recovery.appliedIndex < recovery.compactedThrough) {
       throw new Error(`applied index ${recovery.appliedIndex} is below the compaction point ${recovery.compactedThrough}`);
@@ -61,6 +63,11 @@ export class Learner {
 
   get compactedThrough(): Slot {
     return this.compacted;
+  }
+
+  /** The peer with the most advanced commit index heard of, if it is ahead of us. */
+  get aheadPeer(): NodeId | null {
+    return this.peerCommit > this.commit ? this.peerCommitSource : null;
   }
 
   /** Known chosen (compacted slots count as chosen: they were). */
@@ -176,7 +183,9 @@ export class Learner {
   private emitCommitted(): void {
     while (this.emitted < this.commit) {
       this.emitted++;
-      this.outbox.commit({ slot: this.emitted, value: this.chosenBySlot.get(this.emitted) ?? [] });
+      const entry = { slot: this.emitted, value: this.chosenBySlot.get(this.emitted) ?? [] };
+      this.onCommitted(entry);
+      this.outbox.commit(entry);
     }
   }
 }

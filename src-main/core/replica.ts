@@ -11,6 +11,12 @@
  * when elected, leader. Roles: follower -> candidate (pre-vote, then phase 1) -> leader; any of them
  * falls back to follower on seeing a higher ballot, and a leader also when it loses its quorum.
  *
+ * Membership is replicated state (membership.ts): the configuration of each slot follows from the
+ * chosen log. A replica campaigns only when it is a member of the configuration of its first unchosen
+ * slot, asks only those members, and a leadership serves one configuration (see leader.ts). A replica
+ * that does not know the membership yet (a newcomer) only answers as an acceptor and waits for a
+ * snapshot, which carries the membership.
+ *
  * Invariants kept here:
  *  - A replica follows (forwards to, is reset by) only a leader whose ballot is at least every ballot
  *    it promised or followed before; older leaders are refused with a nack so they step down.
@@ -24,12 +30,23 @@ import { DEFAULT_PROTOCOL_CONFIG, validateProtocolConfig, type ProtocolConfig } 
 import { ElectionTimer } from './election-timer';
 import { Leader, type PlantedLeaderBug } from './leader';
 import { Learner } from './learner';
+import {
+  applyMembershipSlot,
+  bootstrapMembership,
+  latestEpoch,
+  membersAt,
+  relevantMembers,
+  type Member,
+  type MembershipOutcome,
+  type MembershipState,
+} from './membership';
 import { Outbox } from './outbox';
 import type { RandomSource } from './random';
 import { Submitter, type SubmitResult } from './submitter';
 import type {
   AcceptMessage,
   CatchupReplyMessage,
+  ChosenEntry,
   CatchupRequestMessage,
   Command,
   CommitMessage,
@@ -43,12 +60,17 @@ import type {
   ReplicaStatus,
   Role,
   Slot,
+  TakeoverMessage,
 } from './types';
 
 export interface ReplicaOptions {
   readonly id: NodeId;
-  /** Every member of the cluster, this replica included. */
-  readonly members: readonly NodeId[];
+  /**
+   * The configuration a brand-new cluster starts with, this replica included (ids alone, or members
+   * with addresses). Ignored when `durable` carries a membership. Absent for a node that joins an
+   * existing cluster: it learns the membership from a snapshot.
+   */
+  readonly members?: readonly NodeId[] | readonly Member[];
   readonly rng: RandomSource;
   readonly config?: Partial<ProtocolConfig>;
   /** What a restarting replica recovered from disk; absent for a brand-new one. */
@@ -57,11 +79,19 @@ export interface ReplicaOptions {
   readonly plantedBug?: PlantedLeaderBug | null;
 }
 
-const EMPTY_DURABLE_STATE: DurableState = { promised: ZERO_BALLOT, accepted: [], chosen: [], proposals: [], appliedIndex: 0, compactedThrough: 0, ledger: [] };
+const EMPTY_DURABLE_STATE: DurableState = { promised: ZERO_BALLOT, accepted: [], chosen: [], proposals: [], appliedIndex: 0, compactedThrough: 0, ledger: [], membership: null };
+
+function toMembers(members: readonly NodeId[] | readonly Member[]): Member[] {
+  return members.map((m: NodeId | Member) => (typeof m === 'string' ? { id: m, address: '' } : m));
+}
+
+/** Called with the outcome of every membership command as its slot joins the chosen prefix. */
+export type MembershipListener = (slot: Slot, outcomes: ReadonlyMap<string, MembershipOutcome>) => void;
 
 export class Replica {
   readonly id: NodeId;
-  private readonly members: readonly NodeId[];
+  /** Membership over the chosen prefix (through commitIndex); null until a newcomer installs a snapshot. */
+  private membershipState: MembershipState | null;
   private readonly config: ProtocolConfig;
   private readonly plantedBug: PlantedLeaderBug | null;
   private readonly outbox: Outbox;
@@ -81,16 +111,26 @@ export class Replica {
 
   constructor(options: ReplicaOptions) {
     this.id = options.id;
-    this.members = [...options.members];
     this.config = { ...DEFAULT_PROTOCOL_CONFIG, ...options.config };
-    validateProtocolConfig(this.config, this.id, this.members);
-    this.plantedBug = options.plantedBug ?? null;
     const durable = options.durable ?? EMPTY_DURABLE_STATE;
+    const bootstrap = options.members === undefined ? null : toMembers(options.members);
+    validateProtocolConfig(this.config, this.id, durable.membership == null && bootstrap !== null ? bootstrap.map((m) => m.id) : null);
+    if (durable.membership != null && durable.membership.through !== durable.appliedIndex) {
+      throw new Error(`recovered membership covers slots through ${durable.membership.through}, not the applied index ${durable.appliedIndex}`);
+    }
+    this.membershipState = durable.membership ?? (bootstrap === null ? null : bootstrapMembership(bootstrap));
+    this.plantedBug = options.plantedBug ?? null;
     this.outbox = new Outbox(this.id);
     this.acceptor = new Acceptor(this.outbox, durable.promised, durable.accepted);
     this.acceptor.forgetBelow(durable.compactedThrough + 1);
     this.ledger = new CommandLedger(durable.ledger);
-    this.learner = new Learner(this.outbox, this.ledger, durable, (command) => this.submitter.chosen(command));
+    this.learner = new Learner(
+      this.outbox,
+      this.ledger,
+      durable,
+      (command) => this.submitter.chosen(command),
+      (entry) => this.trackMembership(entry),
+    );
     this.submitter = new Submitter(this.id, this.config, this.outbox, this.ledger, durable.proposals);
     this.timer = new ElectionTimer(this.config.electionTicks, options.rng);
     this.highestSeen = durable.promised;
@@ -106,12 +146,17 @@ export class Replica {
       if (this.timer.tick()) this.startCampaign();
     }
     this.requestCatchup();
+    this.requestMembershipSnapshot();
     this.processLocal();
   }
 
-  /** Feeds one message from a peer. Messages not addressed to this replica or not from a member are ignored. */
+  /**
+   * Feeds one message from a peer (the transport authenticated it). Messages not addressed to this
+   * replica are ignored. Senders need not be members: acceptors answer anyone, and votes and acks
+   * count only from the members of the configuration concerned.
+   */
   step(message: Message): void {
-    if (message.to !== this.id || !this.members.includes(message.from)) return;
+    if (message.to !== this.id) return;
     this.dispatch(message);
     this.processLocal();
   }
@@ -154,7 +199,10 @@ export class Replica {
    * Ready.snapshotFrom). `ledger` holds the ids of the commands in slots <= `slot` and no others (see
    * CommandLedger). Call it between Readys: after advance(), before the next ready().
    */
-  installSnapshot(slot: Slot, ledger: LedgerState): void {
+  installSnapshot(slot: Slot, ledger: LedgerState, membership: MembershipState): void {
+    if (slot <= this.learner.appliedIndex) return;
+    if (membership.through !== slot) throw new Error(`snapshot at slot ${slot} carries the membership of slot ${membership.through}`);
+    this.membershipState = membership;
     this.ledger.merge(ledger);
     this.learner.installSnapshot(slot);
     this.acceptor.forgetBelow(this.learner.compactedThrough + 1);
@@ -172,8 +220,17 @@ export class Replica {
       appliedIndex: this.learner.appliedIndex,
       compactedThrough: this.learner.compactedThrough,
       pendingCommands: this.submitter.size,
+      members: this.membershipState === null ? null : membersAt(this.membershipState, this.learner.commitIndex + 1),
     };
   }
+
+  /** Membership over the chosen prefix, or null while a newcomer does not know it yet. */
+  membership(): MembershipState | null {
+    return this.membershipState;
+  }
+
+  /** Called with the outcome of membership commands as they are chosen (set by the runtime). */
+  onMembershipChosen: MembershipListener | null = null;
 
   /** Whether one of this node's own commands is still waiting to be chosen. */
   isPending(command: Command): boolean {
@@ -209,7 +266,7 @@ export class Replica {
       case 'commit':
         return this.onCommit(message);
       case 'commitAck':
-        if (this.leadership !== null && ballotsEqual(message.ballot, this.leadership.ballot)) this.leadership.heardFrom(message.from, this.now);
+        if (this.leadership !== null && ballotsEqual(message.ballot, this.leadership.ballot)) this.leadership.heardFrom(message.from, this.now, message.commitIndex);
         this.learner.notePeerCommit(message.from, message.commitIndex);
         return;
       case 'forward':
@@ -220,7 +277,15 @@ export class Replica {
         return this.onCatchupRequest(message);
       case 'catchupReply':
         return this.onCatchupReply(message);
+      case 'takeover':
+        return this.onTakeover(message);
     }
+  }
+
+  /** The leader we follow hands leadership to us (it is leaving the configuration): campaign now. */
+  private onTakeover(message: TakeoverMessage): void {
+    if (this.leadership !== null || message.from !== this.leaderId || !ballotsEqual(message.ballot, this.leaderBallot)) return;
+    this.startCampaign(false);
   }
 
   /** Grants a pre-vote only if a real prepare would be promised and no live leader is known. */
@@ -296,6 +361,8 @@ export class Replica {
   }
 
   private requestCatchup(): void {
+    // Replaying the log needs the membership of its slots: a newcomer waits for a snapshot instead.
+    if (this.membershipState === null) return;
     this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests);
   }
 
@@ -327,15 +394,62 @@ export class Replica {
     if (changed) this.submitter.resendAll();
   }
 
-  private startCampaign(): void {
+  /**
+   * Campaigns for leadership of the configuration of the first unchosen slot, if this replica is a
+   * member of it. `withPrevote` is false when leadership is handed over or carried into a new configuration.
+   */
+  private startCampaign(withPrevote = true): void {
     this.stepDown();
     // The leader we followed went silent: follow no one (or we would refuse the pre-votes of peers
     // campaigning for the same reason, as if that leader were still alive).
     this.leaderId = null;
+    const fromSlot = this.learner.commitIndex + 1;
+    const members = this.configAt(fromSlot);
+    if (!members.includes(this.id)) return;
     const ballot = nextBallotAbove(this.refusalFloor(), this.id);
-    const campaign = new Campaign(this.id, this.members, this.outbox, ballot, this.learner.commitIndex + 1, () => this.learner.commitIndex, this.now);
+    const campaign = new Campaign(this.id, members, this.outbox, ballot, fromSlot, () => this.learner.commitIndex, this.now, withPrevote);
     this.campaign = campaign;
-    if (campaign.hasPrevoteQuorum()) this.startPrepare();
+    if (!withPrevote || campaign.hasPrevoteQuorum()) this.startPrepare();
+  }
+
+  /** Member ids of the configuration governing `slot` (empty while the membership is unknown). */
+  private configAt(slot: Slot): readonly NodeId[] {
+    return this.membershipState === null ? [] : membersAt(this.membershipState, slot).map((m) => m.id);
+  }
+
+  /** Follows the membership along the chosen prefix and reports what membership commands did. */
+  private trackMembership(entry: ChosenEntry): void {
+    // Unreachable while unknown: without a membership no catch-up runs and no slot can join the prefix.
+    if (this.membershipState === null) return;
+    const { state, outcomes } = applyMembershipSlot(this.membershipState, entry.slot, entry.value);
+    this.membershipState = state;
+    if (outcomes.size > 0) this.onMembershipChosen?.(entry.slot, outcomes);
+  }
+
+  /** A newcomer that heard of a more advanced peer fetches its snapshot (now and then, until it has one). */
+  private requestMembershipSnapshot(): void {
+    const source = this.learner.aheadPeer;
+    if (this.membershipState !== null || source === null || this.now % this.config.electionTicks !== 0) return;
+    this.outbox.requestSnapshot(source);
+  }
+
+  /**
+   * A leadership that reached the first slot of another configuration (blockedAt) moves on once every
+   * earlier slot is chosen: a fresh phase 1 among the new members, or, if this replica is not one of
+   * them, a hand-over to the most up-to-date one.
+   */
+  private crossConfiguration(): void {
+    const boundary = this.leadership?.blockedAt ?? null;
+    if (this.leadership === null || boundary === null || this.learner.commitIndex < boundary - 1) return;
+    const members = this.configAt(this.learner.commitIndex + 1);
+    if (members.includes(this.id)) {
+      this.startCampaign(false);
+      return;
+    }
+    const successor = this.leadership.successorAmong(members);
+    const ballot = this.leadership.ballot;
+    this.stepDown();
+    if (successor !== null) this.outbox.send(successor, { type: 'takeover', ballot });
   }
 
   /** Phase 1 with a ballot above everything seen so far (it may have risen during the pre-vote). */
@@ -354,7 +468,18 @@ export class Replica {
     this.campaign = null;
     this.leaderId = this.id;
     this.leaderBallot = campaign.ballot;
-    const context = { self: this.id, members: this.members, config: this.config, outbox: this.outbox, learner: this.learner, ledger: this.ledger, plantedBug: this.plantedBug };
+    const context = {
+      self: this.id,
+      epochMembers: campaign.members,
+      configAt: (slot: Slot) => this.configAt(slot),
+      relevantMembers: () => (this.membershipState === null ? [] : relevantMembers(this.membershipState).map((m) => m.id)),
+      latestEpochStart: () => (this.membershipState === null ? 0 : latestEpoch(this.membershipState).fromSlot),
+      config: this.config,
+      outbox: this.outbox,
+      learner: this.learner,
+      ledger: this.ledger,
+      plantedBug: this.plantedBug,
+    };
     this.leadership = new Leader(context, campaign.ballot, campaign.fromSlot, campaign.promises, this.now);
     this.submitter.resendAll();
   }
@@ -401,6 +526,8 @@ export class Replica {
       });
       const commitBefore = this.learner.commitIndex;
       this.leadership?.flush(this.now);
+      this.processLocal();
+      this.crossConfiguration();
       this.processLocal();
       // A one-node cluster chooses at once, which may open the pipeline window for more of the queue.
       if (this.learner.commitIndex === commitBefore || (this.leadership?.queuedCommands ?? 0) === 0) return;

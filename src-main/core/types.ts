@@ -4,6 +4,7 @@
  */
 import type { Ballot } from './ballot';
 import type { LedgerState } from './command-ledger';
+import type { Member, MembershipState } from './membership';
 
 /** A member's identity. Stable for the life of the member; its network address may change. */
 export type NodeId = string;
@@ -154,6 +155,15 @@ export interface CatchupReplyMessage extends Envelope {
   readonly compactedThrough: Slot;
 }
 
+/**
+ * A leader leaving the configuration (it was removed) hands leadership to `to`: campaign at once,
+ * without a pre-vote. Only accepted from the leader the receiver follows, at that leader's ballot.
+ */
+export interface TakeoverMessage extends Envelope {
+  readonly type: 'takeover';
+  readonly ballot: Ballot;
+}
+
 export type Message =
   | PrevoteMessage
   | PrevoteReplyMessage
@@ -166,7 +176,8 @@ export type Message =
   | CommitAckMessage
   | ForwardMessage
   | CatchupRequestMessage
-  | CatchupReplyMessage;
+  | CatchupReplyMessage
+  | TakeoverMessage;
 
 export type MessageType = Message['type'];
 
@@ -223,6 +234,11 @@ export interface DurableState {
    * and strips such ids from values it re-proposes elsewhere.
    */
   readonly ledger: LedgerState;
+  /**
+   * The membership as of appliedIndex (its `through` equals appliedIndex). Null or absent: none stored
+   * yet (a new cluster uses its bootstrap configuration; a joining node waits for a snapshot).
+   */
+  readonly membership?: MembershipState | null;
 }
 
 export type Role = 'follower' | 'candidate' | 'leader';
@@ -240,6 +256,8 @@ export interface ReplicaStatus {
   readonly compactedThrough: Slot;
   /** Own commands not yet chosen. */
   readonly pendingCommands: number;
+  /** The configuration of the first unchosen slot; null while a newcomer does not know it. */
+  readonly members: readonly Member[] | null;
 }
 
 /**
