@@ -18,6 +18,7 @@
  * unblocking shows them again. Everything else is public, and a viewer always sees their own tweets.
  */
 import type { Database } from 'sql.js';
+import { isMembershipPayload } from '../core/membership';
 import { commandKey, type Command, type NodeId, type Slot } from '../core/types';
 import { decodeCommand, type AppCommand } from './commands';
 import { describeRejectReason, isRejectReason, judgeCommand, PROPOSER_TEXT_RULES, REPLICATED_TEXT_RULES, type AppView, type RejectReason, type Verdict } from './rules';
@@ -152,6 +153,8 @@ export class MicroBlog implements AppView {
     // Recording first doubles as the duplicate check: one statement on the common path.
     if (this.statements.run(SQL.recordApplied, [command.origin, command.seq, slot, position]) === 0) return DUPLICATE;
     this.last = here;
+    // Membership commands belong to the storage layer (membership.ts); here they only take their id.
+    if (isMembershipPayload(command.payload)) return APPLIED;
 
     const decoded = decodeCommand(command.payload);
     const verdict: Verdict =

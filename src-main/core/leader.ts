@@ -33,8 +33,12 @@ import { Fifo } from './fifo';
 import { commandKey, type AcceptedEntry, type AcceptedMessage, type Command, type NodeId, type PromiseMessage, type Slot, type SlotValue } from './types';
 import { utf8ByteLength } from './utf8';
 
-/** Test-only: a bug the simulator plants to prove that its checker catches it. */
-export type PlantedLeaderBug = 'ignore-accepted';
+/**
+ * Test-only: bugs the simulator plants to prove that its checker catches them. 'ignore-accepted': a new
+ * leader ignores the values promises report. 'ignore-config-boundary': a leader does not stop at the
+ * first slot of another configuration and keeps deciding there with its own members' majorities.
+ */
+export type PlantedLeaderBug = 'ignore-accepted' | 'ignore-config-boundary';
 
 interface InflightSlot {
   readonly value: SlotValue;
@@ -182,6 +186,7 @@ export class Leader {
     if (this.blocked !== null || slot - this.ctx.learner.commitIndex > this.ctx.config.maxInflightSlots) return false;
     const members = this.ctx.configAt(slot);
     const same = members.length === this.ctx.epochMembers.length && members.every((m, i) => m === this.ctx.epochMembers[i]);
+    if (this.ctx.plantedBug === 'ignore-config-boundary') return true;
     if (!same) this.blocked = slot;
     return same;
   }

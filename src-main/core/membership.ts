@@ -194,6 +194,13 @@ export function applyMembershipSlot(state: MembershipState, slot: Slot, value: S
   return { state: { epochs, through: slot }, outcomes };
 }
 
+/** Applies consecutive chosen entries (starting at state.through + 1) to the membership. */
+export function replayMembership(state: MembershipState, entries: Iterable<{ readonly slot: Slot; readonly value: SlotValue }>): MembershipState {
+  let current = state;
+  for (const entry of entries) current = applyMembershipSlot(current, entry.slot, entry.value).state;
+  return current;
+}
+
 /** A state validated from untrusted or stored form (snapshots, checkpoints); throws with the reason. */
 export function parseMembershipState(value: unknown): MembershipState {
   const fail = (why: string): never => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareBallots } from './ballot';
 import type { ProtocolConfig } from './config';
+import type { MembershipState } from './membership';
 import { seededRandom } from './random';
 import { Replica } from './replica';
 import type { Command, DurableState, Message, NodeId, Ready } from './types';
@@ -286,7 +287,9 @@ describe('Replica compaction and snapshots', () => {
     const request = h.readies.slice(before).find((r) => r.node === lagging && r.ready.snapshotFrom !== null);
     expect(request?.ready.snapshotFrom).not.toBeNull();
     // The runtime would now copy the peer's state machine; the core learns the slot and the ledger.
-    h.get(lagging).installSnapshot(compacted, [{ origin: leader, floor: 10, above: [] }]);
+    const membership = h.get(leader).membership();
+    expect(membership?.through).toBe(compacted);
+    h.get(lagging).installSnapshot(compacted, [{ origin: leader, floor: 10, above: [] }], membership as MembershipState);
     expect(h.get(lagging).status()).toMatchObject({ commitIndex: 10, appliedIndex: 10, compactedThrough: 10 });
     h.get(leader).propose('after the snapshot');
     h.settle();

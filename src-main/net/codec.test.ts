@@ -66,6 +66,10 @@ const examples: WireMessage[] = [
   { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 0, data: new Uint8Array([0, 255, 7]) },
   { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 3, data: new Uint8Array(0) },
   { type: 'ping', from: 'n2', to: 'n3', commitIndex: 77 },
+  { type: 'takeover', from: 'n1', to: 'n2', ballot: b },
+  { type: 'join', from: 'n4', to: 'any-member' },
+  { type: 'joinReply', from: 'n1', to: 'n4', status: 'adding', reason: '', members: [{ id: 'n1', address: '127.0.0.1:7401' }, { id: 'n2', address: '[::1]:7402' }] },
+  { type: 'joinReply', from: 'n1', to: 'n4', status: 'refused', reason: 'not a member 😀', members: [] },
 ];
 
 describe('codec round trip', () => {
@@ -170,7 +174,7 @@ describe('codec rejects malformed input', () => {
   const cases: [string, number[], RegExp][] = [
     ['an unknown version', [2, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /version/],
     ['an unknown type 0', [1, 0, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
-    ['an unknown type 16', [1, 16, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an unknown type 19', [1, 19, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
     ['an empty input', [], /truncated/],
     ['an overlong varint', [...commitHeader, 0x81, 0x00, 2, 0x6e, 0x31, 0], /overlong/],
     ['an integer above 2^53 - 1', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 2, 0x6e, 0x31, 0], /safe/],

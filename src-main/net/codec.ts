@@ -26,7 +26,7 @@
 import type { Ballot } from '../core/ballot';
 import { isValidNodeId } from '../core/config';
 import type { AcceptedEntry, ChosenEntry, Command, SlotValue } from '../core/types';
-import type { WireMessage, WireMessageType } from './wire';
+import type { JoinReplyStatus, WireMessage, WireMessageType } from './wire';
 
 export const CODEC_VERSION = 1;
 
@@ -57,7 +57,14 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
   snapshotRequest: 13,
   snapshotChunk: 14,
   ping: 15,
+  takeover: 16,
+  join: 17,
+  joinReply: 18,
 };
+
+const JOIN_REPLY_STATUSES: readonly JoinReplyStatus[] = ['adding', 'member', 'busy', 'refused'];
+/** A join reply lists at most this many members (a cluster is a handful of machines). */
+const MAX_JOIN_REPLY_MEMBERS = 64;
 
 const TYPES_BY_CODE: readonly (WireMessageType | undefined)[] = (() => {
   const table: (WireMessageType | undefined)[] = [];
@@ -486,6 +493,21 @@ export function encodeMessage(m: WireMessage): Uint8Array {
     case 'ping':
       w.uint(m.commitIndex, 'commitIndex');
       break;
+    case 'takeover':
+      w.ballot(m.ballot, 'ballot');
+      break;
+    case 'join':
+      break;
+    case 'joinReply':
+      w.u8(JOIN_REPLY_STATUSES.indexOf(m.status));
+      w.string(m.reason);
+      if (m.members.length > MAX_JOIN_REPLY_MEMBERS) throw new RangeError(`cannot encode a join reply with ${m.members.length} members`);
+      w.varint(m.members.length);
+      for (const member of m.members) {
+        w.nodeId(member.id, 'member id');
+        w.string(member.address);
+      }
+      break;
   }
   return w.finish();
 }
@@ -536,6 +558,19 @@ function decodeBody(r: Reader, type: WireMessageType, from: string, to: string):
       return { type, from, to, transferId: r.uint(), slot: r.uint(), totalBytes: r.uint(), offset: r.uint(), data: r.bytesField() };
     case 'ping':
       return { type, from, to, commitIndex: r.uint() };
+    case 'takeover':
+      return { type, from, to, ballot: r.ballot() };
+    case 'join':
+      return { type, from, to };
+    case 'joinReply': {
+      const status = JOIN_REPLY_STATUSES[r.u8()] ?? r.fail('unknown join reply status');
+      const reason = r.string();
+      const count = r.uint();
+      if (count > MAX_JOIN_REPLY_MEMBERS) r.fail(`a join reply with ${count} members`);
+      const members: { id: string; address: string }[] = [];
+      for (let i = 0; i < count; i++) members.push({ id: r.nodeId(), address: r.string() });
+      return { type, from, to, status, reason, members };
+    }
   }
 }
 

@@ -26,6 +26,9 @@ export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
   'snapshotRequest',
   'snapshotChunk',
   'ping',
+  'takeover',
+  'join',
+  'joinReply',
 ];
 
 const ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -135,6 +138,12 @@ export function randomMessage(rng: RandomSource, type: WireMessageType = pick(rn
       return { type, from, to, transferId: randomUint(rng), slot: randomUint(rng), totalBytes: randomUint(rng), offset: randomUint(rng), data: randomBytes(rng, 300) };
     case 'ping':
       return { type, from, to, commitIndex: randomUint(rng) };
+    case 'takeover':
+      return { type, from, to, ballot: randomBallot(rng) };
+    case 'join':
+      return { type, from, to };
+    case 'joinReply':
+      return { type, from, to, status: pick(rng, ['adding', 'member', 'busy', 'refused'] as const), reason: randomNodeId(rng), members: randomList(rng, (r) => ({ id: randomNodeId(r), address: `127.0.0.1:${randomInt(r, 65536)}` }), 4) };
   }
 }
 

@@ -37,6 +37,7 @@ describe('seal and open', () => {
       membersDigest: digest,
       fragment: { messageId: 4_000_000_000, index: 2, count: 3 },
       plaintext: text('hello'),
+      stranger: false,
     });
     expect(s.sealedDatagrams).toBe(1);
   });
@@ -102,9 +103,14 @@ describe('seal and open', () => {
     expect(reason(impostor.open(sealer().seal(fragment, text('x'))))).toBe('unauthenticated');
   });
 
-  it('rejects senders that are not members, including a node sealing as itself', () => {
-    expect(reason(opener().open(sealer('n9').seal(fragment, text('x'))))).toBe('unknown-sender');
-    expect(reason(opener(keys, new Set(['n2'])).open(sealer('n1').seal(fragment, text('x'))))).toBe('unknown-sender');
+  it('opens a non-member holding the secret as a stranger (the transport admits only its join), with replay protection', () => {
+    const datagram = sealer('n9').seal(fragment, text('x'));
+    const first = opener();
+    const result = first.open(datagram);
+    expect(result.ok && result.stranger).toBe(true);
+    expect(reason(first.open(datagram))).toBe('replayed');
+    const forged = sealer("n9", 1, other).seal(fragment, text('x'));
+    expect(reason(opener().open(forged))).toBe('wrong-cluster');
   });
 
   it('drops oversized and obviously malformed datagrams', () => {

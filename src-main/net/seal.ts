@@ -38,6 +38,8 @@ const MAX_U32 = 0xffffffff;
 const TWO_POW_32 = 0x1_0000_0000;
 /** The highest counter a Sealer uses: counters stay exact JavaScript integers. */
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+/** Non-members (joining nodes) whose replay state is kept at a time. */
+const MAX_STRANGERS = 16;
 
 export type DropReason = 'malformed' | 'wrong-cluster' | 'unknown-sender' | 'unauthenticated' | 'replayed' | 'oversized';
 
@@ -59,6 +61,8 @@ export type OpenResult =
       readonly membersDigest: number;
       readonly fragment: FragmentHeader;
       readonly plaintext: Uint8Array;
+      /** The sender holds the cluster secret but is not a member (a node asking to join). */
+      readonly stranger: boolean;
     }
   | { readonly ok: false; readonly reason: DropReason };
 
@@ -160,6 +164,7 @@ interface SenderState {
 /** Opens datagrams sealed by members of this cluster; keeps per-sender replay state. */
 export class Opener {
   private readonly senders = new Map<string, SenderState>();
+  private readonly strangers = new Map<string, SenderState>();
 
   /** `members` is asked on every datagram: it should return a cached set (self excluded). */
   constructor(
@@ -185,7 +190,7 @@ export class Opener {
     // latin1 maps each byte to one character: any non-ASCII byte then fails the node id pattern.
     const sender = Buffer.from(datagram.buffer, datagram.byteOffset + p, idBytes).toString('latin1');
     if (!isValidNodeId(sender)) return { ok: false, reason: 'malformed' };
-    if (!this.members().has(sender)) return { ok: false, reason: 'unknown-sender' };
+    const stranger = !this.members().has(sender);
     p += idBytes;
     const nonceOffset = p;
     const epoch = view.getUint32(p);
@@ -200,7 +205,7 @@ export class Opener {
     if (counterHigh >= 0x200000) return { ok: false, reason: 'malformed' };
     if (count === 0 || index >= count) return { ok: false, reason: 'malformed' };
     const counter = counterHigh * TWO_POW_32 + counterLow;
-    const state = this.state(sender);
+    const state = stranger ? this.strangerState(sender) : this.state(sender);
     // Checked before decrypting to save the work; recorded only after the tag verified.
     if (!state.window.mayAccept(epoch, counter)) return { ok: false, reason: 'replayed' };
     const tagOffset = length - TAG_BYTES;
@@ -216,7 +221,9 @@ export class Opener {
       return { ok: false, reason: 'unauthenticated' };
     }
     state.window.record(epoch, counter);
+    if (stranger) this.rememberStranger(sender, state);
     return {
+      stranger,
       ok: true,
       sender,
       epoch,
@@ -226,6 +233,23 @@ export class Opener {
       // The same bytes as a plain Uint8Array, so that slice() copies as callers expect.
       plaintext: new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length),
     };
+  }
+
+  /**
+   * Replay state of a non-member: kept only once one of its datagrams authenticated (so forged sender
+   * ids cost nothing lasting), for the last MAX_STRANGERS of them.
+   */
+  private strangerState(sender: string): SenderState {
+    return this.strangers.get(sender) ?? { key: createSecretKey(deriveSenderKey(this.key, sender)), window: new ReplayWindow() };
+  }
+
+  private rememberStranger(sender: string, state: SenderState): void {
+    this.strangers.delete(sender);
+    this.strangers.set(sender, state);
+    for (const oldest of this.strangers.keys()) {
+      if (this.strangers.size <= MAX_STRANGERS) break;
+      this.strangers.delete(oldest);
+    }
   }
 
   private state(sender: string): SenderState {

@@ -239,7 +239,7 @@ describe('UdpTransport', () => {
     const b = await startNode('n2', { n1: a.transport.address(), n3: NOWHERE });
     b.transport.send(commit('n2', 'n1'));
     await waitFor(() => a.inbox.length === 1, 'the message');
-    expect(a.transport.stats().memberMismatch).toEqual([{ peer: 'n2', theirDigest: membersDigest(['n1', 'n2', 'n3']) }]);
+    expect(a.transport.stats().memberMismatch).toEqual([{ peer: 'n2', theirDigest: membersDigest(['n1', 'n2', 'n3']), since: expect.any(Number) }]);
     // After a.transport learns of n3 too, the digests agree again.
     a.transport.setMembers(new Map([['n2', b.transport.address()], ['n3', NOWHERE]]));
     b.transport.send(commit('n2', 'n1'));

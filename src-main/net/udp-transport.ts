@@ -6,8 +6,9 @@
  *
  * Invariants:
  *  - A peer is its node id, not its address. A member's address is updated when an authenticated
- *    message from it arrives from elsewhere (the peer moved); a sender that is not a member is never
- *    accepted ('unknown-sender').
+ *    message from it arrives from elsewhere (the peer moved). From a sender that is not a member only
+ *    a sealed `join` is accepted (a node asking to be added; it holds the secret); everything else is
+ *    dropped ('unknown-sender'). Such a stranger can be answered at the address it wrote from.
  *  - onMessage sees only messages that authenticated, reassembled, decoded, come `from` their
  *    authenticated sender and are addressed `to` this node. It is called synchronously from the
  *    socket's 'message' event, in arrival order; the caller queues. Everything else is counted by reason
@@ -28,9 +29,11 @@ import { bundleOverheadBytes, decodePayload, encodeBundle, encodeMessage, Malfor
 import { Reassembler, splitMessage } from './fragments';
 import { deriveClusterKeys } from './keys';
 import { membersDigest, Opener, Sealer, type DropReason } from './seal';
-import type { WireMessage } from './wire';
+import { ANY_NODE, type WireMessage } from './wire';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1400;
+/** Non-members (nodes asking to join) whose address is remembered for the answer, at a time. */
+const MAX_STRANGERS = 16;
 /** Below this, headers would eat most of every datagram. */
 export const MIN_MAX_DATAGRAM_BYTES = 256;
 /** Below the 65,507-byte IPv4 UDP limit, with room to spare. */
@@ -81,7 +84,7 @@ export interface TransportStats {
   /** The socket receive buffer the OS reports having granted (0 if unknown). */
   readonly recvBufferBytes: number;
   /** Peers whose latest datagram advertised a member set other than ours. */
-  readonly memberMismatch: { readonly peer: NodeId; readonly theirDigest: number }[];
+  readonly memberMismatch: { readonly peer: NodeId; readonly theirDigest: number; readonly since: number }[];
 }
 
 export interface PeerInfo {
@@ -162,7 +165,10 @@ export class UdpTransport {
   private readonly delayed = new Set<ReturnType<typeof setTimeout>>();
   private readonly dropCounts: Record<string, number> = {};
   private readonly counters: MutableStats = { sentDatagrams: 0, receivedDatagrams: 0, sentBytes: 0, receivedBytes: 0, sendErrors: 0 };
-  private readonly mismatches = new Map<NodeId, number>();
+  /** Peers whose member set differs from ours, since when (a membership change makes this brief). */
+  private readonly mismatches = new Map<NodeId, { digest: number; since: number }>();
+  private readonly strangers = new Map<NodeId, Peer>();
+  private joinContact: Peer | undefined = undefined;
   private closed = false;
   private boundAddress: PeerAddress = { host: '', port: 0 };
   private recvBufferBytes = 0;
@@ -257,7 +263,7 @@ export class UdpTransport {
       // Encoded first, so that a caller bug (invalid or oversized message) throws whatever the faults.
       const encoded = encodeMessage(message);
       if (this.closed) return;
-      if (!this.peersById.has(message.to)) {
+      if (!this.peersById.has(message.to) && !this.strangers.has(message.to) && !(message.to === ANY_NODE && this.joinContact !== undefined)) {
         this.dropOut(message, 'no-route');
         continue;
       }
@@ -321,6 +327,27 @@ export class UdpTransport {
     peer.port = port;
   }
 
+  /** Where messages to ANY_NODE go (a joining node's contact, known only by its address). */
+  setJoinContact(address: PeerAddress | null): void {
+    if (address !== null) checkAddress(ANY_NODE, address.host, address.port);
+    this.joinContact = address === null ? undefined : { host: address.host, port: address.port, lastHeardAt: null };
+  }
+
+  private rememberStranger(id: NodeId, host: string, port: number): void {
+    this.strangers.delete(id);
+    this.strangers.set(id, { host, port, lastHeardAt: this.now() });
+    for (const oldest of this.strangers.keys()) {
+      if (this.strangers.size <= MAX_STRANGERS) break;
+      this.strangers.delete(oldest);
+    }
+  }
+
+  /** The address a stranger (a node asking to join) wrote from, if one did lately. */
+  strangerAddress(id: NodeId): string | null {
+    const stranger = this.strangers.get(id);
+    return stranger === undefined ? null : formatAddress(stranger.host, stranger.port);
+  }
+
   /** Replaces the member set (self excluded). Remaining members keep their lastHeardAt. */
   setMembers(members: ReadonlyMap<NodeId, PeerAddress>): void {
     this.installMembers(members);
@@ -356,7 +383,7 @@ export class UdpTransport {
       ...this.counters,
       recvBufferBytes: this.recvBufferBytes,
       dropped: { ...this.dropCounts },
-      memberMismatch: [...this.mismatches].map(([peer, theirDigest]) => ({ peer, theirDigest })),
+      memberMismatch: [...this.mismatches].map(([peer, { digest, since }]) => ({ peer, theirDigest: digest, since })),
     };
   }
 
@@ -406,8 +433,9 @@ export class UdpTransport {
       if (error instanceof MalformedMessageError) return this.drop('undecodable');
       throw error;
     }
-    const delivered = messages.filter((message) => this.admit(message, sender));
+    const delivered = messages.filter((message) => this.admit(message, sender, opened.stranger));
     if (delivered.length === 0) return;
+    if (opened.stranger) this.rememberStranger(sender, rinfo.address, rinfo.port);
     const peer = this.peersById.get(sender);
     if (peer !== undefined) {
       // Authenticated and fresh (the replay window passed it): the peer is where it sent from.
@@ -417,8 +445,8 @@ export class UdpTransport {
       }
       peer.lastHeardAt = now;
     }
-    if (opened.membersDigest === this.digest) this.mismatches.delete(sender);
-    else this.mismatches.set(sender, opened.membersDigest);
+    if (opened.membersDigest === this.digest || opened.stranger) this.mismatches.delete(sender);
+    else if (this.mismatches.get(sender)?.digest !== opened.membersDigest) this.mismatches.set(sender, { digest: opened.membersDigest, since: now });
     for (const message of delivered) {
       this.onTrace?.({ direction: 'in', message, dropped: false });
       this.onMessage(message);
@@ -426,9 +454,11 @@ export class UdpTransport {
   };
 
   /** Whether one message of an authenticated payload may be delivered (else it is counted as dropped). */
-  private admit(message: WireMessage, sender: NodeId): boolean {
+  private admit(message: WireMessage, sender: NodeId, stranger: boolean): boolean {
     if (message.from !== sender) return this.dropped('sender-mismatch');
-    if (message.to !== this.self) return this.dropped('misaddressed');
+    if (stranger && message.type !== 'join') return this.dropped('unknown-sender');
+    // A newcomer may not know the id of the member it asks to join.
+    if (message.to !== this.self && !(message.type === 'join' && message.to === ANY_NODE)) return this.dropped('misaddressed');
     if (this.isolated.has(sender) || this.drawDrop()) {
       this.onTrace?.({ direction: 'in', message, dropped: true });
       return this.dropped('fault-in');
@@ -448,7 +478,7 @@ export class UdpTransport {
   private transmit(datagrams: readonly Uint8Array[], to: NodeId): void {
     if (this.closed) return;
     // The address at transmit time: a delayed message follows a peer that moved meanwhile.
-    const peer = this.peersById.get(to);
+    const peer = this.peersById.get(to) ?? this.strangers.get(to) ?? (to === ANY_NODE ? this.joinContact : undefined);
     if (peer === undefined) return;
     for (const datagram of datagrams) {
       try {

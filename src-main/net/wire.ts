@@ -47,6 +47,36 @@ export interface PingMessage {
   readonly commitIndex: number;
 }
 
-export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage;
+/**
+ * A node that wants to join the cluster asks a member (whose id it may not know: `to` is then
+ * ANY_NODE) to add it. The only message accepted from a sender that is not a member: it still must be
+ * sealed with the cluster secret. Retransmitted until the newcomer is a member; idempotent.
+ */
+export interface JoinMessage {
+  readonly type: 'join';
+  readonly from: NodeId;
+  readonly to: NodeId;
+}
+
+/** The `to` of a join sent to an address whose node id is unknown. */
+export const ANY_NODE = 'any-member';
+
+export type JoinReplyStatus = 'adding' | 'member' | 'busy' | 'refused';
+
+/**
+ * A member's answer to a join: 'adding' (it proposed addMember), 'member' (the newcomer already is
+ * one), 'busy' (another change is under way: ask again later) or 'refused' (see `reason`). `members`
+ * is the configuration the answering member knows, with addresses, so the newcomer can talk to them.
+ */
+export interface JoinReplyMessage {
+  readonly type: 'joinReply';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly status: JoinReplyStatus;
+  readonly reason: string;
+  readonly members: readonly { readonly id: NodeId; readonly address: string }[];
+}
+
+export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage | JoinMessage | JoinReplyMessage;
 
 export type WireMessageType = WireMessage['type'];

@@ -23,7 +23,8 @@ import { MicroBlog } from '../app/microblog';
 import { parseAppSnapshot, type AppSnapshot } from '../app/snapshot';
 import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
-import type { ChosenEntry, Command, DurableState, NodeId, PersistBatch, Slot, SlotValue } from '../core/types';
+import { applyMembershipSlot, bootstrapMembership, parseMembershipState, type MembershipOutcome, type MembershipState } from '../core/membership';
+import { commandKey, type ChosenEntry, type Command, type DurableState, type NodeId, type PersistBatch, type Slot, type SlotValue } from '../core/types';
 import { CHECKPOINT_FILE, checkpointFileBytes, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
@@ -42,6 +43,12 @@ export interface ReplicaStoreOptions {
   readonly checkpointJournalBytes?: number;
   /** Recovery notices that are not errors (a torn journal tail was truncated, ...). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * The configuration a brand-new data directory starts with (a new cluster's members; default: this
+   * node alone). Null for a node joining an existing cluster: it learns the membership from the
+   * snapshot it installs.
+   */
+  readonly bootstrapMembership?: MembershipState | null;
 }
 
 export const DEFAULT_CHECKPOINT_JOURNAL_BYTES = 2 * 1024 * 1024;
@@ -71,6 +78,8 @@ export interface AppliedCommand {
   readonly slot: Slot;
   readonly command: Command;
   readonly outcome: ApplyOutcome;
+  /** For a membership command: what it did to the membership. */
+  readonly membership?: MembershipOutcome;
 }
 
 const SNAPSHOT_FORMAT = 'synod-snapshot/1';
@@ -81,6 +90,15 @@ export interface ReplicaSnapshot {
   /** The state machine reflects exactly the slots up to here. */
   readonly slot: Slot;
   readonly app: AppSnapshot;
+  /** The membership as of `slot` (configurations of the slots after it follow from it and the log). */
+  readonly membership: MembershipState;
+}
+
+/** What the core's installSnapshot() needs. */
+export interface InstalledSnapshot {
+  readonly slot: Slot;
+  readonly ledger: LedgerState;
+  readonly membership: MembershipState;
 }
 
 export class ReplicaStore {
@@ -127,6 +145,7 @@ export class ReplicaStore {
         compactedThrough: 0,
         ledger: [],
         journalSegment: 1,
+        membership: options.bootstrapMembership === undefined ? bootstrapMembership([{ id: options.nodeId, address: '' }]).epochs : (options.bootstrapMembership?.epochs ?? null),
       });
       const app = new MicroBlog(db); // creates the app tables before the first image is taken
       app.dispose();
@@ -154,6 +173,11 @@ export class ReplicaStore {
 
   get appliedIndex(): Slot {
     return this.meta.appliedIndex;
+  }
+
+  /** The membership as of the applied index, or null while a joining node has not installed a snapshot. */
+  get membership(): MembershipState | null {
+    return this.meta.membership === null ? null : { epochs: this.meta.membership, through: this.meta.appliedIndex };
   }
 
   get compactedThrough(): Slot {
@@ -218,9 +242,12 @@ export class ReplicaStore {
     this.transaction(() => {
       for (const entry of entries) {
         if (entry.slot !== this.meta.appliedIndex + 1) throw new Error(`slot ${entry.slot} applied after slot ${this.meta.appliedIndex}`);
+        const membership = this.applyMembership(entry);
         const outcomes = this.app.applyBatch(entry.slot, entry.value);
         entry.value.forEach((command, i) => {
-          applied.push({ slot: entry.slot, command, outcome: outcomes[i] as ApplyOutcome });
+          const change = membership.get(commandKey(command.origin, command.seq));
+          const item = { slot: entry.slot, command, outcome: outcomes[i] as ApplyOutcome };
+          applied.push(change === undefined ? item : { ...item, membership: change });
           if (command.origin === this.options.nodeId) this.appliedOwnSeqs.push(command.seq);
         });
         this.acceptedValues.delete(entry.slot);
@@ -228,6 +255,16 @@ export class ReplicaStore {
       }
     });
     return applied;
+  }
+
+  /** Follows the membership through one applied slot; writes it only when it changed. */
+  private applyMembership(entry: ChosenEntry): Map<string, MembershipOutcome> {
+    const current = this.membership;
+    // Unreachable by construction: a joining node applies nothing before its snapshot brings the membership.
+    if (current === null) throw new Error(`slot ${entry.slot} applied before the membership is known`);
+    const { state, outcomes } = applyMembershipSlot(current, entry.slot, entry.value);
+    if (state.epochs.length !== current.epochs.length || outcomes.size > 0) this.setMeta('membership', state.epochs);
+    return outcomes;
   }
 
   checkpointDue(): boolean {
@@ -279,7 +316,9 @@ export class ReplicaStore {
 
   /** The state machine at the applied index, encoded for transfer to a lagging replica. */
   snapshot(): Uint8Array {
-    const snapshot: ReplicaSnapshot = { format: SNAPSHOT_FORMAT, clusterId: this.meta.clusterId, slot: this.meta.appliedIndex, app: this.app.exportState() };
+    const membership = this.membership;
+    if (membership === null) throw new Error('no snapshot before the membership is known');
+    const snapshot: ReplicaSnapshot = { format: SNAPSHOT_FORMAT, clusterId: this.meta.clusterId, slot: this.meta.appliedIndex, app: this.app.exportState(), membership };
     return new TextEncoder().encode(JSON.stringify(snapshot));
   }
 
@@ -287,7 +326,7 @@ export class ReplicaStore {
    * Replaces the state machine with a peer's snapshot (if it is ahead of us) and checkpoints at once so
    * the install is durable. Returns what the core's installSnapshot() needs, or null if it was not newer.
    */
-  installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState } | null {
+  installSnapshot(bytes: Uint8Array): InstalledSnapshot | null {
     const snapshot = decodeSnapshot(bytes);
     this.flushTables();
     if (snapshot.clusterId !== this.meta.clusterId) throw new Error(`snapshot of cluster "${snapshot.clusterId}" offered to cluster "${this.meta.clusterId}"`);
@@ -303,10 +342,11 @@ export class ReplicaStore {
       this.setMeta('ledger', state);
       this.setMeta('appliedIndex', snapshot.slot);
       this.setMeta('compactedThrough', snapshot.slot);
+      this.setMeta('membership', snapshot.membership.epochs);
     });
     for (const slot of this.acceptedValues.keys()) if (slot <= snapshot.slot) this.acceptedValues.delete(slot);
     this.checkpoint();
-    return { slot: snapshot.slot, ledger: state };
+    return { slot: snapshot.slot, ledger: state, membership: snapshot.membership };
   }
 
   /** Retained log rows for the dashboard's inspector. */
@@ -356,6 +396,7 @@ export class ReplicaStore {
       appliedIndex: this.meta.appliedIndex,
       compactedThrough: this.meta.compactedThrough,
       ledger: this.meta.ledger,
+      membership: this.membership,
     };
   }
 
@@ -403,5 +444,7 @@ function decodeSnapshot(bytes: Uint8Array): ReplicaSnapshot {
   if (value.format !== SNAPSHOT_FORMAT || typeof value.clusterId !== 'string' || !Number.isSafeInteger(value.slot) || (value.slot ?? 0) < 1) {
     throw new Error('not a Synod snapshot');
   }
-  return { format: SNAPSHOT_FORMAT, clusterId: value.clusterId, slot: value.slot as Slot, app: parseAppSnapshot(value.app) };
+  const membership = parseMembershipState(value.membership);
+  if (membership.through !== value.slot) throw new Error(`snapshot at slot ${String(value.slot)} carries the membership of slot ${membership.through}`);
+  return { format: SNAPSHOT_FORMAT, clusterId: value.clusterId, slot: value.slot as Slot, app: parseAppSnapshot(value.app), membership };
 }

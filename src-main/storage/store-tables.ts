@@ -13,6 +13,7 @@ import type { Database } from 'sql.js';
 import { StatementCache, textAt, textOrNullAt, integerAt } from '../app/statements';
 import { ZERO_BALLOT, type Ballot } from '../core/ballot';
 import type { LedgerState } from '../core/command-ledger';
+import type { MembershipEpoch } from '../core/membership';
 import type { AcceptedEntry, ChosenEntry, Command, Slot, SlotValue } from '../core/types';
 import { decodeBallot, decodeValue, encodeBallot, encodeValue, type StagedBatch } from './codec';
 
@@ -40,6 +41,8 @@ export interface StoreMeta {
   readonly compactedThrough: Slot;
   readonly ledger: LedgerState;
   readonly journalSegment: number;
+  /** Membership epochs as of appliedIndex (null: not known yet, a node joining a cluster). */
+  readonly membership: readonly MembershipEpoch[] | null;
 }
 
 export interface LogRow {
@@ -48,7 +51,7 @@ export interface LogRow {
   readonly chosen: SlotValue | null;
 }
 
-const META_KEYS = ['nodeId', 'clusterId', 'format', 'promised', 'appliedIndex', 'compactedThrough', 'ledger', 'journalSegment'] as const;
+const META_KEYS = ['nodeId', 'clusterId', 'format', 'promised', 'appliedIndex', 'compactedThrough', 'ledger', 'journalSegment', 'membership'] as const;
 
 export class StoreTables {
   private readonly sql: StatementCache;
@@ -83,6 +86,7 @@ export class StoreTables {
       compactedThrough: field('compactedThrough') as number,
       ledger: field('ledger') as LedgerState,
       journalSegment: field('journalSegment') as number,
+      membership: values.has('membership') ? (field('membership') as MembershipEpoch[] | null) : null,
     };
   }
 

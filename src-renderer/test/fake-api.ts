@@ -4,8 +4,11 @@
  * in `calls`, and any of whose methods a test can replace (`fake.override.tweet = ...`) to make it
  * slow, fail or answer something else. `emit()` pushes events to subscribers like a real node.
  *
- * Defaults behave like a healthy single node: tweet/block/unblock apply at once, take the next slot
- * and emit a `chosen` event; updateConfig merges and returns the new configuration.
+ * Defaults behave like a healthy member of a three-node cluster (alice, bob, carol; carol unreachable):
+ * tweet/block/unblock apply at once, take the next slot and emit a `chosen` event; updateConfig merges
+ * and returns the new configuration; removeMember checks like the node (last member, one change at a
+ * time, majority of reachable members unless `force`) and marks the change pending; join asks for
+ * consent when the node has history, then shows join progress in the status.
  */
 import {
   API_METHODS,
@@ -14,6 +17,9 @@ import {
   type ApiMethodName,
   type ApiMethods,
   type ApiResponse,
+  type JoinProgress,
+  type MembershipView,
+  type MemberView,
   type NodeConfig,
   type NodeStatus,
   type PeerStatus,
@@ -36,12 +42,27 @@ export interface RecordedCall {
 
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 
+export const DELAY_SLOTS = 64;
+
+/** A membership view: `members` in the configuration (this node a member when listed). */
+export function makeMembership(selfId: string, members: readonly MemberView[] | null, overrides: Partial<MembershipView> = {}): MembershipView {
+  return { members, isMember: members?.some((m) => m.id === selfId) === true, pending: null, delaySlots: DELAY_SLOTS, joining: null, ...overrides };
+}
+
+/**
+ * A status; unless given, `membership` lists this node and its `peers` as the configuration, so a test
+ * that changes `peers` gets the matching members.
+ */
 export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
+  const id = overrides.id ?? 'alice';
+  const address = overrides.address ?? '127.0.0.1:7400';
+  const peers = overrides.peers ?? [makePeerStatus({ id: 'bob', address: '127.0.0.1:7401', lastHeardMs: 2_000 }), makePeerStatus({ id: 'carol', address: '127.0.0.1:7402', reachable: false, lastHeardMs: null })];
+  const members = [{ id, address }, ...peers.map((peer) => ({ id: peer.id, address: peer.address }))];
   return {
-    id: 'alice',
+    id,
     name: 'Alice',
     clusterId: 'c0ffee',
-    address: '127.0.0.1:7400',
+    address,
     version: '0.1.0',
     role: 'leader',
     leader: 'alice',
@@ -51,7 +72,7 @@ export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
     appliedIndex: 10,
     compactedThrough: 0,
     pendingCommands: 0,
-    peers: [makePeerStatus({ id: 'bob', address: '127.0.0.1:7401', lastHeardMs: 2_000 }), makePeerStatus({ id: 'carol', address: '127.0.0.1:7402', reachable: false, lastHeardMs: null })],
+    peers,
     dropped: {},
     warnings: [],
     elections: [],
@@ -68,6 +89,7 @@ export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
       commandsApplied: 10,
       recentCommitLatencyMs: null,
     },
+    membership: makeMembership(id, members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
     ...overrides,
   };
 }
@@ -100,6 +122,7 @@ export class FakeApi implements SynodApi {
     ],
     editable: true,
     note: null,
+    hasHistory: true,
   };
   secret = 'correct horse battery staple';
   faultsValue = { dropRate: 0, delayMs: 0, isolate: [] as readonly string[] };
@@ -120,6 +143,17 @@ export class FakeApi implements SynodApi {
   /** Delivers `event` to every subscriber, as the node would. */
   emit(event: SynodEvent): void {
     for (const listener of [...this.listeners]) listener(event);
+  }
+
+  /** Replaces the status and pushes it to subscribers, as the node does when something changed. */
+  pushStatus(overrides: Partial<NodeStatus>): void {
+    this.statusValue = { ...this.statusValue, ...overrides };
+    this.emit({ type: 'status', status: this.statusValue });
+  }
+
+  /** Shows join progress in the status (and pushes it). */
+  setJoining(joining: JoinProgress | null): void {
+    this.pushStatus({ membership: { ...this.statusValue.membership, joining } });
   }
 
   /** Takes the next slot and tells subscribers it was chosen. */
@@ -177,9 +211,41 @@ export class FakeApi implements SynodApi {
   readonly updateConfig = (args: ApiMethods['updateConfig']['args']) =>
     this.run('updateConfig', args, async (a) => {
       if (!this.configValue.editable) throw new ApiError({ code: 'unavailable', message: this.configValue.note ?? 'not editable' });
-      if (a.secret !== undefined) this.secret = a.secret;
-      this.configValue = { ...this.configValue, ...(a.name === undefined ? {} : { name: a.name }), ...(a.peers === undefined ? {} : { peers: a.peers }) };
+      this.configValue = { ...this.configValue, ...(a.name === undefined ? {} : { name: a.name }) };
       return this.configValue;
+    });
+
+  readonly join = (args: ApiMethods['join']['args']) =>
+    this.run('join', args, async ({ address, secret, discardHistory }) => {
+      if (!this.configValue.editable) throw new ApiError({ code: 'unavailable', message: this.configValue.note ?? 'not editable' });
+      if (this.configValue.hasHistory && discardHistory !== true) {
+        throw new ApiError({ code: 'needs-confirmation', message: 'This node has its own history; joining another cluster discards it.' });
+      }
+      this.secret = secret;
+      this.configValue = { ...this.configValue, peers: [], hasHistory: false };
+      this.pushStatus({
+        peers: [],
+        membership: makeMembership(this.statusValue.id, null, { joining: { contact: address, stage: 'contacting', message: `Asking ${address} to add this node.` } }),
+      });
+      return this.configValue;
+    });
+
+  readonly removeMember = (args: ApiMethods['removeMember']['args']) =>
+    this.run('removeMember', args, async ({ id, force }) => {
+      const { membership, peers } = this.statusValue;
+      const members = membership.members ?? [];
+      if (!members.some((m) => m.id === id)) throw new ApiError({ code: 'invalid-argument', message: `removeMember: ${id} is not a member` });
+      if (members.length === 1) throw new ApiError({ code: 'invalid-argument', message: `removeMember: ${id} is the last member` });
+      if (membership.pending !== null) throw new ApiError({ code: 'rejected', message: 'removeMember: another membership change is pending' });
+      const remaining = members.filter((m) => m.id !== id);
+      const reachable = remaining.filter((m) => m.id === this.statusValue.id || peers.some((p) => p.id === m.id && p.reachable)).length;
+      if (reachable <= remaining.length / 2 && force !== true) {
+        throw new ApiError({ code: 'needs-confirmation', message: `Without ${id}, only ${reachable} of ${remaining.length} members are reachable: no majority.` });
+      }
+      const slot = this.choose();
+      const effectiveSlot = slot + membership.delaySlots;
+      this.pushStatus({ membership: { ...membership, pending: { members: remaining, fromSlot: effectiveSlot, changedAt: slot } } });
+      return { id: `${this.statusValue.id}/${slot}`, slot, effectiveSlot };
     });
 
   readonly revealSecret = () => this.run('revealSecret', undefined, async () => ({ secret: this.secret }));

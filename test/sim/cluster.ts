@@ -6,13 +6,14 @@ import type { SqlJsStatic } from 'sql.js';
 import { encodeCommand } from '../../src-main/app/commands';
 import type { ProtocolConfig } from '../../src-main/core/config';
 import { seededRandom } from '../../src-main/core/random';
+import { bootstrapMembership, encodeMembershipChange, type MembershipChange } from '../../src-main/core/membership';
 import type { Command, Message, NodeId, ReplicaStatus } from '../../src-main/core/types';
 import { InvariantChecker } from './checker';
 import { EventQueue } from './event-queue';
 import { CALM_NETWORK, SimNetwork } from './network';
 import { MemoryDisk } from './memory-disk';
 import type { NodeDisk } from './node-disk';
-import { SimNode, type PlantedBug, type SnapshotFetch } from './sim-node';
+import { SimNode, type PlantedBug, type SimNodeSettings, type SnapshotFetch } from './sim-node';
 import { StoreDisk } from './store-disk';
 import { SimRandom } from './sim-random';
 
@@ -33,21 +34,25 @@ export interface ClusterOptions {
 export class SimCluster {
   readonly events = new EventQueue();
   readonly random: SimRandom;
+  /** The initial configuration (the bootstrap members); nodes added later are not in it. */
   readonly members: readonly NodeId[];
   readonly checker: InvariantChecker;
   readonly network: SimNetwork;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly traceLines: string[] = [];
+  private readonly settings: SimNodeSettings;
+  private readonly realStorage: ClusterOptions['realStorage'];
   submitted = 0;
   crashes = 0;
+  nodesAdded = 0;
 
   constructor(options: ClusterOptions) {
     this.random = new SimRandom(seededRandom(options.seed));
     this.members = Array.from({ length: options.replicas }, (_, i) => `n${i + 1}`);
     this.checker = new InvariantChecker(this.members);
     this.network = new SimNetwork(this.events, this.random, (message: Message) => this.nodes.get(message.to)?.deliver(message));
-    const settings = {
-      members: this.members,
+    this.realStorage = options.realStorage;
+    this.settings = {
       protocol: options.protocol ?? {},
       tickMs: TICK_MS,
       fsyncMinMs: 0.2,
@@ -56,12 +61,42 @@ export class SimCluster {
       plantedBug: options.plantedBug ?? null,
       retainSlots: options.retainSlots ?? null,
     };
-    for (const id of this.members) {
-      const rng = seededRandom(this.random.int(2 ** 31));
-      const real = options.realStorage;
-      const disk: NodeDisk = real === undefined ? new MemoryDisk() : new StoreDisk(id, real.sqlJs, seededRandom(this.random.int(2 ** 31)), real.checkpointJournalBytes);
-      this.nodes.set(id, new SimNode(id, disk, settings, this.events, rng, this.checker, (m) => this.network.send(m), this.fetchSnapshot));
-    }
+    for (const id of this.members) this.createNode(id, this.members);
+  }
+
+  /** A node with its own disk and random stream; `bootstrap` null makes it a newcomer that joins later. */
+  private createNode(id: NodeId, bootstrap: readonly NodeId[] | null): SimNode {
+    const rng = seededRandom(this.random.int(2 ** 31));
+    const real = this.realStorage;
+    const initial = bootstrap === null ? null : bootstrapMembership(bootstrap.map((member) => ({ id: member, address: '' })));
+    const disk: NodeDisk = real === undefined ? new MemoryDisk(initial) : new StoreDisk(id, real.sqlJs, seededRandom(this.random.int(2 ** 31)), real.checkpointJournalBytes, initial);
+    const node = new SimNode(id, disk, this.settings, this.events, rng, this.checker, (m) => this.network.send(m), this.fetchSnapshot, bootstrap);
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /**
+   * Starts a fresh node that knows no membership (it joins once some member submits addMember for it
+   * and a snapshot reaches it). Returns its id.
+   */
+  addNode(): NodeId {
+    const id = `n${this.nodes.size + 1}`;
+    this.nodesAdded++;
+    this.createNode(id, null).start();
+    this.note(`${id} starts as a newcomer`);
+    return id;
+  }
+
+  /** Every node ever created, members or not. */
+  nodeIds(): NodeId[] {
+    return [...this.nodes.keys()];
+  }
+
+  /** Submits a membership change at `at` (as a client would); returns the command or null if refused. */
+  submitMembershipChange(at: NodeId, change: MembershipChange): Command | null {
+    const command = this.submit(at, encodeMembershipChange(change));
+    this.note(`${at} submits ${change.type} ${change.id}${command === null ? ' (refused)' : ''}`);
+    return command;
   }
 
   /**
@@ -150,7 +185,7 @@ export class SimCluster {
 
   /** The up replica that leads with the highest ballot, if any. */
   leader(): NodeId | null {
-    const leaders = this.members.map((id) => this.status(id)).filter((s): s is ReplicaStatus => s?.role === 'leader');
+    const leaders = this.nodeIds().map((id) => this.status(id)).filter((s): s is ReplicaStatus => s?.role === 'leader');
     leaders.sort((a, b) => b.ballot.round - a.ballot.round || (a.ballot.node < b.ballot.node ? 1 : -1));
     return leaders[0]?.id ?? null;
   }
@@ -162,7 +197,8 @@ export class SimCluster {
   /** What still keeps the cluster from having converged (empty when converged). */
   convergenceGaps(): string[] {
     const gaps = this.checker.convergenceGaps((id) => this.appliedIndex(id));
-    for (const id of this.members) {
+    // Nodes that are not members at the end may keep commands pending: none of them was acknowledged.
+    for (const id of this.checker.finalMembers()) {
       const pending = this.status(id)?.pendingCommands ?? 0;
       if (pending > 0) gaps.push(`${id} still has ${pending} own commands pending`);
     }
@@ -170,11 +206,12 @@ export class SimCluster {
   }
 
   /**
-   * The replicas' state machines must be identical once they applied the same slots. Returns a
-   * description of the mismatch, or null (also when the disks have no real state machine).
+   * The final members' state machines must be identical once they applied the same slots (removed
+   * nodes stop somewhere behind). Returns a description of the mismatch, or null (also when the disks
+   * have no real state machine).
    */
   stateMachineMismatch(): string | null {
-    const digests = this.allNodes().map((node) => `${node.id}:${node.disk.digest() ?? '-'}`);
+    const digests = this.checker.finalMembers().map((id) => `${id}:${this.node(id).disk.digest() ?? '-'}`);
     const distinct = new Set(digests.map((d) => d.split(':')[1]));
     return distinct.size > 1 ? `state machines differ after convergence: ${digests.join(' ')}` : null;
   }

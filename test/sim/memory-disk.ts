@@ -6,11 +6,13 @@
 import { compareBallots, ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
 import { CommandLedger, type LedgerState } from '../../src-main/core/command-ledger';
 import { commandKey, type AcceptedEntry, type ChosenEntry, type Command, type PersistBatch, type Slot, type SlotValue } from '../../src-main/core/types';
+import { replayMembership, type MembershipState } from '../../src-main/core/membership';
 import type { NodeDisk, RecoveredDisk } from './node-disk';
 
 interface MemorySnapshot {
   readonly slot: Slot;
   readonly ledger: LedgerState;
+  readonly membership: MembershipState;
 }
 
 export class MemoryDisk implements NodeDisk {
@@ -22,6 +24,9 @@ export class MemoryDisk implements NodeDisk {
   private readonly compactedLedger = new CommandLedger();
   private compactedThrough: Slot = 0;
   private unsynced: PersistBatch[] = [];
+
+  /** `membership`: as of compactedThrough (the bootstrap configuration, or null for a node that joins later). */
+  constructor(private membership: MembershipState | null) {}
 
   open(): RecoveredDisk {
     const applied: ChosenEntry[] = [];
@@ -35,6 +40,7 @@ export class MemoryDisk implements NodeDisk {
         appliedIndex: this.compactedThrough + applied.length,
         compactedThrough: this.compactedThrough,
         ledger: this.compactedLedger.export(),
+        membership: this.membership === null ? null : replayMembership(this.membership, applied),
       },
       appliedBase: this.compactedThrough,
       applied,
@@ -66,22 +72,24 @@ export class MemoryDisk implements NodeDisk {
 
   compact(slot: Slot): void {
     if (slot > this.appliedIndex()) throw new Error('cannot compact past the applied index');
-    this.dropThrough(slot);
+    if (slot <= this.compactedThrough || this.membership === null) return;
+    this.dropThrough(slot, replayMembership(this.membership, this.chosenRange(slot)));
   }
 
   snapshot(): Uint8Array {
     const slot = this.appliedIndex();
+    if (this.membership === null) throw new Error('no snapshot before the membership is known');
     const ledger = new CommandLedger(this.compactedLedger.export());
     for (let s = this.compactedThrough + 1; s <= slot; s++) for (const command of this.chosen.get(s) ?? []) ledger.add(command.origin, command.seq);
-    const snapshot: MemorySnapshot = { slot, ledger: ledger.export() };
+    const snapshot: MemorySnapshot = { slot, ledger: ledger.export(), membership: replayMembership(this.membership, this.chosenRange(slot)) };
     return new TextEncoder().encode(JSON.stringify(snapshot));
   }
 
-  installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState } | null {
+  installSnapshot(bytes: Uint8Array): MemorySnapshot | null {
     const snapshot = JSON.parse(new TextDecoder().decode(bytes)) as MemorySnapshot;
     if (snapshot.slot <= this.appliedIndex()) return null;
     this.compactedLedger.merge(snapshot.ledger);
-    this.dropThrough(snapshot.slot);
+    this.dropThrough(snapshot.slot, snapshot.membership);
     return snapshot;
   }
 
@@ -95,7 +103,16 @@ export class MemoryDisk implements NodeDisk {
     return slot;
   }
 
-  private dropThrough(slot: Slot): void {
+  /** Chosen entries from the compaction point through `slot` (all retained: slot <= the applied index). */
+  private chosenRange(slot: Slot): ChosenEntry[] {
+    const entries: ChosenEntry[] = [];
+    for (let s = this.compactedThrough + 1; s <= slot; s++) entries.push({ slot: s, value: this.chosen.get(s) ?? [] });
+    return entries;
+  }
+
+  /** `membership` is the membership as of `slot`. */
+  private dropThrough(slot: Slot, membership: MembershipState): void {
+    this.membership = membership;
     for (let s = this.compactedThrough + 1; s <= slot; s++) for (const command of this.chosen.get(s) ?? []) this.compactedLedger.add(command.origin, command.seq);
     this.compactedThrough = Math.max(this.compactedThrough, slot);
     for (const s of this.chosen.keys()) if (s <= this.compactedThrough) this.chosen.delete(s);

@@ -3,6 +3,7 @@
  * for large seed sweeps) and StoreDisk (the real storage code on a fault-injecting file system).
  */
 import type { LedgerState } from '../../src-main/core/command-ledger';
+import type { MembershipState } from '../../src-main/core/membership';
 import type { ChosenEntry, DurableState, PersistBatch, Slot } from '../../src-main/core/types';
 
 export interface RecoveredDisk {
@@ -27,7 +28,7 @@ export interface NodeDisk {
   /** The state machine at its applied index, as bytes for transfer. */
   snapshot(): Uint8Array;
   /** Installs a peer's snapshot if it is newer; returns what the core needs, or null. */
-  installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState } | null;
+  installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState; membership: MembershipState } | null;
   /** A digest of the state machine, when the disk has a real one (to compare replicas). */
   digest(): string | null;
 }

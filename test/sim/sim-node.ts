@@ -21,10 +21,9 @@ import type { NodeDisk } from './node-disk';
 /** Bugs the simulator can plant to prove that the checker catches them. */
 export type PlantedBug = PlantedLeaderBug | 'no-persist';
 
-export const PLANTED_BUGS: readonly PlantedBug[] = ['no-persist', 'ignore-accepted'];
+export const PLANTED_BUGS: readonly PlantedBug[] = ['no-persist', 'ignore-accepted', 'ignore-config-boundary'];
 
 export interface SimNodeSettings {
-  readonly members: readonly NodeId[];
   readonly protocol: Partial<ProtocolConfig>;
   readonly tickMs: number;
   readonly fsyncMinMs: number;
@@ -61,6 +60,8 @@ export class SimNode {
     private readonly checker: InvariantChecker,
     private readonly send: (message: Message) => void,
     private readonly fetchSnapshot: SnapshotFetch,
+    /** The cluster's first configuration (member ids), or null for a node that joins later (a newcomer). */
+    private readonly bootstrap: readonly NodeId[] | null,
   ) {}
 
   get isUp(): boolean {
@@ -81,8 +82,15 @@ export class SimNode {
     // Whatever survived the crash is durable now, even if its fsync never returned.
     for (const entry of durable.accepted) this.checker.durablyAccepted(this.id, entry);
     this.checker.restarted(this.id, durable.promised, appliedBase, applied);
-    const bug = this.settings.plantedBug === 'ignore-accepted' ? 'ignore-accepted' : null;
-    this.replica = new Replica({ id: this.id, members: this.settings.members, rng: this.rng, config: this.settings.protocol, durable, plantedBug: bug });
+    const bug: PlantedLeaderBug | null = this.settings.plantedBug === 'no-persist' ? null : this.settings.plantedBug;
+    this.replica = new Replica({
+      id: this.id,
+      ...(this.bootstrap === null ? {} : { members: this.bootstrap }),
+      rng: this.rng,
+      config: this.settings.protocol,
+      durable,
+      plantedBug: bug,
+    });
     this.scheduleTick(this.incarnation, this.rngInt(this.settings.tickMs));
     this.pump();
   }
@@ -213,7 +221,7 @@ export class SimNode {
     // The disk installs only a snapshot newer than its applied index, which is the core's applied index.
     const installed = this.disk.installSnapshot(bytes);
     if (installed === null) return;
-    replica.installSnapshot(installed.slot, installed.ledger);
+    replica.installSnapshot(installed.slot, installed.ledger, installed.membership);
     this.checker.snapshotInstalled(this.id, installed.slot);
     this.snapshotsInstalled++;
   }

@@ -3,6 +3,7 @@
  * FaultyFileSystem: a crash keeps only what was fsynced, plus a random prefix of the last write.
  */
 import type { SqlJsStatic } from 'sql.js';
+import type { MembershipState } from '../../src-main/core/membership';
 import type { RandomSource } from '../../src-main/core/random';
 import type { ChosenEntry, PersistBatch, Slot } from '../../src-main/core/types';
 import { FaultyFileSystem } from '../../src-main/storage/faulty-file-system';
@@ -20,6 +21,8 @@ export class StoreDisk implements NodeDisk {
     private readonly rng: RandomSource,
     /** Small, so that runs checkpoint often and crashes find the journal in every state. */
     private readonly checkpointJournalBytes: number,
+    /** The cluster's first configuration, or null for a node that joins later. */
+    private readonly bootstrap: MembershipState | null,
   ) {}
 
   open(): RecoveredDisk {
@@ -28,6 +31,7 @@ export class StoreDisk implements NodeDisk {
       clusterId: 'sim',
       checkpointJournalBytes: this.checkpointJournalBytes,
       onWarning: () => undefined,
+      bootstrapMembership: this.bootstrap,
     });
     this.store = store;
     this.staged = [];

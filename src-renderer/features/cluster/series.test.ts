@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { circleLayout, kindOf, membersOf } from './members';
+import { circleLayout, kindOf } from './members';
 import { latencySeries, linePath, niceMax, summarize, throughputSeries } from './series';
-import { makePeerStatus, makeStatus } from '../../test/fake-api';
 
 const sample = (at: number, commandsApplied: number, commitLatencyMs: number | null = null) => ({ at, commitIndex: 0, commandsApplied, commitLatencyMs });
 
@@ -27,16 +26,7 @@ describe('series', () => {
   });
 });
 
-describe('members', () => {
-  it('puts this node first and names peer roles', () => {
-    const status = makeStatus({ id: 'me', leader: 'b', role: 'follower', peers: [makePeerStatus({ id: 'c' }), makePeerStatus({ id: 'b', commitIndex: null })] });
-    expect(membersOf(status).map((m) => [m.id, m.role, m.leader, m.commitIndex])).toEqual([
-      ['me', 'follower', false, 10],
-      ['b', 'leader', true, null],
-      ['c', 'member', false, 10],
-    ]);
-  });
-
+describe('layout and colors', () => {
   it('lays members out on a circle from the top, clockwise', () => {
     expect(circleLayout(1, { x: 5, y: 5 }, 3)).toEqual([{ x: 5, y: 5 }]);
     expect(circleLayout(4, { x: 0, y: 0 }, 10)).toEqual([

@@ -140,6 +140,32 @@ describe('InspectorPage', () => {
     expect(within(row(12_348)).getByText('3 commands')).toBeTruthy();
   });
 
+  it('shows membership changes in the log and the detail pane', async () => {
+    api.statusValue = makeStatus({ commitIndex: 4, appliedIndex: 4 });
+    api.override.log = async () => ({
+      firstSlot: 1,
+      commitIndex: 4,
+      entries: [
+        { slot: 1, status: 'chosen', ballot: BALLOT, commands: [] },
+        { slot: 2, status: 'chosen', ballot: BALLOT, commands: [] },
+        { slot: 3, status: 'chosen', ballot: BALLOT, commands: [{ id: 'alice/3', type: 'addMember', author: 'alice', target: 'cyd', address: '127.0.0.1:7403', at: null }] },
+        { slot: 4, status: 'chosen', ballot: BALLOT, commands: [{ id: 'alice/4', type: 'removeMember', author: 'alice', target: 'bob', at: null }] },
+      ],
+    });
+    session = new Session(api);
+    await session.refreshStatus();
+    render(InspectorPage, { session });
+
+    await vi.waitFor(() => expect(within(row(3)).getByText('addMember cyd @ 127.0.0.1:7403')).toBeTruthy());
+    expect(within(row(4)).getByText('removeMember bob')).toBeTruthy();
+
+    await fireEvent.input(screen.getByLabelText('Jump to slot'), { target: { value: '3' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Jump' }));
+    const detail = await screen.findByRole('region', { name: 'Slot 3' });
+    await vi.waitFor(() => expect(within(detail).getByRole('listitem').textContent).toContain('New membercyd at 127.0.0.1:7403'));
+    expect(within(detail).getByRole('listitem').textContent).toContain('addMember');
+  });
+
   it('explains an out-of-range jump in words', async () => {
     render(InspectorPage, { session });
     await vi.waitFor(() => expect(grid().getAttribute('aria-rowcount')).toBe(String(SLOTS + 1)));

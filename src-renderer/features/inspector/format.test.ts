@@ -30,6 +30,10 @@ describe('format', () => {
     expect(summarizeEntry(entry({ commands: [tweet] }))).toBe('tweet by ann: hello world, this is a rather long twee…');
     expect(summarizeEntry(entry({ commands: [block] }))).toBe('block bob by cyd');
     expect(summarizeEntry(entry({ commands: [{ id: 'ann/0', type: 'register', author: 'ann', name: 'Ann', at: null }] }))).toBe('register ann as Ann');
+    expect(summarizeEntry(entry({ commands: [{ id: 'alice/9', type: 'addMember', author: 'alice', target: 'cyd', address: '127.0.0.1:7403', at: 3 }] }))).toBe(
+      'addMember cyd @ 127.0.0.1:7403',
+    );
+    expect(summarizeEntry(entry({ commands: [{ id: 'alice/10', type: 'removeMember', author: 'alice', target: 'bob', at: 4 }] }))).toBe('removeMember bob');
     expect(summarizeEntry(entry({ commands: [tweet, block, block] }))).toBe('3 commands');
     expect(summarizeEntry(entry({ status: 'accepted' }))).toBe('no-op');
     expect(summarizeEntry(entry({}))).toBe('');

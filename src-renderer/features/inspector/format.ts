@@ -43,7 +43,10 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
 }
 
-/** One command in a few words: `tweet by ann: hello…`, `block bob by cyd`, `register ann as Ann`. */
+/**
+ * One command in a few words: `tweet by ann: hello…`, `block bob by cyd`, `register ann as Ann`,
+ * `addMember cyd @ 127.0.0.1:7403`, `removeMember cyd`.
+ */
 export function summarizeCommand(command: CommandView): string {
   switch (command.type) {
     case 'tweet':
@@ -53,6 +56,10 @@ export function summarizeCommand(command: CommandView): string {
       return `${command.type} ${command.target ?? '?'} by ${command.author}`;
     case 'register':
       return `register ${command.author} as ${command.name ?? '?'}`;
+    case 'addMember':
+      return `addMember ${command.target ?? '?'} @ ${command.address ?? '?'}`;
+    case 'removeMember':
+      return `removeMember ${command.target ?? '?'}`;
     case 'unknown':
       return `unreadable command by ${command.author}`;
   }

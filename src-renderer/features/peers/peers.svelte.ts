@@ -1,51 +1,86 @@
 /**
- * The Peers page's state: this node's configuration, a draft of the changes the user is making (name,
- * member list, new cluster secret) that "Apply and restart" sends in one updateConfig, and the cluster
- * secret, fetched only when the user asks to see or copy it.
+ * The Peers page's state: this node's configuration (its display name), the replicated members with
+ * the removal of one (confirmed in the page, a second time when the cluster would stall), joining
+ * another cluster (with consent to discard this node's own history), and the cluster secret, fetched
+ * only when the user asks to see or copy it.
  *
- * Invariants: the draft starts as (and after a successful apply, becomes) the node's configuration;
- * errors are shown only after the user tried to submit, then follow the fields live.
+ * Invariants: field errors show only after the user tried to submit, then follow the fields live;
+ * at most one removal is being confirmed at a time; a forced removal or a join that discards history
+ * is only ever sent after the user confirmed that consequence in words.
  */
-import type { ConfigUpdate, NodeConfig, PeerConfig } from '../../../shared/api';
+import { ApiError, type NodeConfig } from '../../../shared/api';
+import { currentMembers, membersOf, pendingChangeOf, removalOutlook, type Member, type PendingChange, type RemovalOutlook } from '../../app/membership';
 import { describeError, type Session } from '../../app/session.svelte';
-import { MAX_PEERS, nameProblem, peerProblems, secretProblem, type PeerProblems } from './peer-form';
+import { contactProblem, nameProblem, secretProblem } from './form-checks';
 
-const NO_PROBLEMS: PeerProblems = { id: null, address: null };
-
-function samePeers(a: readonly PeerConfig[], b: readonly PeerConfig[]): boolean {
-  return a.length === b.length && a.every((peer, i) => peer.id === b[i]?.id && peer.address === b[i]?.address);
+/**
+ * A removal being confirmed. `confirm`: the plain "are you sure"; `stall`: the remaining reachable
+ * members are no majority (the page saw it, or the node answered needs-confirmation), confirming
+ * sends it with force.
+ */
+export interface Removal {
+  readonly id: string;
+  readonly step: 'confirm' | 'stall';
+  /** The node's own words when it asked for consent, else null. */
+  readonly reason: string | null;
 }
+
+export interface JoinProblems {
+  readonly address: string | null;
+  readonly secret: string | null;
+  readonly consent: string | null;
+}
+
+const NO_JOIN_PROBLEMS: JoinProblems = { address: null, secret: null, consent: null };
 
 export class PeersState {
   config = $state.raw<NodeConfig | null>(null);
   loadError = $state<string | null>(null);
 
+  /* The display name. */
   draftName = $state('');
-  draftPeers = $state.raw<readonly PeerConfig[]>([]);
-  newSecret = $state('');
-  readonly nameError = $derived(nameProblem(this.draftName));
-  readonly newSecretError = $derived(this.newSecret === '' ? null : secretProblem(this.newSecret));
-  readonly dirty = $derived(
-    this.config !== null && (this.draftName.trim() !== this.config.name || !samePeers(this.draftPeers, this.config.peers) || this.newSecret !== ''),
-  );
+  showNameError = $state(false);
+  readonly nameError = $derived(this.showNameError ? nameProblem(this.draftName) : null);
+  savingName = $state(false);
+  nameSaveError = $state<string | null>(null);
+  nameSaved = $state<string | null>(null);
 
-  /** The add/edit peer form. */
-  peerId = $state('');
-  peerAddress = $state('');
-  /** The id of the draft peer being edited, or null when the form adds one. */
-  editing = $state<string | null>(null);
-  showPeerErrors = $state(false);
-  readonly peerErrors = $derived.by((): PeerProblems => {
-    if (!this.showPeerErrors || this.config === null) return NO_PROBLEMS;
-    const otherIds = this.draftPeers.map((peer) => peer.id).filter((id) => id !== this.editing);
-    return peerProblems(this.peerId, this.peerAddress, { selfId: this.config.id, otherIds });
+  /* The members and removing one. */
+  /** The replicated members (and pending joiners), this node first when it is one. */
+  readonly members = $derived.by((): Member[] => {
+    const status = this.session.status;
+    return status === null ? [] : membersOf(status).filter((m) => m.standing !== 'outside');
   });
-  peerFormError = $state<string | null>(null);
+  readonly pending = $derived.by((): PendingChange | null => {
+    const status = this.session.status;
+    return status === null ? null : pendingChangeOf(status);
+  });
+  removal = $state.raw<Removal | null>(null);
+  removing = $state(false);
+  removeError = $state<string | null>(null);
+  removed = $state<string | null>(null);
 
-  applying = $state(false);
-  applyError = $state<string | null>(null);
-  applied = $state<string | null>(null);
+  /* Joining a cluster. */
+  joinAddress = $state('');
+  joinSecret = $state('');
+  /** The user ticked "discard this node's history". */
+  discardConsent = $state(false);
+  showJoinErrors = $state(false);
+  readonly joinErrors = $derived.by((): JoinProblems => {
+    if (!this.showJoinErrors) return NO_JOIN_PROBLEMS;
+    return {
+      address: contactProblem(this.joinAddress),
+      secret: secretProblem(this.joinSecret),
+      consent: this.config?.hasHistory === true && !this.discardConsent ? "Tick the box to confirm that this node's own history may be discarded." : null,
+    };
+  });
+  joinBusy = $state(false);
+  /** The node asked for consent to discard history: its words, until the user confirms or cancels. */
+  joinConfirm = $state<string | null>(null);
+  joinError = $state<string | null>(null);
+  joinStarted = $state<string | null>(null);
 
+  /* The cluster secret. */
   secret = $state<string | null>(null);
   secretVisible = $state(false);
   secretBusy = $state(false);
@@ -57,99 +92,139 @@ export class PeersState {
 
   async load(): Promise<void> {
     try {
-      this.#reset(await this.session.api.config());
+      this.#setConfig(await this.session.api.config());
       this.loadError = null;
     } catch (error) {
       this.loadError = `The configuration could not be loaded: ${describeError(error)}`;
     }
   }
 
-  editPeer(id: string): void {
-    const peer = this.draftPeers.find((p) => p.id === id);
-    if (peer === undefined) return;
-    this.editing = id;
-    this.peerId = peer.id;
-    this.peerAddress = peer.address;
-    this.showPeerErrors = false;
-    this.peerFormError = null;
-  }
-
-  cancelEdit(): void {
-    this.editing = null;
-    this.peerId = '';
-    this.peerAddress = '';
-    this.showPeerErrors = false;
-    this.peerFormError = null;
-  }
-
-  removePeer(id: string): void {
-    this.draftPeers = this.draftPeers.filter((peer) => peer.id !== id);
-    if (this.editing === id) this.cancelEdit();
-    this.applied = null;
-  }
-
-  /** Adds the peer in the form to the draft (or saves the one being edited); false when it has problems. */
-  savePeer(): boolean {
-    this.showPeerErrors = true;
-    this.peerFormError = null;
-    const errors = this.peerErrors;
-    if (errors.id !== null || errors.address !== null) return false;
-    const peer: PeerConfig = { id: this.peerId.trim(), address: this.peerAddress.trim() };
-    if (this.editing === null) {
-      if (this.draftPeers.length >= MAX_PEERS) {
-        this.peerFormError = `A cluster has at most ${MAX_PEERS + 1} members: remove a peer first.`;
-        return false;
-      }
-      this.draftPeers = [...this.draftPeers, peer];
-    } else {
-      const editing = this.editing;
-      this.draftPeers = this.draftPeers.map((p) => (p.id === editing ? peer : p));
-    }
-    this.cancelEdit();
-    this.applied = null;
-    return true;
-  }
-
-  /** Sends the draft's changes; the node saves them and restarts its replica. */
-  async apply(): Promise<boolean> {
+  async saveName(): Promise<boolean> {
     const config = this.config;
-    if (config === null || this.applying) return false;
-    this.applied = null;
-    this.applyError = null;
-    if (this.peerId.trim() !== '' || this.peerAddress.trim() !== '') {
-      this.applyError = this.editing === null ? 'Add the peer you are typing (or clear its fields) first.' : `Save or cancel your changes to ${this.editing} first.`;
-      return false;
-    }
-    if (this.nameError !== null || this.newSecretError !== null) {
-      this.applyError = 'Correct the fields marked above first.';
-      return false;
-    }
+    if (config === null || this.savingName) return false;
+    this.showNameError = true;
+    this.nameSaved = null;
+    this.nameSaveError = null;
+    if (nameProblem(this.draftName) !== null) return false;
     const name = this.draftName.trim();
-    const update: { -readonly [K in keyof ConfigUpdate]: ConfigUpdate[K] } = {};
-    if (name !== config.name) update.name = name;
-    if (!samePeers(this.draftPeers, config.peers)) update.peers = this.draftPeers;
-    if (this.newSecret !== '') update.secret = this.newSecret;
-    if (Object.keys(update).length === 0) {
-      this.applyError = 'Nothing has changed yet.';
-      return false;
+    if (name === config.name) {
+      this.nameSaved = 'Nothing has changed: that is already the name.';
+      return true;
     }
-    this.applying = true;
+    this.savingName = true;
     try {
-      const next = await this.session.api.updateConfig(update);
-      this.#reset(next);
-      if (update.secret !== undefined) this.secret = null;
-      this.secretVisible = false;
-      this.applied =
-        update.secret === undefined
-          ? 'Saved. The replica restarted with the new configuration; nothing acknowledged was lost.'
-          : 'Saved. The replica restarted in the cluster of the new secret, with a fresh history; the old data was kept aside.';
+      this.#setConfig(await this.session.api.updateConfig({ name }));
+      this.nameSaved = `Saved: this node is now called ${name}.`;
       void this.session.refreshStatus();
       return true;
     } catch (error) {
-      this.applyError = `The configuration was not changed: ${describeError(error)}`;
+      this.nameSaveError = `The name was not changed: ${describeError(error)}`;
       return false;
     } finally {
-      this.applying = false;
+      this.savingName = false;
+    }
+  }
+
+  /** Why `id` cannot be removed now, in words, or null when it can. */
+  removeBlocked(id: string): string | null {
+    const current = currentMembers(this.members);
+    if (current.length === 1 && current[0]?.id === id) return `${id} is the last member: a cluster needs at least one.`;
+    if (this.pending !== null) return `One change at a time: wait until slot ${this.pending.fromSlot}, when the pending change takes effect.`;
+    return null;
+  }
+
+  /** What removing `id` would leave, as this node sees reachability now. */
+  outlook(id: string): RemovalOutlook {
+    return removalOutlook(this.members, id);
+  }
+
+  askRemove(id: string): void {
+    if (this.removeBlocked(id) !== null) return;
+    this.removal = { id, step: 'confirm', reason: null };
+    this.removeError = null;
+    this.removed = null;
+  }
+
+  cancelRemove(): void {
+    this.removal = null;
+  }
+
+  /** The user confirmed the removal on screen: sends it, or asks again first when the cluster would stall. */
+  async confirmRemove(): Promise<void> {
+    const removal = this.removal;
+    if (removal === null || this.removing) return;
+    if (removal.step === 'confirm' && this.outlook(removal.id).stalls) {
+      this.removal = { ...removal, step: 'stall' };
+      return;
+    }
+    const force = removal.step === 'stall';
+    this.removing = true;
+    try {
+      const receipt = await this.session.api.removeMember(force ? { id: removal.id, force: true } : { id: removal.id });
+      this.removal = null;
+      const who = removal.id === this.session.status?.id ? 'This node' : removal.id;
+      this.removed = `${who} leaves the cluster at slot ${receipt.effectiveSlot}: the change was chosen at slot ${receipt.slot}.`;
+      void this.session.refreshStatus();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'needs-confirmation' && !force) {
+        this.removal = { ...removal, step: 'stall', reason: error.message };
+      } else {
+        this.removal = null;
+        this.removeError = `${removal.id} was not removed: ${describeError(error)}`;
+      }
+    } finally {
+      this.removing = false;
+    }
+  }
+
+  /** Sends the join form; false when a field has a problem or the node refused. */
+  async join(): Promise<boolean> {
+    const config = this.config;
+    if (config === null || !config.editable || this.joinBusy) return false;
+    this.showJoinErrors = true;
+    this.joinError = null;
+    this.joinStarted = null;
+    this.joinConfirm = null;
+    const errors = this.joinErrors;
+    if (errors.address !== null || errors.secret !== null || errors.consent !== null) return false;
+    return this.#sendJoin(config.hasHistory);
+  }
+
+  /** The user confirmed, after the node asked, that this node's history may be discarded. */
+  async confirmJoin(): Promise<boolean> {
+    if (this.joinConfirm === null || this.joinBusy) return false;
+    return this.#sendJoin(true);
+  }
+
+  cancelJoin(): void {
+    this.joinConfirm = null;
+  }
+
+  async #sendJoin(discardHistory: boolean): Promise<boolean> {
+    const address = this.joinAddress.trim();
+    this.joinBusy = true;
+    try {
+      this.#setConfig(await this.session.api.join(discardHistory ? { address, secret: this.joinSecret, discardHistory: true } : { address, secret: this.joinSecret }));
+      this.joinConfirm = null;
+      this.joinSecret = '';
+      this.discardConsent = false;
+      this.showJoinErrors = false;
+      // The secret changed: fetch the new one when asked.
+      this.secret = null;
+      this.secretVisible = false;
+      this.joinStarted = `Asked ${address} to add this node. Its progress shows below.`;
+      void this.session.refreshStatus();
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'needs-confirmation' && !discardHistory) {
+        this.joinConfirm = error.message;
+      } else {
+        this.joinConfirm = null;
+        this.joinError = `This node did not join: ${describeError(error)}`;
+      }
+      return false;
+    } finally {
+      this.joinBusy = false;
     }
   }
 
@@ -191,11 +266,9 @@ export class PeersState {
     }
   }
 
-  #reset(config: NodeConfig): void {
+  #setConfig(config: NodeConfig): void {
     this.config = config;
     this.draftName = config.name;
-    this.draftPeers = config.peers;
-    this.newSecret = '';
-    this.cancelEdit();
+    this.showNameError = false;
   }
 }

@@ -1,0 +1,32 @@
+/**
+ * Checks for the Peers page's forms (display name, joining a cluster), in words shown next to the
+ * fields. The node checks again at the API boundary (shared/validate.ts); these catch mistakes early.
+ */
+import { addressProblem } from '../../../shared/validate';
+
+export const MAX_NAME_LENGTH = 40;
+export const MIN_SECRET_LENGTH = 8;
+export const MAX_SECRET_LENGTH = 512;
+
+export function nameProblem(name: string): string | null {
+  const trimmed = name.trim();
+  if (trimmed === '') return 'Enter a display name.';
+  if (trimmed.length > MAX_NAME_LENGTH) return `A display name can have at most ${MAX_NAME_LENGTH} characters.`;
+  if ([...trimmed].some((c) => c.charCodeAt(0) <= 0x1f || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f))) return 'A display name cannot contain control characters.';
+  return null;
+}
+
+/** The address of the member to contact, `host:port`. */
+export function contactProblem(address: string): string | null {
+  const trimmed = address.trim();
+  if (trimmed === '') return "Enter the address of any member of the cluster, as host:port, like 192.168.1.20:7400.";
+  const problem = addressProblem(trimmed);
+  return problem === null ? null : `The address ${problem}.`;
+}
+
+export function secretProblem(secret: string): string | null {
+  if (secret === '') return "Enter the cluster's secret (a member shows it on its Peers page).";
+  if (secret.length < MIN_SECRET_LENGTH) return `A cluster secret has at least ${MIN_SECRET_LENGTH} characters.`;
+  if (secret.length > MAX_SECRET_LENGTH) return `A cluster secret has at most ${MAX_SECRET_LENGTH} characters.`;
+  return null;
+}
