@@ -74,34 +74,30 @@ const VALIDATORS: Validators = {
   config: noArgs('config'),
   revealSecret: noArgs('revealSecret'),
   updateConfig(raw) {
-    const args = objectArgs('updateConfig', raw, ['name', 'peers', 'secret'], false);
-    const result: { name?: string; peers?: { id: string; address: string }[]; secret?: string } = {};
+    const args = objectArgs('updateConfig', raw, ['name'], false);
+    const result: { name?: string } = {};
     if (args['name'] !== undefined) {
       const name = args['name'];
       if (typeof name !== 'string' || name.trim().length === 0 || name.length > 40) throw invalid('updateConfig: name must be 1 to 40 characters');
       result.name = name.trim();
     }
-    if (args['secret'] !== undefined) {
-      const secret = args['secret'];
-      if (typeof secret !== 'string' || secret.length < 8 || secret.length > 512) throw invalid('updateConfig: the cluster secret must be 8 to 512 characters');
-      result.secret = secret;
-    }
-    if (args['peers'] !== undefined) {
-      const peers = args['peers'];
-      if (!Array.isArray(peers) || peers.length > 15) throw invalid('updateConfig: peers must be a list of at most 15 {id, address}');
-      const ids = new Set<string>();
-      result.peers = peers.map((peer, i) => {
-        if (!isRecord(peer)) throw invalid(`updateConfig: peer ${i + 1} must be {id, address}`);
-        onlyKeys(`updateConfig.peers[${i}]`, peer, ['id', 'address']);
-        const id = userId('updateConfig', peer['id']);
-        if (ids.has(id)) throw invalid(`updateConfig: peer ${id} is listed twice`);
-        ids.add(id);
-        const problem = addressProblem(peer['address']);
-        if (problem !== null) throw invalid(`updateConfig: the address of ${id} ${problem}`);
-        return { id, address: peer['address'] as string };
-      });
-    }
     return result;
+  },
+  join(raw) {
+    const args = objectArgs('join', raw, ['address', 'secret', 'discardHistory'], false);
+    const problem = addressProblem(args['address']);
+    if (problem !== null) throw invalid(`join: the member's address ${problem}`);
+    const secret = args['secret'];
+    if (typeof secret !== 'string' || secret.length < 8 || secret.length > 512) throw invalid('join: the cluster secret must be 8 to 512 characters');
+    const discard = args['discardHistory'];
+    if (discard !== undefined && typeof discard !== 'boolean') throw invalid('join: discardHistory must be true or false');
+    return { address: args['address'] as string, secret, ...(discard === undefined ? {} : { discardHistory: discard }) };
+  },
+  removeMember(raw) {
+    const args = objectArgs('removeMember', raw, ['id', 'force'], false);
+    const force = args['force'];
+    if (force !== undefined && typeof force !== 'boolean') throw invalid('removeMember: force must be true or false');
+    return { id: userId('removeMember', args['id']), ...(force === undefined ? {} : { force }) };
   },
   users: noArgs('users'),
   peers: noArgs('peers'),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareBallots } from './ballot';
 import type { ProtocolConfig } from './config';
-import type { MembershipState } from './membership';
+import { bootstrapMembership, type MembershipState } from './membership';
 import { seededRandom } from './random';
 import { Replica } from './replica';
 import type { Command, DurableState, Message, NodeId, Ready } from './types';
@@ -182,12 +182,14 @@ describe('Replica', () => {
     expect(() => new Replica({ id: 'a', members: ['a'], rng: seededRandom(1), config: { heartbeatTicks: 50 } })).toThrow(/heartbeatTicks/);
   });
 
-  it('ignores messages not addressed to it or from non-members', () => {
+  it('ignores messages not addressed to it, but answers anyone as an acceptor (a peer of another configuration)', () => {
     const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1) });
-    replica.step({ type: 'prepare', from: 'mallory', to: 'a', ballot: { round: 9, node: 'mallory' }, fromSlot: 1 });
     replica.step({ type: 'prepare', from: 'b', to: 'c', ballot: { round: 9, node: 'b' }, fromSlot: 1 });
     expect(replica.status().promised.round).toBe(0);
     expect(replica.ready().messages).toEqual([]);
+    replica.step({ type: 'prepare', from: 'x', to: 'a', ballot: { round: 9, node: 'x' }, fromSlot: 1 });
+    expect(replica.status().promised.round).toBe(9);
+    expect(replica.ready().messages).toMatchObject([{ type: 'promise', to: 'x', ballot: { round: 9, node: 'x' } }]);
   });
 });
 
@@ -224,6 +226,7 @@ describe('Replica recovery', () => {
       appliedIndex: 1,
       compactedThrough: 0,
       ledger: [],
+      membership: { ...bootstrapMembership(['a', 'b', 'c'].map((id) => ({ id, address: '' }))), through: 1 },
     };
     const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1), durable });
     const status = replica.status();

@@ -109,6 +109,7 @@ export function nodeOptionsFor(saved: SavedConfig, userData: string, version: st
     listen: saved.listen,
     peers: new Map(saved.peers.map((peer) => [peer.id, { host: peer.host, port: peer.port }])),
     secret: saved.secret,
+    join: saved.join ?? null,
     version,
     logger: lineLogger(saved.id, (line) => process.stderr.write(line)),
     onFatal,
@@ -143,7 +144,7 @@ export async function bootDesktop(): Promise<void> {
   try {
     host = await NodeHost.start(
       nodeOptionsFor(file.load(), userData, app.getVersion(), (error) => fail('Synod stopped', `The replica stopped after a storage failure: ${String(error)}`, 1)),
-      file,
+      { file },
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -14,8 +14,11 @@ Required:
 
 Cluster:
   --listen HOST:PORT    UDP address for peer traffic (default 0.0.0.0:7400)
-  --peer ID=HOST:PORT   another member; repeat once per member. Without any --peer
-                        this is a one-node cluster that works at once
+  --peer ID=HOST:PORT   another member of a NEW cluster; repeat once per member. Without
+                        any --peer (or --join) this is a one-node cluster that works at once
+  --join HOST:PORT      join the running cluster of the member at this UDP address (needs
+                        the cluster's secret); the member adds this node through the log
+  --discard-history     with --join: allowed to set aside DIR's own one-node history
   --secret S            the cluster secret (at least 8 characters), shared by all members;
   --secret-file FILE      or read it from FILE, or from the SYNOD_SECRET environment variable.
                         A one-node cluster without a secret generates one in DIR/cluster-secret
@@ -34,8 +37,9 @@ Tuning:
   -h, --help            show this help
   -v, --version         show the version
 
-Exit codes: 0 clean stop, 2 bad arguments, 70-76 the data directory cannot be trusted or
-is in use (see README, "When a node refuses to start"), 1 anything else.`;
+Exit codes: 0 clean stop, 2 bad arguments, 70-77 the data directory cannot be trusted, is
+in use or holds history --join would discard (see README, "When a node refuses to start"),
+1 anything else.`;
 
 export interface HostPortArg {
   readonly host: string;
@@ -48,6 +52,9 @@ export interface CliOptions {
   readonly name: string | undefined;
   readonly listen: HostPortArg;
   readonly peers: ReadonlyMap<string, HostPortArg>;
+  /** A member of the cluster to join, or null. */
+  readonly join: HostPortArg | null;
+  readonly discardHistory: boolean;
   /** Where the secret comes from; resolved by the entry point (files and generation are I/O). */
   readonly secret: { readonly kind: 'value'; readonly value: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'generate' };
   readonly http: HostPortArg | null;
@@ -94,6 +101,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         name: { type: 'string' },
         listen: { type: 'string' },
         peer: { type: 'string', multiple: true },
+        join: { type: 'string' },
+        'discard-history': { type: 'boolean' },
         secret: { type: 'string' },
         'secret-file': { type: 'string' },
         http: { type: 'string' },
@@ -123,13 +132,17 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       if (peers.has(peerId)) throw new CliError(`--peer ${peerId} is given twice`);
       peers.set(peerId, hostPort(`--peer ${peerId}`, spec.slice(eq + 1), null));
     }
+    const join = values.join === undefined ? null : hostPort('--join', values.join, null);
+    if (join !== null && peers.size > 0) throw new CliError('--join and --peer exclude each other: --peer lists the members of a new cluster, --join adds this node to a running one');
+    if (values['discard-history'] === true && join === null) throw new CliError('--discard-history only makes sense with --join');
     const sources = [values.secret !== undefined, values['secret-file'] !== undefined].filter(Boolean).length;
     if (sources > 1) throw new CliError('give the secret once: --secret or --secret-file');
     let secret: CliOptions['secret'];
     if (values.secret !== undefined) secret = { kind: 'value', value: values.secret };
     else if (values['secret-file'] !== undefined) secret = { kind: 'file', path: values['secret-file'] };
     else if (env['SYNOD_SECRET'] !== undefined && env['SYNOD_SECRET'] !== '') secret = { kind: 'value', value: env['SYNOD_SECRET'] };
-    else if (peers.size === 0) secret = { kind: 'generate' };
+    else if (peers.size === 0 && join === null) secret = { kind: 'generate' };
+    else if (join !== null) throw new CliError("--join needs the cluster's secret: --secret S, --secret-file FILE or SYNOD_SECRET");
     else throw new CliError('a cluster needs a secret shared by all members: --secret S, --secret-file FILE or SYNOD_SECRET');
     if (secret.kind === 'value' && secret.value.length < 8) throw new CliError('the cluster secret must be at least 8 characters');
     const token = values.token ?? (env['SYNOD_TOKEN'] || undefined);
@@ -142,6 +155,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         name: values.name,
         listen: hostPort('--listen', values.listen ?? '0.0.0.0:7400', null),
         peers,
+        join,
+        discardHistory: values['discard-history'] === true,
         secret,
         http: values.http === undefined ? null : hostPort('--http', values.http, '127.0.0.1'),
         token,

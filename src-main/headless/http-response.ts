@@ -27,6 +27,7 @@ export const STATUS_FOR_CODE: Readonly<Record<ApiErrorCode, number>> = {
   unauthorized: 401,
   'not-found': 404,
   rejected: 409,
+  'needs-confirmation': 409,
   pending: 503,
   unavailable: 503,
   internal: 500,

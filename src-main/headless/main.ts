@@ -4,11 +4,12 @@
  * and shuts down cleanly on SIGINT/SIGTERM (final checkpoint). Logs go to stderr, one line per event.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NodeHost } from '../node/node-host';
-import { lineLogger } from '../node/logger';
+import { NodeHost, type NodeHostOptions } from '../node/node-host';
+import { lineLogger, type Logger } from '../node/logger';
+import type { NodeOptions } from '../node/replica-node';
 import { createNodeService } from '../service/node-service';
 import { StorageError } from '../storage/errors';
 import { parseCli, USAGE, type CliOptions } from './cli-args';
@@ -57,28 +58,37 @@ async function main(): Promise<void> {
   }
   if (parsed.kind === 'error') fail(`${parsed.message}\nRun synod-node --help for the options.`, 2);
   const options = parsed.options;
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(options.dataDir, { recursive: true });
   const secret = resolveSecret(options);
   const logger = lineLogger(options.id, (line) => process.stderr.write(line));
 
+  // A node that generated its secret keeps it in its data directory; one that joins a cluster from its
+  // dashboard keeps that cluster's secret there instead (its command line cannot change).
+  const secretPath = join(options.dataDir, 'cluster-secret');
+  const saveJoinedSecret = (joined: string): void => {
+    mkdirSync(options.dataDir, { recursive: true });
+    writeFileSync(secretPath, `${joined}\n`, { mode: 0o600 });
+    if (options.secret.kind !== 'generate') logger.event('joined-cluster-secret', { note: `the new cluster's secret is in ${secretPath}: start this node with --secret-file ${secretPath} from now on` });
+  };
+  const nodeOptions: NodeOptions = {
+    id: options.id,
+    dataDir: options.dataDir,
+    listen: options.listen,
+    peers: options.peers,
+    join: options.join,
+    secret,
+    version: VERSION,
+    logger,
+    onFatal: (error) => fail(`stopped after a storage failure: ${String(error)}. Nothing acknowledged was lost; fix the disk and restart.`, 1),
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.retainSlots === undefined ? {} : { retainSlots: options.retainSlots }),
+    ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
+  };
   let host: NodeHost;
   try {
-    host = await NodeHost.start({
-      id: options.id,
-      dataDir: options.dataDir,
-      listen: options.listen,
-      peers: options.peers,
-      secret,
-      version: VERSION,
-      logger,
-      onFatal: (error) => fail(`stopped after a storage failure: ${String(error)}. Nothing acknowledged was lost; fix the disk and restart.`, 1),
-      ...(options.name === undefined ? {} : { name: options.name }),
-      ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
-      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-      ...(options.retainSlots === undefined ? {} : { retainSlots: options.retainSlots }),
-      ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
-    });
+    host = await startHost(nodeOptions, { saveJoinedSecret }, options.discardHistory, logger);
   } catch (error) {
     if (error instanceof StorageError) {
       logger.event('refused-to-start', { code: error.code });
@@ -100,7 +110,8 @@ async function main(): Promise<void> {
           staticDir: existsSync(join(RENDERER_DIR, 'index.html')) ? RENDERER_DIR : null,
         });
   const status = node.status();
-  process.stdout.write(`synod-node ${status.id}: cluster ${status.clusterId}, UDP ${status.address}${status.peers.length === 0 ? ' (one-node cluster)' : `, peers ${status.peers.map((p) => `${p.id}=${p.address}`).join(' ')}`}\n`);
+  const joining = status.membership.joining === null ? '' : ` (joining through ${status.membership.joining.contact})`;
+  process.stdout.write(`synod-node ${status.id}: cluster ${status.clusterId}, UDP ${status.address}${joining || (status.peers.length === 0 ? ' (one-node cluster)' : `, peers ${status.peers.map((p) => `${p.id}=${p.address}`).join(' ')}`)}\n`);
   if (bridge !== null) process.stdout.write(`dashboard: ${bridge.dashboardUrl}\n`);
 
   let stopping = false;
@@ -116,6 +127,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * Starts the node. With --join --discard-history, a data directory holding this node's own one-node
+ * cluster is moved aside (renamed, never deleted) and the node starts empty to join.
+ */
+async function startHost(options: NodeOptions, hostOptions: NodeHostOptions, discardHistory: boolean, logger: Logger): Promise<NodeHost> {
+  try {
+    return await NodeHost.start(options, hostOptions);
+  } catch (error) {
+    if (!(error instanceof StorageError && error.code === 'holds-own-history' && discardHistory)) throw error;
+    const aside = `${options.dataDir}.before-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(options.dataDir, aside);
+    mkdirSync(options.dataDir, { recursive: true });
+    logger.event('history-set-aside', { dir: aside });
+    return NodeHost.start(options, hostOptions);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -7,8 +7,8 @@
  * Invariants:
  *  - A peer is its node id, not its address. A member's address is updated when an authenticated
  *    message from it arrives from elsewhere (the peer moved). From a sender that is not a member only
- *    a sealed `join` is accepted (a node asking to be added; it holds the secret); everything else is
- *    dropped ('unknown-sender'). Such a stranger can be answered at the address it wrote from.
+ *    a sealed `join` or `joinReply` is accepted (it holds the secret); everything else is dropped
+ *    ('unknown-sender'). Such a stranger can be answered at the address it wrote from.
  *  - onMessage sees only messages that authenticated, reassembled, decoded, come `from` their
  *    authenticated sender and are addressed `to` this node. It is called synchronously from the
  *    socket's 'message' event, in arrival order; the caller queues. Everything else is counted by reason
@@ -136,7 +136,18 @@ interface MutableStats {
   sendErrors: number;
 }
 
+/**
+ * A member whose address is not known yet (UNKNOWN_ADDRESS): its datagrams are accepted, and the
+ * first one tells where it is; until then nothing can be sent to it ('no-route').
+ */
+export const UNKNOWN_ADDRESS: PeerAddress = Object.freeze({ host: '', port: 0 });
+
+function isUnknownAddress(host: string, port: number): boolean {
+  return host === '' && port === 0;
+}
+
 function checkAddress(id: NodeId, host: string, port: number): void {
+  if (isUnknownAddress(host, port)) return;
   if (typeof host !== 'string' || host === '') throw new RangeError(`member ${id}: empty host`);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`member ${id}: invalid port ${port}`);
 }
@@ -456,7 +467,8 @@ export class UdpTransport {
   /** Whether one message of an authenticated payload may be delivered (else it is counted as dropped). */
   private admit(message: WireMessage, sender: NodeId, stranger: boolean): boolean {
     if (message.from !== sender) return this.dropped('sender-mismatch');
-    if (stranger && message.type !== 'join') return this.dropped('unknown-sender');
+    // A join and the answer to one are the only words with a node that is not (yet) a member.
+    if (stranger && message.type !== 'join' && message.type !== 'joinReply') return this.dropped('unknown-sender');
     // A newcomer may not know the id of the member it asks to join.
     if (message.to !== this.self && !(message.type === 'join' && message.to === ANY_NODE)) return this.dropped('misaddressed');
     if (this.isolated.has(sender) || this.drawDrop()) {
@@ -480,6 +492,7 @@ export class UdpTransport {
     // The address at transmit time: a delayed message follows a peer that moved meanwhile.
     const peer = this.peersById.get(to) ?? this.strangers.get(to) ?? (to === ANY_NODE ? this.joinContact : undefined);
     if (peer === undefined) return;
+    if (isUnknownAddress(peer.host, peer.port)) return this.drop('no-route');
     for (const datagram of datagrams) {
       try {
         this.socket.socket.send(datagram, peer.port, peer.host, (error) => {

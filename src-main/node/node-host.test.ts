@@ -3,62 +3,94 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, type SynodEvent } from '../../shared/api';
-import { ConfigFile, NodeHost, splitAddress } from './node-host';
-import type { NodeOptions } from './replica-node';
+import { lineLogger } from './logger';
+import { ConfigFile, NodeHost } from './node-host';
+import { parseHostPort, type NodeOptions } from './replica-node';
 
 let root: string | null = null;
-let host: NodeHost | null = null;
+const hosts: NodeHost[] = [];
 afterEach(async () => {
-  await host?.stop();
-  host = null;
+  for (const host of hosts.splice(0)) await host.stop();
   if (root !== null) rmSync(root, { recursive: true, force: true });
   root = null;
 });
 
-function options(dir: string): NodeOptions {
-  return { id: 'me', name: 'Me', dataDir: join(dir, 'data'), listen: { host: '127.0.0.1', port: 0 }, peers: new Map(), secret: 'first secret value' };
+function options(dir: string, id = 'me', secret = 'first secret value'): NodeOptions {
+  const logger = process.env['SYNOD_TEST_LOG'] === undefined ? {} : { logger: lineLogger(id, (line) => process.stderr.write(line)) };
+  return { id, name: id === 'me' ? 'Me' : id, dataDir: join(dir, id, 'data'), listen: { host: '127.0.0.1', port: 0 }, peers: new Map(), secret, ...logger };
+}
+
+async function start(opts: NodeOptions, file: ConfigFile | null = null): Promise<NodeHost> {
+  const host = await NodeHost.start(opts, { file });
+  hosts.push(host);
+  return host;
+}
+
+async function until(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('NodeHost', () => {
-  it('restarts the replica with a new member list and name, keeps listeners, and saves the configuration', async () => {
+  it('renames the user: restarts the replica, keeps the data and the listeners, saves the configuration', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));
     const file = new ConfigFile(join(root, 'config.json'));
-    host = await NodeHost.start(options(root), file);
+    const host = await start(options(root), file);
     const receipt = await host.node.submit({ type: 'tweet', text: 'before the restart', at: 1 });
     const events: SynodEvent[] = [];
     host.subscribe((event) => events.push(event));
-    const config = await host.updateConfig({ name: 'Me Again', peers: [{ id: 'other', address: '127.0.0.1:9' }] });
-    expect(config).toMatchObject({ id: 'me', name: 'Me Again', editable: true, peers: [{ id: 'other', address: '127.0.0.1:9' }] });
-    expect(file.load()).toMatchObject({ name: 'Me Again', peers: [{ id: 'other', host: '127.0.0.1', port: 9 }], secret: 'first secret value' });
+    const config = await host.updateConfig({ name: 'Me Again' });
+    expect(config).toMatchObject({ id: 'me', name: 'Me Again', editable: true, peers: [], hasHistory: true });
+    expect(file.load()).toMatchObject({ name: 'Me Again', peers: [], secret: 'first secret value' });
     expect(events.some((e) => e.type === 'status')).toBe(true);
-    // Same data, new members: the tweet is still there (the node now waits for a quorum of two).
     expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
-    await expect(host.updateConfig({ peers: [{ id: 'me', address: '127.0.0.1:9' }] })).rejects.toThrow(/this node itself/);
   });
 
-  it('a new secret starts afresh and keeps the old data directory aside', async () => {
+  it('joins another cluster: asks before discarding its own history, keeps it aside, then has the whole timeline', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));
-    host = await NodeHost.start(options(root), new ConfigFile(join(root, 'config.json')));
-    await host.node.submit({ type: 'tweet', text: 'in the old cluster', at: 1 });
-    await host.updateConfig({ secret: 'another cluster secret' });
-    expect(host.node.app.timeline('me')).toEqual([]);
-    expect(readdirSync(root).some((name) => name.startsWith('data.before-'))).toBe(true);
-    expect(existsSync(join(root, 'data'))).toBe(true);
-    expect(host.revealSecret()).toEqual({ secret: 'another cluster secret' });
-  });
+    const ann = await start(options(root, 'ann', 'the cluster secret'));
+    await ann.node.submit({ type: 'tweet', text: 'hello from ann', at: 1 });
+    const file = new ConfigFile(join(root, 'config.json'));
+    const me = await start(options(root), file);
+    await me.node.submit({ type: 'tweet', text: 'my own one-node history', at: 2 });
+    const address = ann.node.status().address;
 
-  it('without a configuration file (synod-node) it explains how to change the configuration', async () => {
+    const refusal = await me.join({ address, secret: 'the cluster secret' }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect((refusal as ApiError).code).toBe('needs-confirmation');
+    expect((refusal as ApiError).message).toMatch(/history of its own/);
+
+    await me.join({ address, secret: 'the cluster secret', discardHistory: true });
+    expect(readdirSync(join(root, 'me')).some((name) => name.startsWith('data.before-'))).toBe(true);
+    expect(file.load()).toMatchObject({ secret: 'the cluster secret', join: { host: '127.0.0.1' } });
+    await until(() => me.node.status().membership.joining?.stage === 'member', 'the join to complete');
+    expect(me.node.status().membership.members?.map((m) => m.id)).toEqual(['ann', 'me']);
+    await until(() => me.node.app.timeline('me').some((t) => t.text === 'hello from ann'), "ann's tweet at the newcomer");
+    expect(me.node.app.timeline('me').some((t) => t.text === 'my own one-node history')).toBe(false);
+    await until(() => ann.node.status().membership.members?.length === 2, 'ann to see the new member');
+    // The two-member cluster decides together now.
+    const receipt = await me.node.submit({ type: 'tweet', text: 'hello from the newcomer', at: 3 });
+    await until(() => ann.node.app.timeline('ann').some((t) => t.id === receipt.id), 'the newcomer tweet at ann');
+    expect(existsSync(join(root, 'me', 'data'))).toBe(true);
+  }, 30_000);
+
+  it('without a configuration file (synod-node) it explains how to change the name', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));
-    host = await NodeHost.start(options(root));
+    const host = await start(options(root));
     expect(host.config()).toMatchObject({ editable: false, note: expect.stringMatching(/command line/) });
     const error = await host.updateConfig({ name: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('unavailable');
   });
 
-  it('splits addresses, IPv6 included', () => {
-    expect(splitAddress('10.0.0.2:7400')).toEqual({ host: '10.0.0.2', port: 7400 });
-    expect(splitAddress('[::1]:7401')).toEqual({ host: '::1', port: 7401 });
-    expect(splitAddress('laptop.local:7402')).toEqual({ host: 'laptop.local', port: 7402 });
+  it('parses addresses, IPv6 included', () => {
+    expect(parseHostPort('10.0.0.2:7400')).toEqual({ host: '10.0.0.2', port: 7400 });
+    expect(parseHostPort('[::1]:7401')).toEqual({ host: '::1', port: 7401 });
+    expect(parseHostPort('laptop.local:7402')).toEqual({ host: 'laptop.local', port: 7402 });
+    expect(parseHostPort('')).toBeNull();
+    expect(parseHostPort('host:0')).toBeNull();
   });
 });

@@ -1,17 +1,15 @@
 /**
  * Owns the running ReplicaNode of a process and its configuration: the service always talks to the
- * current node through it, event listeners survive restarts, and updateConfig() restarts the replica
- * with a new member list, name or secret.
+ * current node through it, event listeners survive restarts, updateConfig() renames the user and
+ * join() moves the node into another cluster.
  *
- * Where the configuration lives decides whether it can change here: the desktop app keeps it in a
- * config file (a ConfigFile is given), the headless node takes it from its command line (none given:
- * updateConfig explains how to change it instead).
- *
- * A new secret means another cluster, whose data directory must start empty: the old one is kept aside
- * (renamed with a timestamp), never deleted.
+ * Membership is replicated state, not configuration: `peers` is only the bootstrap list a brand-new
+ * cluster starts from. Joining another cluster means a new secret and an empty data directory: the old
+ * one is kept aside (renamed with a timestamp), never deleted, and only with the user's consent when it
+ * holds history of its own.
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { ApiError, type ConfigUpdate, type NodeConfig, type SynodEvent } from '../../shared/api';
+import { ApiError, type ConfigUpdate, type JoinArgs, type NodeConfig, type SynodEvent } from '../../shared/api';
 import { writeFileAtomically } from './atomic-file';
 import { ReplicaNode, type HostPort, type NodeOptions } from './replica-node';
 
@@ -22,6 +20,8 @@ export interface SavedConfig {
   readonly listen: HostPort;
   readonly peers: readonly { readonly id: string; readonly host: string; readonly port: number }[];
   readonly secret: string;
+  /** The member contacted to join its cluster, until this node is a member (a restart resumes the join). */
+  readonly join?: HostPort | null;
 }
 
 export class ConfigFile {
@@ -40,22 +40,35 @@ export class ConfigFile {
   }
 }
 
-const COMMAND_LINE_NOTE = 'This node takes its configuration from the synod-node command line: restart it with other --peer, --name or --secret options to change it.';
+const COMMAND_LINE_NOTE = 'This node takes its name from the synod-node command line: restart it with another --name to change it.';
+
+export interface NodeHostOptions {
+  /** Where the desktop app keeps the configuration; absent for a headless node (its command line). */
+  readonly file?: ConfigFile | null;
+  /**
+   * A headless node keeps the secret of a cluster it joined from its dashboard here (the new data
+   * directory already exists), so that a restart finds it.
+   */
+  readonly saveJoinedSecret?: (secret: string) => void;
+}
 
 export class NodeHost {
   private listeners = new Set<(event: SynodEvent) => void>();
   private unsubscribe: () => void;
 
+  private readonly file: ConfigFile | null;
+
   private constructor(
     private current: ReplicaNode,
     private options: NodeOptions,
-    private readonly file: ConfigFile | null,
+    private readonly hostOptions: NodeHostOptions,
   ) {
+    this.file = hostOptions.file ?? null;
     this.unsubscribe = this.forward();
   }
 
-  static async start(options: NodeOptions, file: ConfigFile | null = null): Promise<NodeHost> {
-    return new NodeHost(await ReplicaNode.start(options), options, file);
+  static async start(options: NodeOptions, hostOptions: NodeHostOptions = {}): Promise<NodeHost> {
+    return new NodeHost(await ReplicaNode.start(options), options, hostOptions);
   }
 
   get node(): ReplicaNode {
@@ -68,9 +81,10 @@ export class NodeHost {
       id: this.current.id,
       name: this.current.name,
       address: status.address,
-      peers: this.current.configuredPeers(),
+      peers: this.current.bootstrapPeers(),
       editable: this.file !== null,
       note: this.file === null ? COMMAND_LINE_NOTE : null,
+      hasHistory: this.current.hasHistory(),
     };
   }
 
@@ -78,33 +92,54 @@ export class NodeHost {
     return { secret: this.options.secret };
   }
 
-  /** Saves the new configuration and restarts the replica with it. */
+  /** Saves the new name and restarts the replica with it (its user re-registers under that name). */
   async updateConfig(update: ConfigUpdate): Promise<NodeConfig> {
     if (this.file === null) throw new ApiError({ code: 'unavailable', message: COMMAND_LINE_NOTE });
-    if (update.peers?.some((peer) => peer.id === this.options.id)) {
-      throw new ApiError({ code: 'invalid-argument', message: `${this.options.id} is this node itself; list only the other members.` });
+    await this.restart({ ...this.options, ...(update.name === undefined ? {} : { name: update.name }) }, false);
+    return this.config();
+  }
+
+  /**
+   * Leaves this node's cluster for the one of the member at `args.address`: needs consent when this
+   * node has history of its own or is a member of a cluster with others, since both are left behind.
+   */
+  async join(args: JoinArgs): Promise<NodeConfig> {
+    const status = this.current.status();
+    const others = (status.membership.members ?? []).filter((m) => m.id !== this.options.id).length;
+    if (!args.discardHistory && (this.current.hasHistory() || others > 0)) {
+      const what = others > 0 ? `This node is a member of a cluster with ${others} other member${others === 1 ? '' : 's'}` : 'This node holds history of its own (tweets or users of its one-node cluster)';
+      throw new ApiError({
+        code: 'needs-confirmation',
+        message: `${what}. Joining another cluster discards that from this node (its data directory is kept aside, renamed). Confirm to join anyway.`,
+      });
     }
-    const peers = update.peers === undefined ? this.options.peers : new Map(update.peers.map((peer) => [peer.id, splitAddress(peer.address)]));
-    const secret = update.secret ?? this.options.secret;
-    const next: NodeOptions = { ...this.options, peers, secret, ...(update.name === undefined ? {} : { name: update.name }) };
-    this.file.save({
+    const [host, port] = splitHostPort(args.address);
+    const next: NodeOptions = { ...this.options, secret: args.secret, peers: new Map(), join: { host, port } };
+    await this.restart(next, true);
+    return this.config();
+  }
+
+  /** Stops the replica, saves `next`, moves the data directory aside if asked, starts again with `next`. */
+  private async restart(next: NodeOptions, freshDataDir: boolean): Promise<void> {
+    this.file?.save({
       id: next.id,
       name: next.name ?? next.id,
       listen: next.listen,
-      peers: [...peers].map(([id, address]) => ({ id, ...address })),
-      secret,
+      peers: [...next.peers].map(([id, address]) => ({ id, ...address })),
+      secret: next.secret,
+      join: next.join ?? null,
     });
     await this.current.stop();
-    if (secret !== this.options.secret && existsSync(next.dataDir)) {
+    if (freshDataDir && existsSync(next.dataDir)) {
       // Another cluster: this directory holds the old cluster's history. Keep it, out of the way.
       renameSync(next.dataDir, `${next.dataDir}.before-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     }
+    if (freshDataDir) this.hostOptions.saveJoinedSecret?.(next.secret);
     this.unsubscribe();
     this.current = await ReplicaNode.start(next);
     this.options = next;
     this.unsubscribe = this.forward();
     this.emit({ type: 'status', status: this.current.status() });
-    return this.config();
   }
 
   subscribe(listener: (event: SynodEvent) => void): () => void {
@@ -127,8 +162,7 @@ export class NodeHost {
 }
 
 /** `host:port` or `[v6]:port` (already validated at the API boundary). */
-export function splitAddress(address: string): HostPort {
+function splitHostPort(address: string): [string, number] {
   const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(address.slice(colon + 1)) };
+  return [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))];
 }

@@ -17,24 +17,38 @@
  */
 import { randomInt } from 'node:crypto';
 import initSqlJs from 'sql.js';
-import type { NodeStatus, ElectionRecord, Faults, CommandReceipt, SynodEvent } from '../../shared/api';
+import type { NodeStatus, ElectionRecord, Faults, CommandReceipt, SynodEvent, MembershipView } from '../../shared/api';
 import { ApiError } from '../../shared/api';
 import { encodeCommand, type AppCommand } from '../app/commands';
 import type { MicroBlog } from '../app/microblog';
 import { ballotsEqual } from '../core/ballot';
 import type { ProtocolConfig } from '../core/config';
+import {
+  bootstrapMembership,
+  encodeMembershipChange,
+  hasPendingChange,
+  latestEpoch,
+  MEMBERSHIP_DELAY_SLOTS,
+  relevantMembers,
+  type Member,
+  type MembershipOutcome,
+  type MembershipState,
+} from '../core/membership';
+import { majority } from '../core/quorum';
 import { seededRandom } from '../core/random';
 import { Replica } from '../core/replica';
-import { commandKey, mayPrecedePersist, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
+import { commandKey, mayPrecedePersist, type Command, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
 import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
-import { UdpTransport } from '../net/udp-transport';
+import { UdpTransport, UNKNOWN_ADDRESS } from '../net/udp-transport';
 import type { WireMessage } from '../net/wire';
 import { writeCheckpointInBackground } from '../storage/checkpoint-writer';
 import { NodeFileSystem } from '../storage/node-file-system';
 import { ReplicaStore } from '../storage/replica-store';
 import type { LogRow } from '../storage/store-tables';
+import { StorageError } from '../storage/errors';
 import { ClientRequests } from './client-requests';
+import { answerJoin, JoinClient } from './join';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import { silentLogger, type Logger } from './logger';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer';
@@ -51,8 +65,16 @@ export interface NodeOptions {
   readonly name?: string;
   readonly dataDir: string;
   readonly listen: HostPort;
-  /** The other members and their UDP addresses. */
+  /**
+   * The other members a brand-new cluster starts with, and their UDP addresses. Used only while the
+   * data directory holds no membership yet; afterwards membership comes from the replicated log.
+   */
   readonly peers: ReadonlyMap<NodeId, HostPort>;
+  /**
+   * Join the cluster of the member at this UDP address instead of starting a new one. Ignored when the
+   * data directory already belongs to a cluster this node is a member of.
+   */
+  readonly join?: HostPort | null;
   readonly secret: string;
   /** Length of a protocol tick (default 10 ms: election timeouts of 100..200 ms). */
   readonly tickMs?: number;
@@ -84,6 +106,8 @@ const TRACE_BATCH_MAX = 400;
 const ELECTIONS_KEPT = 50;
 /** Every node pings every peer this often, so reachability is known between followers too. */
 const PING_INTERVAL_MS = 500;
+/** Member lists may differ this long (a change spreading through the cluster) before it is a warning. */
+const MEMBER_MISMATCH_GRACE_MS = 10_000;
 
 export class ReplicaNode {
   readonly id: NodeId;
@@ -114,6 +138,14 @@ export class ReplicaNode {
   private commandsApplied = 0;
   /** Exponentially weighted average of own commands' submit-to-applied time. */
   private commitLatencyMs: number | null = null;
+  /** Present while (and after) this node joins a cluster. */
+  private joinClient: JoinClient | null = null;
+  /** The members a join contact named, until this node learns the membership itself. */
+  private joinMembers: readonly Member[] = [];
+  /** Newcomers whose addMember this node proposed, by command key, until chosen. */
+  private readonly joinsProposed = new Map<NodeId, string>();
+  /** This node's own removeMember command waiting to be chosen. */
+  private removalPending: string | null = null;
 
   private constructor(
     private readonly options: NodeOptions,
@@ -145,15 +177,20 @@ export class ReplicaNode {
       const { clusterIdHex } = deriveClusterKeys(options.secret);
       const sqlJs = await initSqlJs();
       const recoveryStart = performance.now();
+      const joining = options.join != null;
+      // Addresses in the membership are hints for reaching a member first; the traffic corrects them.
+      const ownAddress = options.listen.port === 0 ? '' : formatHostPort(options.listen);
+      const bootstrap = joining ? null : bootstrapMembership([{ id: options.id, address: ownAddress }, ...[...options.peers].map(([id, address]) => ({ id, address: formatHostPort(address) }))]);
       const store = ReplicaStore.open(fs, sqlJs, options.dataDir, {
         nodeId: options.id,
         clusterId: clusterIdHex,
         onWarning: (message) => logger.event('recovery-warning', { message }),
+        bootstrapMembership: bootstrap,
       });
       const durable = store.takeDurableState();
       logger.event('recovered', { applied: durable.appliedIndex, compacted: durable.compactedThrough, retained: durable.chosen.length, ms: Math.round(performance.now() - recoveryStart) });
-      const members = [options.id, ...options.peers.keys()];
-      const replica = new Replica({ id: options.id, members, rng: seededRandom(randomInt(2 ** 31)), config: options.protocol ?? {}, durable });
+      if (joining && durable.membership != null) refuseToDiscard(options.id, options.dataDir, durable.membership, store);
+      const replica = new Replica({ id: options.id, rng: seededRandom(randomInt(2 ** 31)), config: options.protocol ?? {}, durable });
       const node = new ReplicaNode(options, store, replica, lock, clusterIdHex, logger);
       node.transport = await UdpTransport.open({
         self: options.id,
@@ -161,15 +198,17 @@ export class ReplicaNode {
         listenPort: options.listen.port,
         secret: options.secret,
         epoch: nextTransportEpoch(fs, options.dataDir),
-        members: options.peers,
+        members: node.transportMembers(),
         ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
         onMessage: (message) => node.receive(message),
         onTrace: ({ direction, message, dropped }) => node.trace.record(direction, message, dropped),
       });
+      if (options.join != null && durable.membership == null) node.startJoining(options.join);
       node.startTimers();
       node.registerUser();
       const address = node.transport.address();
-      logger.event('started', { listen: `${address.host}:${address.port}`, members: members.join(','), cluster: clusterIdHex });
+      const members = replica.status().members?.map((m) => m.id).join(',') ?? '(joining)';
+      logger.event('started', { listen: `${address.host}:${address.port}`, members, cluster: clusterIdHex });
       return node;
     } catch (error) {
       lock.release();
@@ -218,11 +257,13 @@ export class ReplicaNode {
         return { id: peer.id, address: peer.address, reachable: lastHeardMs !== null && lastHeardMs <= reachableMs, lastHeardMs, commitIndex: this.peerCommit.get(peer.id) ?? null };
       }),
       dropped: stats.dropped,
-      warnings: stats.memberMismatch.map(
-        ({ peer }) => `Peer ${peer} is configured with a different member list than this node. Give every node the same set of --peer entries (ids and members).`,
-      ),
+      // A membership change makes views differ for a moment; only a lasting difference is a problem.
+      warnings: stats.memberMismatch
+        .filter(({ since }) => now - since >= MEMBER_MISMATCH_GRACE_MS)
+        .map(({ peer }) => `Peer ${peer} has a different member list than this node. A new cluster's nodes must all start with the same --peer entries; add machines later with --join.`),
       elections: [...this.elections],
       startedAt: this.startedAt,
+      membership: this.membershipView(core),
       metrics: {
         fsyncs: this.store.journalStats.syncs,
         journalBytes: this.store.journalStats.bytes,
@@ -238,9 +279,9 @@ export class ReplicaNode {
     };
   }
 
-  /** This node's current members and addresses (for the Peers page). */
-  configuredPeers(): { id: NodeId; address: string }[] {
-    return this.transport.peers().map((peer) => ({ id: peer.id, address: peer.address }));
+  /** The other members a brand-new cluster started from (the bootstrap list of the configuration). */
+  bootstrapPeers(): { id: NodeId; address: string }[] {
+    return [...this.options.peers].map(([id, address]) => ({ id, address: formatHostPort(address) }));
   }
 
   /** Retained log rows (the service turns them into views). */
@@ -309,7 +350,129 @@ export class ReplicaNode {
     for (; this.ticksOwed > 0; this.ticksOwed--) this.replica.tick();
     this.snapshotFetcher.tick();
     while (this.replica.hasReady()) await this.process(this.replica.ready());
+    this.syncTransportMembers();
+    this.joinClient?.tick(Date.now(), this.replica.membership(), this.isMember());
     this.noteStatusChanges();
+  }
+
+  /** Everyone who takes part in deciding the next slots (pending members too), with addresses: our peers. */
+  private transportMembers(): Map<NodeId, HostPort> {
+    const membership = this.replica.membership();
+    const members = membership === null ? this.joinMembers : relevantMembers(membership);
+    const known = new Map(this.transport === undefined ? [] : this.transport.peers().map((peer) => [peer.id, peer.address]));
+    const peers = new Map<NodeId, HostPort>();
+    for (const member of members) {
+      if (member.id === this.id) continue;
+      // The transport follows a peer that moved; the recorded address is only the starting point
+      // (and may be unknown: a wildcard or ephemeral listen address means nothing elsewhere).
+      peers.set(member.id, parseHostPort(known.get(member.id) ?? member.address) ?? UNKNOWN_ADDRESS);
+    }
+    return peers;
+  }
+
+  /** Keeps the transport's peers equal to the membership as it changes through the log. */
+  private syncTransportMembers(): void {
+    const next = this.transportMembers();
+    const current = this.transport.peers();
+    if (current.length === next.size && current.every((peer) => next.has(peer.id))) return;
+    this.transport.setMembers(next);
+    this.logger.event('members', { peers: [...next.keys()].join(',') });
+  }
+
+  private isMember(): boolean {
+    return this.replica.status().members?.some((m) => m.id === this.id) ?? false;
+  }
+
+  private startJoining(contact: HostPort): void {
+    const address = formatHostPort(contact);
+    this.transport.setJoinContact(contact);
+    this.joinClient = new JoinClient(
+      this.id,
+      address,
+      (message) => this.transport.send(message),
+      (members, contactId) => {
+        // We reached the contact at the address we were given, whatever it thinks its own is.
+        this.joinMembers = members.map((m) => (m.id === contactId ? { id: m.id, address } : m));
+        this.syncTransportMembers();
+      },
+    );
+    this.logger.event('joining', { contact: address });
+  }
+
+  /** A node asks to join: answer, and propose adding it (once). */
+  private onJoin(newcomer: NodeId): void {
+    const membership = this.replica.membership();
+    const proposing = this.joinsProposed.has(newcomer);
+    const answer = answerJoin(this.id, newcomer, membership, this.isMember(), proposing, this.membershipCommandPending());
+    const address = this.transport.strangerAddress(newcomer);
+    if (answer.status === 'adding' && !proposing && address !== null) {
+      const result = this.replica.propose(encodeMembershipChange({ type: 'addMember', id: newcomer, address }));
+      if (result.ok) {
+        this.joinsProposed.set(newcomer, commandKey(result.command.origin, result.command.seq));
+        this.logger.event('join-request', { newcomer, address });
+      }
+    }
+    const members = membership === null ? [] : latestEpoch(membership).members;
+    this.transport.send({ type: 'joinReply', from: this.id, to: newcomer, status: answer.status, reason: answer.reason, members });
+  }
+
+  /** One of this node's own membership commands is still waiting to be chosen. */
+  private membershipCommandPending(): boolean {
+    return this.joinsProposed.size > 0 || this.removalPending !== null;
+  }
+
+  /**
+   * Proposes removing `id`. Refused (nothing proposed) when it is not a member, is the last one, while
+   * another change is pending, and, without `force`, when the members that would remain and are
+   * reachable from here are no majority of them (the cluster would stall until enough come back).
+   */
+  removeMember(id: NodeId, force: boolean): Promise<CommandReceipt> {
+    if (this.stopping) return Promise.reject(new ApiError({ code: 'unavailable', message: 'The node is shutting down.' }));
+    const membership = this.replica.membership();
+    if (membership === null) return Promise.reject(new ApiError({ code: 'unavailable', message: 'This node does not know the membership yet (it is joining).' }));
+    const members = latestEpoch(membership).members.map((m) => m.id);
+    if (!members.includes(id)) return Promise.reject(new ApiError({ code: 'invalid-argument', message: `"${id}" is not a member.` }));
+    if (members.length <= 1) return Promise.reject(new ApiError({ code: 'invalid-argument', message: `"${id}" is the last member; a cluster cannot have fewer than one.` }));
+    if (hasPendingChange(membership) || this.membershipCommandPending()) {
+      return Promise.reject(new ApiError({ code: 'unavailable', message: 'Another membership change is under way; try again in a few seconds.' }));
+    }
+    const remaining = members.filter((m) => m !== id);
+    const reachable = new Set([this.id, ...this.status().peers.filter((p) => p.reachable).map((p) => p.id)]);
+    const reachableRemaining = remaining.filter((m) => reachable.has(m)).length;
+    const needed = majority(remaining.length);
+    if (reachableRemaining < needed && !force) {
+      return Promise.reject(
+        new ApiError({
+          code: 'needs-confirmation',
+          message: `Only ${reachableRemaining} of the ${remaining.length} members that would remain are reachable, and ${needed} are needed for a majority: the cluster would stop accepting tweets until enough of them are back. Repeat with force to remove "${id}" anyway.`,
+        }),
+      );
+    }
+    const result = this.replica.propose(encodeMembershipChange({ type: 'removeMember', id }));
+    if (!result.ok) return Promise.reject(new ApiError({ code: 'unavailable', message: result.message }));
+    const key = commandKey(result.command.origin, result.command.seq);
+    this.removalPending = key;
+    this.logger.event('remove-member', { id, force });
+    const waiting = this.requests.wait(key);
+    this.schedule();
+    return waiting;
+  }
+
+  /** Whether this node holds history of its own (tweets, other users) that joining another cluster would discard. */
+  hasHistory(): boolean {
+    return this.store.app.users().some((user) => user.id !== this.id) || this.store.app.timeline(this.id, { limit: 1 }).length > 0;
+  }
+
+  private membershipView(core: ReplicaStatus): MembershipView {
+    const membership = this.replica.membership();
+    const latest = membership === null ? null : latestEpoch(membership);
+    return {
+      members: core.members,
+      isMember: core.members?.some((m) => m.id === this.id) ?? false,
+      pending: latest !== null && latest.fromSlot > core.commitIndex + 1 ? { members: latest.members, fromSlot: latest.fromSlot, changedAt: latest.changedAt } : null,
+      delaySlots: MEMBERSHIP_DELAY_SLOTS,
+      joining: this.joinClient?.progress() ?? null,
+    };
   }
 
   /** The journal failed (disk full, I/O error): continuing could break promises, so the node stops. */
@@ -332,6 +495,11 @@ export class ReplicaNode {
       case 'snapshotChunk':
         this.snapshotFetcher.onChunk(message);
         return;
+      case 'join':
+        return this.onJoin(message.from);
+      case 'joinReply':
+        this.joinClient?.onReply(message);
+        return;
       default:
         this.replica.step(message);
     }
@@ -353,15 +521,26 @@ export class ReplicaNode {
 
   private applyCommitted(ready: Ready): void {
     if (ready.committed.length === 0) return;
-    for (const { slot, command, outcome } of this.store.apply(ready.committed)) {
+    for (const { slot, command, outcome, membership } of this.store.apply(ready.committed)) {
       this.commandsApplied++;
+      if (membership !== undefined) this.noteMembershipChange(slot, command, membership);
       if (command.origin !== this.id || outcome.status === 'duplicate') continue;
-      const tookMs = this.requests.settle(commandKey(command.origin, command.seq), outcome.status === 'applied' ? { status: 'applied', slot } : { status: 'rejected', slot, message: outcome.message });
+      const rejection = membership?.status === 'rejected' ? membership.message : outcome.status === 'rejected' ? outcome.message : null;
+      const tookMs = this.requests.settle(commandKey(command.origin, command.seq), rejection === null ? { status: 'applied', slot } : { status: 'rejected', slot, message: rejection });
       if (tookMs !== undefined) this.commitLatencyMs = this.commitLatencyMs === null ? tookMs : 0.9 * this.commitLatencyMs + 0.1 * tookMs;
     }
     const first = ready.committed[0];
     const last = ready.committed.at(-1);
     if (first !== undefined && last !== undefined) this.emit({ type: 'chosen', fromSlot: first.slot, toSlot: last.slot });
+  }
+
+  private noteMembershipChange(slot: number, command: Command, outcome: MembershipOutcome): void {
+    const key = commandKey(command.origin, command.seq);
+    if (this.removalPending === key) this.removalPending = null;
+    for (const [newcomer, pending] of this.joinsProposed) if (pending === key) this.joinsProposed.delete(newcomer);
+    const { change } = outcome;
+    if (outcome.status === 'accepted') this.logger.event('membership-change', { slot, change: change.type, member: change.id, effectiveSlot: outcome.effectiveSlot });
+    else this.logger.event('membership-change-rejected', { slot, change: change.type, member: change.id, reason: outcome.reason });
   }
 
   private installSnapshotIfReady(): void {
@@ -376,7 +555,7 @@ export class ReplicaNode {
       return;
     }
     if (installed === null) return;
-    this.replica.installSnapshot(installed.slot, installed.ledger);
+    this.replica.installSnapshot(installed.slot, installed.ledger, installed.membership);
     this.logger.event('snapshot-installed', { from: pending.from, slot: installed.slot, bytes: pending.bytes.length });
     // Our own commands inside the snapshot were never applied one by one here: answer their callers.
     for (const id of this.requests.ids()) {
@@ -439,7 +618,7 @@ export class ReplicaNode {
       }, TABLES_FLUSH_INTERVAL_MS),
       setInterval(() => {
         const commitIndex = this.replica.status().commitIndex;
-        for (const peer of this.options.peers.keys()) this.transport.send({ type: 'ping', from: this.id, to: peer, commitIndex });
+        for (const peer of this.transport.peers()) this.transport.send({ type: 'ping', from: this.id, to: peer.id, commitIndex });
       }, PING_INTERVAL_MS),
       setInterval(() => {
         const { messages } = this.trace.take();
@@ -480,6 +659,33 @@ export class ReplicaNode {
   private reachableWindowMs(): number {
     return Math.max(1_500, 3 * this.electionTimeoutMs());
   }
+}
+
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** `host:port` or `[v6]:port`; null for anything else (an address recorded without one). */
+export function parseHostPort(address: string): HostPort | null {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  return host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535 ? null : { host, port };
+}
+
+/**
+ * Joining discards whatever cluster this data directory belongs to; a one-node cluster's own history is
+ * discarded only with consent (the caller moves the directory aside first). A directory of a cluster
+ * this node is a member of with others just restarts it (the join already happened).
+ */
+function refuseToDiscard(id: NodeId, dataDir: string, membership: MembershipState, store: ReplicaStore): void {
+  const members = latestEpoch(membership).members;
+  if (members.length > 1 || members[0]?.id !== id) return;
+  store.close();
+  throw new StorageError(
+    'holds-own-history',
+    `${dataDir} holds ${id}'s own one-node cluster (${store.appliedIndex} slots). Joining another cluster would discard that history: pass --discard-history to keep it aside (renamed) and join, or use another --data directory.`,
+  );
 }
 
 /** Promises, accepts and own proposals must be on disk before any message of the turn leaves. */

@@ -33,7 +33,7 @@ export class TraceBuffer {
 }
 
 function traceOf(message: WireMessage, direction: 'in' | 'out', dropped: boolean, at: number): TraceMessage {
-  const type: ProtocolMessageType = message.type === 'snapshotRequest' || message.type === 'snapshotChunk' ? 'snapshot' : message.type;
+  const type: ProtocolMessageType = message.type === 'snapshotRequest' || message.type === 'snapshotChunk' ? 'snapshot' : message.type === 'joinReply' ? 'join' : message.type;
   const base = { at, direction, from: message.from, to: message.to, type, ...(dropped ? { dropped } : {}) };
   switch (message.type) {
     case 'accept':

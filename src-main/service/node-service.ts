@@ -5,6 +5,7 @@
  */
 import type { ApiMethods, LogPage, SynodApi } from '../../shared/api';
 import { validateArgs } from '../../shared/validate';
+import { MEMBERSHIP_DELAY_SLOTS } from '../core/membership';
 import type { NodeHost } from '../node/node-host';
 import type { ReplicaNode } from '../node/replica-node';
 import { logEntryView } from './views';
@@ -39,6 +40,12 @@ export function createNodeService(host: NodeHost): SynodApi {
     config: async () => host.config(),
     updateConfig: async (raw) => host.updateConfig(validateArgs('updateConfig', raw)),
     revealSecret: async () => host.revealSecret(),
+    join: async (raw) => host.join(validateArgs('join', raw)),
+    removeMember: async (raw) => {
+      const { id, force } = validateArgs('removeMember', raw);
+      const receipt = await host.node.removeMember(id, force === true);
+      return { ...receipt, effectiveSlot: receipt.slot + MEMBERSHIP_DELAY_SLOTS };
+    },
     subscribe: (listener) => host.subscribe(listener),
   };
 }

@@ -9,7 +9,9 @@ export type StorageErrorCode =
   | 'wrong-node'
   | 'wrong-cluster'
   | 'data-dir-locked'
-  | 'unsupported-format';
+  | 'unsupported-format'
+  /** --join on a data directory holding this node's own one-node cluster, without --discard-history. */
+  | 'holds-own-history';
 
 export const STORAGE_EXIT_CODES: Readonly<Record<StorageErrorCode, number>> = Object.freeze({
   'journal-corrupt': 70,
@@ -19,6 +21,7 @@ export const STORAGE_EXIT_CODES: Readonly<Record<StorageErrorCode, number>> = Ob
   'wrong-cluster': 74,
   'data-dir-locked': 75,
   'unsupported-format': 76,
+  'holds-own-history': 77,
 });
 
 export class StorageError extends Error {

@@ -83,6 +83,8 @@ export class InvariantChecker {
   /** Membership commands of the truth that changed the configuration, and those rejected. */
   membershipChanges = 0;
   membershipRejections = 0;
+  /** Told about each membership command of the truth as its slot joins the chosen prefix (for traces). */
+  onMembershipOutcome: ((text: string) => void) | null = null;
 
   constructor(readonly initialMembers: readonly NodeId[]) {
     this.truth = bootstrapMembership(initialMembers.map((id) => ({ id, address: '' })));
@@ -318,6 +320,8 @@ export class InvariantChecker {
         for (const outcome of outcomes.values()) {
           if (outcome.status === 'accepted') this.membershipChanges++;
           else this.membershipRejections++;
+          const what = `${outcome.change.type} ${outcome.change.id}`;
+          this.onMembershipOutcome?.(outcome.status === 'accepted' ? `slot ${slot} chose ${what}: effective from slot ${outcome.effectiveSlot}` : `slot ${slot} chose ${what}: rejected (${outcome.reason})`);
         }
         const after = latestEpoch(state);
         if (after !== before) this.history.push(after);

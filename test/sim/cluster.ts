@@ -50,6 +50,7 @@ export class SimCluster {
     this.random = new SimRandom(seededRandom(options.seed));
     this.members = Array.from({ length: options.replicas }, (_, i) => `n${i + 1}`);
     this.checker = new InvariantChecker(this.members);
+    this.checker.onMembershipOutcome = (text) => this.note(text);
     this.network = new SimNetwork(this.events, this.random, (message: Message) => this.nodes.get(message.to)?.deliver(message));
     this.realStorage = options.realStorage;
     this.settings = {

@@ -182,3 +182,103 @@ describe('classic scenarios', () => {
     converge(cluster);
   });
 });
+
+describe('reconfiguration', () => {
+  /** Runs until `id` is (or, with `member` false, is not) in the configuration every up final member uses for its next slot. */
+  function inEffect(cluster: SimCluster, id: NodeId, member = true): void {
+    const done = (): boolean =>
+      cluster.checker.finalMembers().includes(id) === member &&
+      cluster.checker.finalMembers().every((m) => !cluster.node(m).isUp || cluster.status(m)?.members?.some((x) => x.id === id) === member);
+    expect(cluster.runUntil(done, 3_000), `${id} ${member ? 'added' : 'removed'}`).toBe(true);
+  }
+
+  it('adds a member: the newcomer installs a snapshot, becomes a member, and can later lead', () => {
+    const cluster = new SimCluster({ seed: 11, replicas: 3 });
+    cluster.start();
+    const leader = electLeader(cluster);
+    for (let i = 0; i < 20; i++) cluster.submit(cluster.members[i % 3] as NodeId);
+    cluster.runFor(200);
+    const fresh = cluster.addNode();
+    cluster.runFor(200);
+    expect(cluster.status(fresh)?.members).toBeNull(); // a newcomer knows no configuration yet
+    expect(cluster.submitMembershipChange(leader, { type: 'addMember', id: fresh, address: '' })).not.toBeNull();
+    inEffect(cluster, fresh);
+    expect(cluster.node(fresh).snapshotsInstalled).toBeGreaterThanOrEqual(1);
+    expect(cluster.checker.finalMembers()).toEqual([...cluster.members, fresh]);
+    converge(cluster);
+    // Isolate whoever leads until the newcomer is elected (it is one of the 4; a majority is 3).
+    for (let round = 0; round < 20 && cluster.leader() !== fresh; round++) {
+      const current = electLeader(cluster);
+      cluster.network.partition([current], cluster.nodeIds().filter((id) => id !== current));
+      cluster.runUntil(() => cluster.leader() !== null && cluster.leader() !== current, 3_000);
+      cluster.network.heal();
+    }
+    expect(cluster.leader()).toBe(fresh);
+    const command = cluster.submit(fresh, 'led by the newcomer') as Command;
+    converge(cluster);
+    expect(cluster.node(fresh).core?.isPending(command)).toBe(false);
+  });
+
+  it('removes a follower: the leader carries on, and the removed node never campaigns again', () => {
+    const cluster = new SimCluster({ seed: 12, replicas: 5 });
+    cluster.start();
+    const leader = electLeader(cluster);
+    const removed = cluster.members.find((id) => id !== leader) as NodeId;
+    cluster.submitMembershipChange(removed, { type: 'removeMember', id: removed });
+    inEffect(cluster, removed, false);
+    expect(cluster.leader()).toBe(leader);
+    for (let i = 0; i < 20; i++) cluster.submit(cluster.random.pick(cluster.members.filter((id) => id !== removed)));
+    converge(cluster);
+    // A member cut off from the leader campaigns; a removed node does not (it is no one's candidate).
+    cluster.network.partition([removed], cluster.nodeIds().filter((id) => id !== removed));
+    for (let t = 0; t < 200; t++) {
+      cluster.runFor(TICK_MS);
+      expect(cluster.status(removed)?.role).toBe('follower');
+    }
+    expect(cluster.leader()).toBe(leader);
+    expect(cluster.checker.finalMembers()).toEqual(cluster.members.filter((id) => id !== removed));
+  });
+
+  it('removes the leader: it hands leadership over at once (no election timeout)', () => {
+    const cluster = new SimCluster({ seed: 13, replicas: 3 });
+    cluster.start();
+    const old = electLeader(cluster);
+    for (let i = 0; i < 10; i++) cluster.submit(old);
+    cluster.submitMembershipChange(old, { type: 'removeMember', id: old });
+    expect(cluster.runUntil(() => cluster.status(old)?.role !== 'leader', 3_000)).toBe(true);
+    const steppedDownAt = cluster.now;
+    expect(cluster.runUntil(() => cluster.leader() !== null, 200)).toBe(true);
+    const successor = cluster.leader() as NodeId;
+    expect(successor).not.toBe(old);
+    // Well under one election timeout (electionTicks = 10 ticks): a takeover, then one phase 1.
+    expect(cluster.now - steppedDownAt).toBeLessThan(10 * TICK_MS);
+    expect(cluster.checker.finalMembers()).not.toContain(old);
+    const after = cluster.submit(successor, 'after the hand-over') as Command;
+    converge(cluster);
+    expect(cluster.node(successor).core?.isPending(after)).toBe(false);
+    expect(cluster.status(old)?.role).not.toBe('leader');
+  });
+
+  it('replaces a crashed member: add a fresh node, then remove the dead one; the new node counts in quorums', () => {
+    const cluster = new SimCluster({ seed: 14, replicas: 3 });
+    cluster.start();
+    const leader = electLeader(cluster);
+    const [dead, other] = cluster.members.filter((id) => id !== leader) as [NodeId, NodeId];
+    for (let i = 0; i < 15; i++) cluster.submit(leader);
+    cluster.crash(dead);
+    const fresh = cluster.addNode();
+    cluster.submitMembershipChange(leader, { type: 'addMember', id: fresh, address: '' });
+    inEffect(cluster, fresh);
+    cluster.submitMembershipChange(other, { type: 'removeMember', id: dead });
+    inEffect(cluster, dead, false);
+    expect(cluster.checker.finalMembers()).toEqual([leader, other, fresh].sort());
+    expect(cluster.node(fresh).snapshotsInstalled).toBeGreaterThanOrEqual(1);
+    // With `other` down too, the leader and the new node are a majority of the new configuration.
+    cluster.crash(other);
+    const command = cluster.submit(leader, 'decided by the new configuration') as Command;
+    expect(cluster.runUntil(() => !cluster.node(leader).core?.isPending(command), 2_000)).toBe(true);
+    cluster.restart(other);
+    converge(cluster); // the dead node stays down: it is no longer a member
+    expect(cluster.node(dead).isUp).toBe(false);
+  });
+});

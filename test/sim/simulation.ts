@@ -3,21 +3,30 @@
  *
  *  - safety phase: clients submit commands while faults rain down (loss, duplication, delay and
  *    reordering, symmetric partitions, deaf nodes, crashes that lose unsynced writes, restarts, pauses
- *    that resume with stale state). Progress is not required; every invariant is checked at every step.
- *  - liveness phase: faults stop, crashed nodes restart, partitions heal. Every durably submitted
- *    command must then be chosen and every replica must apply the whole log within a bound.
+ *    that resume with stale state) and the membership changes (a fresh node joins, a member is removed,
+ *    a crashed member is replaced). Progress is not required; every invariant is checked at every step.
+ *  - liveness phase: faults stop, crashed nodes restart, partitions heal. Every command durably
+ *    submitted at a final member must then be chosen and every final member must apply the whole log
+ *    within a bound (removed nodes keep running as non-members).
  *
  * Everything random derives from the seed, so `runSimulation({ seed })` replays a run exactly.
  */
 import type { ProtocolConfig } from '../../src-main/core/config';
+import { hasPendingChange, type MembershipChange } from '../../src-main/core/membership';
 import { seededRandom } from '../../src-main/core/random';
+import type { NodeId } from '../../src-main/core/types';
 import { InvariantViolation } from './checker';
 import { SimCluster, TICK_MS, type ClusterOptions } from './cluster';
 import type { PlantedBug } from './sim-node';
 import { SimRandom } from './sim-random';
 
-export type FaultKind = 'loss' | 'duplication' | 'delay' | 'partition' | 'deaf' | 'crash' | 'pause';
-export const ALL_FAULTS: readonly FaultKind[] = ['loss', 'duplication', 'delay', 'partition', 'deaf', 'crash', 'pause'];
+export type FaultKind = 'loss' | 'duplication' | 'delay' | 'partition' | 'deaf' | 'crash' | 'pause' | 'membership';
+export const ALL_FAULTS: readonly FaultKind[] = ['loss', 'duplication', 'delay', 'partition', 'deaf', 'crash', 'pause', 'membership'];
+
+/** Membership changes keep the configuration between 1 and this many members... */
+export const MAX_MEMBERS = 9;
+/** ...and stop adding nodes once this many exist (removed nodes keep running). */
+const MAX_NODES = 16;
 
 /** Journal bytes between checkpoints in real-storage runs: small, so crashes find every state. */
 export const REAL_STORAGE_CHECKPOINT_BYTES = 16 * 1024;
@@ -38,6 +47,11 @@ export interface SimulationOptions {
   readonly retainSlots?: number | null;
   /** Run on the real storage code over fault-injecting file systems. */
   readonly realStorage?: ClusterOptions['realStorage'];
+  /**
+   * Weight of 'membership' among the fault kinds (default 1, like every other kind): how often the
+   * configuration changes relative to the other faults.
+   */
+  readonly membershipWeight?: number;
 }
 
 export interface SimulationResult {
@@ -53,6 +67,9 @@ export interface SimulationResult {
     readonly messagesSent: number;
     readonly crashes: number;
     readonly snapshotsInstalled: number;
+    /** Membership changes the ground truth applied (accepted addMember/removeMember), and fresh nodes started. */
+    readonly membershipChanges: number;
+    readonly nodesAdded: number;
     /** Ticks from the start of the liveness phase until convergence (-1 if it did not converge). */
     readonly convergeTicks: number;
   };
@@ -62,7 +79,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const random = new SimRandom(seededRandom(options.seed ^ 0x5eed));
   const replicas = options.replicas ?? random.pick([3, 5, 7]);
   const safetyMs = options.safetyMs ?? 6_000;
-  const faults = options.faults ?? ALL_FAULTS;
+  const kinds = options.faults ?? ALL_FAULTS;
+  const weight = options.membershipWeight ?? 1;
+  const faults = kinds.flatMap((kind) => (kind === 'membership' ? Array<FaultKind>(weight).fill(kind) : [kind]));
   // Half the runs compact their logs aggressively, so lagging replicas must install snapshots.
   const retainSlots = options.retainSlots !== undefined ? options.retainSlots : random.chance(0.5) ? random.pick([3, 10, 40]) : null;
   const cluster = new SimCluster({
@@ -77,8 +96,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   let convergeTicks = -1;
   try {
     cluster.start();
+    const heldDown = new Set<NodeId>();
     repeat(cluster, random, 25, safetyMs, () => submitBurst(cluster, random, random.chance(0.1) ? random.between(5, 40) : 1));
-    repeat(cluster, random, 250, safetyMs, () => injectFault(cluster, random, faults, safetyMs));
+    repeat(cluster, random, 250, safetyMs, () => injectFault(cluster, random, faults, safetyMs, heldDown));
     cluster.runFor(safetyMs);
 
     cluster.healEverything();
@@ -110,6 +130,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       messagesSent: cluster.network.sent,
       crashes: cluster.crashes,
       snapshotsInstalled: cluster.allNodes().reduce((n, node) => n + node.snapshotsInstalled, 0),
+      membershipChanges: cluster.checker.membershipChanges,
+      nodesAdded: cluster.nodesAdded,
       convergeTicks,
     },
   };
@@ -133,8 +155,9 @@ function submitBurst(cluster: SimCluster, random: SimRandom, count: number): voi
   cluster.note(`client submits ${count} at ${node.id}`);
 }
 
-function injectFault(cluster: SimCluster, random: SimRandom, faults: readonly FaultKind[], safetyMs: number): void {
-  const { network, members } = cluster;
+function injectFault(cluster: SimCluster, random: SimRandom, faults: readonly FaultKind[], safetyMs: number, heldDown: Set<NodeId>): void {
+  const { network } = cluster;
+  const nodes = cluster.nodeIds();
   const up = cluster.allNodes().filter((n) => n.isUp);
   switch (random.pick(faults)) {
     case 'loss':
@@ -151,15 +174,15 @@ function injectFault(cluster: SimCluster, random: SimRandom, faults: readonly Fa
       break;
     case 'partition': {
       network.heal();
-      const sideA = random.subset(members);
-      const sideB = members.filter((m) => !sideA.includes(m));
+      const sideA = random.subset(nodes);
+      const sideB = nodes.filter((m) => !sideA.includes(m));
       network.partition(sideA, sideB);
       cluster.note(`partition {${sideA.join(',')}} | {${sideB.join(',')}}`);
       break;
     }
     case 'deaf': {
-      const node = random.pick(members);
-      network.deafen(node, members);
+      const node = random.pick(nodes);
+      network.deafen(node, nodes);
       cluster.note(`${node} goes deaf`);
       break;
     }
@@ -168,7 +191,7 @@ function injectFault(cluster: SimCluster, random: SimRandom, faults: readonly Fa
       const node = random.pick(up);
       cluster.crash(node.id);
       cluster.events.schedule(random.between(20, 1500), () => {
-        if (!node.isUp && cluster.now < safetyMs) cluster.restart(node.id);
+        if (!node.isUp && cluster.now < safetyMs && !heldDown.has(node.id)) cluster.restart(node.id);
       });
       break;
     }
@@ -186,9 +209,77 @@ function injectFault(cluster: SimCluster, random: SimRandom, faults: readonly Fa
       });
       break;
     }
+    case 'membership':
+      changeMembership(cluster, random, safetyMs, heldDown);
+      break;
   }
   if (random.chance(0.3)) {
     network.heal();
     cluster.note('links heal');
   }
+}
+
+/**
+ * One membership operation, as operators and joining nodes do them: a fresh node starts and asks a
+ * member to add it; a member is removed (possibly the leader: leadership is handed over); or a member
+ * crashes for good and is replaced (the new node is added first, then the dead one removed).
+ */
+function changeMembership(cluster: SimCluster, random: SimRandom, safetyMs: number, heldDown: Set<NodeId>): void {
+  const members = cluster.checker.finalMembers();
+  const submitters = (among: readonly NodeId[]): NodeId[] => among.filter((id) => cluster.node(id).isUp && !cluster.node(id).isPaused);
+  const canAdd = members.length < MAX_MEMBERS && cluster.nodeIds().length < MAX_NODES;
+  switch (random.pick(['add', 'remove', 'replace'] as const)) {
+    case 'add': {
+      const at = submitters(members);
+      if (!canAdd || at.length === 0) return;
+      const id = cluster.addNode();
+      cluster.submitMembershipChange(random.pick(at), { type: 'addMember', id, address: '' });
+      return;
+    }
+    case 'remove': {
+      const at = submitters(cluster.nodeIds());
+      if (members.length <= 1 || at.length === 0) return;
+      cluster.submitMembershipChange(random.pick(at), { type: 'removeMember', id: random.pick(members) });
+      return;
+    }
+    case 'replace': {
+      if (!canAdd || members.length <= 1) return;
+      const dead = random.pick(members);
+      if (cluster.node(dead).isUp) cluster.crash(dead);
+      heldDown.add(dead);
+      const fresh = cluster.addNode();
+      const steps: MembershipChange[] = [
+        { type: 'addMember', id: fresh, address: '' },
+        { type: 'removeMember', id: dead },
+      ];
+      pursue(cluster, random, safetyMs, steps, (id) => submitters(cluster.checker.finalMembers().filter((m) => m !== dead)).includes(id));
+      return;
+    }
+  }
+}
+
+/**
+ * Submits `steps` one after the other, each once the previous one is in the truth's latest
+ * configuration and no change is pending (a change submitted earlier would be rejected), resubmitting a
+ * step that was lost or rejected. Gives up when the safety phase ends.
+ */
+function pursue(cluster: SimCluster, random: SimRandom, safetyMs: number, steps: readonly MembershipChange[], mayAsk: (id: NodeId) => boolean): void {
+  let step = 0;
+  let submittedAt = -Infinity;
+  const done = (change: MembershipChange): boolean => cluster.checker.finalMembers().includes(change.id) === (change.type === 'addMember');
+  const poll = (): void => {
+    if (cluster.now >= safetyMs) return;
+    while (step < steps.length && done(steps[step] as MembershipChange)) {
+      step++;
+      submittedAt = -Infinity;
+    }
+    if (step >= steps.length) return;
+    const truth = cluster.checker.membership;
+    if (!hasPendingChange(truth) && cluster.now - submittedAt >= 300) {
+      const at = cluster.nodeIds().filter(mayAsk);
+      if (at.length > 0 && cluster.submitMembershipChange(random.pick(at), steps[step] as MembershipChange) !== null) submittedAt = cluster.now;
+    }
+    cluster.events.schedule(random.between(20, 100), poll);
+  };
+  poll();
 }

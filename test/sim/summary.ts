@@ -18,6 +18,8 @@ export function summarize(results: readonly SimulationResult[], seconds: number)
     `slots_chosen=${sum((r) => r.stats.slotsChosen)}`,
     `crashes=${sum((r) => r.stats.crashes)}`,
     `snapshots=${sum((r) => r.stats.snapshotsInstalled)}`,
+    `membership_changes=${sum((r) => r.stats.membershipChanges)}`,
+    `nodes_added=${sum((r) => r.stats.nodesAdded)}`,
     `messages=${sum((r) => r.stats.messagesSent)}`,
     `converge_ticks_max=${converged.length > 0 ? Math.max(...converged) : -1}`,
   ];

@@ -3,7 +3,7 @@ import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type TraceMessage } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
-import { FakeApi, makePeerStatus, makeStatus } from '../../test/fake-api';
+import { FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../test/fake-api';
 import ClusterPage from './ClusterPage.svelte';
 
 let api: FakeApi;
@@ -62,10 +62,71 @@ describe('ClusterPage', () => {
     render(ClusterPage, { session });
 
     expect(rowsOf(screen.getByRole('table', { name: 'Members' }))).toEqual([
-      ['alice (this node)', 'follower', '120', 'yes', '—'],
-      ['bob', 'leader', '121', 'yes', 'just now'],
-      ['carol', 'member', '?', 'no', 'never'],
+      ['alice (this node)', 'follower', 'member', '120', 'yes', '—'],
+      ['bob', 'leader', 'member', '121', 'yes', 'just now'],
+      ['carol', 'member', 'member', '?', 'no', 'never'],
     ]);
+  });
+
+  it('follows the replicated membership: a new member appears, marked while it joins, and a leaver is marked', () => {
+    const { container } = render(ClusterPage, { session });
+    const before = api.statusValue;
+    const members = [...(before.membership.members ?? [])];
+    const dave = { id: 'dave', address: '127.0.0.1:7403' };
+
+    session.receive({
+      type: 'status',
+      status: { ...before, membership: { ...before.membership, pending: { members: [...members, dave], fromSlot: 130, changedAt: 66 } } },
+    });
+    flushSync();
+
+    const table = screen.getByRole('table', { name: 'Members' });
+    expect(rowsOf(table).map((row) => [row[0], row[2]])).toEqual([
+      ['alice (this node)', 'member'],
+      ['bob', 'member'],
+      ['carol', 'member'],
+      ['dave', 'joins at slot 130'],
+    ]);
+    expect(screen.getByText(/dave joins at slot 130/).textContent).toContain('chosen at slot 66');
+    const joining = container.querySelector('.member.joining');
+    expect(joining?.textContent).toContain('dave');
+    expect(joining?.textContent).toContain('joins at 130');
+    expect(screen.getByRole('img', { name: 'Cluster members and the messages between them' }).querySelector('desc')?.textContent).toContain('dave, unreachable, joins at slot 130');
+
+    // The change took effect (dave is heard from); then carol is removed.
+    session.receive({
+      type: 'status',
+      status: {
+        ...before,
+        peers: [...before.peers, makePeerStatus({ id: 'dave', commitIndex: 131 })],
+        membership: makeMembership('alice', [...members, dave], { pending: { members: [members[0]!, members[1]!, dave], fromSlot: 200, changedAt: 136 } }),
+      },
+    });
+    flushSync();
+
+    expect(rowsOf(table).map((row) => [row[0], row[2], row[3]])).toEqual([
+      ['alice (this node)', 'member', '120'],
+      ['bob', 'member', '121'],
+      ['carol', 'leaves at slot 200', '?'],
+      ['dave', 'member', '131'],
+    ]);
+    expect(container.querySelector('.member.joining')).toBeNull();
+    expect(container.querySelector('.member.leaving')?.textContent).toContain('carol');
+    expect(container.querySelectorAll('.member')).toHaveLength(4);
+    // A new member can be isolated like any other.
+    expect(screen.getByRole('checkbox', { name: 'Isolate dave' })).toBeTruthy();
+  });
+
+  it('says so while this node joins and does not know the members yet', () => {
+    render(ClusterPage, { session });
+    session.receive({
+      type: 'status',
+      status: makeStatus({ peers: [], membership: makeMembership('alice', null, { joining: { contact: '10.0.0.9:7400', stage: 'contacting', message: 'Asking.' } }) }),
+    });
+    flushSync();
+
+    expect(screen.getByText('This node is joining a cluster: it does not know the members yet.')).toBeTruthy();
+    expect(rowsOf(screen.getByRole('table', { name: 'Members' }))).toEqual([['alice (this node)', 'leader', 'not a member', '10', 'yes', '—']]);
   });
 
   it('draws the members on a circle, marking the leader and the unreachable', () => {
