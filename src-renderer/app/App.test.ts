@@ -59,7 +59,7 @@ describe('App', () => {
     expect(screen.getByRole('link', { name: 'Peers' }).getAttribute('aria-current')).toBe('page');
     expect(screen.getByRole('link', { name: 'Timeline' }).getAttribute('aria-current')).toBeNull();
     await waitFor(() => expect(document.activeElement).toBe(heading));
-    expect(await screen.findByRole('button', { name: 'Apply and restart' })).toBeTruthy();
+    expect(await screen.findByRole('button', { name: 'Join cluster' })).toBeTruthy();
 
     await fireEvent.click(screen.getByRole('link', { name: 'People' }));
     expect(await screen.findByRole('button', { name: 'Block bob' })).toBeTruthy();
