@@ -53,6 +53,17 @@ describe('synod-node arguments', () => {
     expect(error(['--id', 'n1', '--data', 'd', '--token', 'has spaces in it, not ok'])).toMatch(/API token/);
   });
 
+  it('--join names a member of a running cluster and needs its secret', () => {
+    const options = run(['--id', 'n4', '--data', 'd', '--join', '192.168.1.20:7400', '--secret', 'the cluster secret']);
+    expect(options).toMatchObject({ join: { host: '192.168.1.20', port: 7400 }, discardHistory: false, secret: { kind: 'value' } });
+    expect(run(['--id', 'n4', '--data', 'd', '--join', '[::1]:7400', '--discard-history'], { SYNOD_SECRET: 'the cluster secret' })).toMatchObject({ join: { host: '::1' }, discardHistory: true });
+    expect(run(['--id', 'n1', '--data', 'd']).join).toBeNull();
+    expect(error(['--id', 'n4', '--data', 'd', '--join', '192.168.1.20:7400'])).toMatch(/--join needs the cluster's secret/);
+    expect(error(['--id', 'n4', '--data', 'd', '--join', '7400', '--secret', 'the cluster secret'])).toMatch(/--join must be HOST:PORT/);
+    expect(error(['--id', 'n4', '--data', 'd', '--join', 'h:1', '--peer', 'n2=h:2', '--secret', 'the cluster secret'])).toMatch(/exclude each other/);
+    expect(error(['--id', 'n4', '--data', 'd', '--discard-history'])).toMatch(/only makes sense with --join/);
+  });
+
   it('help and version', () => {
     expect(parseCli(['--help'], {})).toEqual({ kind: 'help' });
     expect(parseCli(['-v'], {})).toEqual({ kind: 'version' });

@@ -137,7 +137,15 @@ async function startHost(options: NodeOptions, hostOptions: NodeHostOptions, dis
   try {
     return await NodeHost.start(options, hostOptions);
   } catch (error) {
-    if (!(error instanceof StorageError && error.code === 'holds-own-history' && discardHistory)) throw error;
+    // With --join, a directory of another cluster (its own one-node cluster, say) would be left behind.
+    const otherHistory = error instanceof StorageError && options.join != null && (error.code === 'holds-own-history' || error.code === 'wrong-cluster');
+    if (!otherHistory) throw error;
+    if (!discardHistory) {
+      throw new StorageError(
+        'holds-own-history',
+        `${options.dataDir} holds the history of another cluster (this node's own one-node cluster, for instance). Joining would discard it from this node: pass --discard-history to keep it aside (renamed) and join, or use another --data directory.`,
+      );
+    }
     const aside = `${options.dataDir}.before-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(options.dataDir, aside);
     mkdirSync(options.dataDir, { recursive: true });

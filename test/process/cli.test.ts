@@ -1,11 +1,11 @@
 /** The synod-node command line as a user meets it: help, refusals with their exit codes, clean stop. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { freeTcpPort, freeLoopbackUdpPort, ProcessNode } from './harness';
+import { freeTcpPort, freeLoopbackUdpPort, ProcessNode, waitFor } from './harness';
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/synod-node.mjs', import.meta.url)));
 const dirs: string[] = [];
@@ -59,4 +59,31 @@ it("refuses another node's data directory (exit 73) and a directory in use (exit
   const wrong = synodNode(['--id', 'other', '--data', dir, '--listen', '127.0.0.1:0']);
   expect(wrong.status).toBe(73);
   expect(wrong.stderr).toMatch(/belongs to node "solo"/);
+});
+
+it('--join on a directory with its own history refuses (exit 77) unless --discard-history, which keeps it aside and joins', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-cli-'));
+  dirs.push(dir);
+  const contactSpec = { id: 'ann', udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'ann') };
+  const contact = new ProcessNode(contactSpec, ['--id', 'ann', '--data', contactSpec.dataDir, '--listen', `127.0.0.1:${contactSpec.udpPort}`, '--http', `127.0.0.1:${contactSpec.httpPort}`, '--secret', 'the cluster secret']);
+  nodes.push(contact);
+  await contact.start();
+  await contact.call('tweet', { text: 'from the cluster' });
+
+  const own = await soloNode(join(dir, 'bob'), 'bob');
+  await own.call('tweet', { text: 'my own history' });
+  await own.stop();
+  const joinArgs = ['--id', 'bob', '--data', join(dir, 'bob'), '--listen', '127.0.0.1:0', '--join', `127.0.0.1:${contactSpec.udpPort}`, '--secret', 'the cluster secret'];
+  const refused = synodNode(joinArgs);
+  expect(refused.status).toBe(77);
+  expect(refused.stderr).toMatch(/--discard-history/);
+
+  const spec = { id: 'bob', udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'bob') };
+  const joiner = new ProcessNode(spec, [...joinArgs.slice(0, 4), '--listen', `127.0.0.1:${spec.udpPort}`, '--http', `127.0.0.1:${spec.httpPort}`, ...joinArgs.slice(6), '--discard-history']);
+  nodes.push(joiner);
+  await joiner.start();
+  await waitFor(async () => (await joiner.call('timeline')).some((t) => t.text === 'from the cluster'), 20_000, 'the cluster timeline at the newcomer');
+  expect((await joiner.call('timeline')).some((t) => t.text === 'my own history')).toBe(false);
+  expect((await joiner.status()).membership.members?.map((m) => m.id)).toEqual(['ann', 'bob']);
+  expect(readdirSync(dir).some((name) => name.startsWith('bob.before-'))).toBe(true);
 });
