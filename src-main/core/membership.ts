@@ -190,7 +190,7 @@ export function applyMembershipSlot(state: MembershipState, slot: Slot, value: S
     outcomes.set(key, { status: 'accepted', change, effectiveSlot });
   }
   // Slots > slot never need an epoch that a later one replaced at or before slot + 1.
-  epochs = epochs.filter((epoch, i) => (epochs[i + 1]?.fromSlot ?? Infinity) > slot + 1);
+  epochs = epochs.filter((_, i) => (epochs[i + 1]?.fromSlot ?? Infinity) > slot + 1);
   return { state: { epochs, through: slot }, outcomes };
 }
 

@@ -114,11 +114,12 @@ export class Replica {
     this.config = { ...DEFAULT_PROTOCOL_CONFIG, ...options.config };
     const durable = options.durable ?? EMPTY_DURABLE_STATE;
     const bootstrap = options.members === undefined ? null : toMembers(options.members);
-    validateProtocolConfig(this.config, this.id, durable.membership == null && bootstrap !== null ? bootstrap.map((m) => m.id) : null);
-    if (durable.membership != null && durable.membership.through !== durable.appliedIndex) {
-      throw new Error(`recovered membership covers slots through ${durable.membership.through}, not the applied index ${durable.appliedIndex}`);
+    const recovered = durable.membership ?? null;
+    validateProtocolConfig(this.config, this.id, recovered === null && bootstrap !== null ? bootstrap.map((m) => m.id) : null);
+    if (recovered !== null && recovered.through !== durable.appliedIndex) {
+      throw new Error(`recovered membership covers slots through ${recovered.through}, not the applied index ${durable.appliedIndex}`);
     }
-    this.membershipState = durable.membership ?? (bootstrap === null ? null : bootstrapMembership(bootstrap));
+    this.membershipState = recovered ?? (bootstrap === null ? null : bootstrapMembership(bootstrap));
     this.plantedBug = options.plantedBug ?? null;
     this.outbox = new Outbox(this.id);
     this.acceptor = new Acceptor(this.outbox, durable.promised, durable.accepted);

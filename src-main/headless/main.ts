@@ -138,7 +138,7 @@ async function startHost(options: NodeOptions, hostOptions: NodeHostOptions, dis
     return await NodeHost.start(options, hostOptions);
   } catch (error) {
     // With --join, a directory of another cluster (its own one-node cluster, say) would be left behind.
-    const otherHistory = error instanceof StorageError && options.join != null && (error.code === 'holds-own-history' || error.code === 'wrong-cluster');
+    const otherHistory = error instanceof StorageError && (options.join ?? null) !== null && (error.code === 'holds-own-history' || error.code === 'wrong-cluster');
     if (!otherHistory) throw error;
     if (!discardHistory) {
       throw new StorageError(

@@ -177,7 +177,8 @@ export class ReplicaNode {
       const { clusterIdHex } = deriveClusterKeys(options.secret);
       const sqlJs = await initSqlJs();
       const recoveryStart = performance.now();
-      const joining = options.join != null;
+      const contact = options.join ?? null;
+      const joining = contact !== null;
       // Addresses in the membership are hints for reaching a member first; the traffic corrects them.
       const ownAddress = options.listen.port === 0 ? '' : formatHostPort(options.listen);
       const bootstrap = joining ? null : bootstrapMembership([{ id: options.id, address: ownAddress }, ...[...options.peers].map(([id, address]) => ({ id, address: formatHostPort(address) }))]);
@@ -189,7 +190,8 @@ export class ReplicaNode {
       });
       const durable = store.takeDurableState();
       logger.event('recovered', { applied: durable.appliedIndex, compacted: durable.compactedThrough, retained: durable.chosen.length, ms: Math.round(performance.now() - recoveryStart) });
-      if (joining && durable.membership != null) refuseToDiscard(options.id, options.dataDir, durable.membership, store);
+      const recovered = durable.membership ?? null;
+      if (joining && recovered !== null) refuseToDiscard(options.id, options.dataDir, recovered, store);
       const replica = new Replica({ id: options.id, rng: seededRandom(randomInt(2 ** 31)), config: options.protocol ?? {}, durable });
       const node = new ReplicaNode(options, store, replica, lock, clusterIdHex, logger);
       node.transport = await UdpTransport.open({
@@ -203,7 +205,7 @@ export class ReplicaNode {
         onMessage: (message) => node.receive(message),
         onTrace: ({ direction, message, dropped }) => node.trace.record(direction, message, dropped),
       });
-      if (options.join != null && durable.membership == null) node.startJoining(options.join);
+      if (contact !== null && recovered === null) node.startJoining(contact);
       node.startTimers();
       node.registerUser();
       const address = node.transport.address();
