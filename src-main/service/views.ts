@@ -1,10 +1,12 @@
 /**
  * Turns stored data into the API's views (shared/api.ts): log rows into LogEntryView, command payloads
- * into CommandView. A payload the app cannot read is shown as type 'unknown' rather than hidden.
+ * into CommandView (membership commands with the member's id as `target`). A payload nobody can read is
+ * shown as type 'unknown' rather than hidden.
  */
 import type { BallotView, CommandView, LogEntryView } from '../../shared/api';
 import { decodeCommand } from '../app/commands';
 import type { Ballot } from '../core/ballot';
+import { decodeMembershipChange } from '../core/membership';
 import { commandKey, type Command } from '../core/types';
 import type { LogRow } from '../storage/store-tables';
 
@@ -14,6 +16,10 @@ export function ballotView(ballot: Ballot): BallotView {
 
 export function commandView(command: Command): CommandView {
   const base = { id: commandKey(command.origin, command.seq), author: command.origin };
+  const change = decodeMembershipChange(command.payload);
+  if (change !== null) {
+    return change.type === 'addMember' ? { ...base, type: change.type, target: change.id, address: change.address, at: null } : { ...base, type: change.type, target: change.id, at: null };
+  }
   const decoded = decodeCommand(command.payload);
   if (decoded === null) return { ...base, type: 'unknown', at: null };
   switch (decoded.type) {

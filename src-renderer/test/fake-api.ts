@@ -42,7 +42,7 @@ export interface RecordedCall {
 
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 
-export const DELAY_SLOTS = 64;
+const DELAY_SLOTS = 64;
 
 /** A membership view: `members` in the configuration (this node a member when listed). */
 export function makeMembership(selfId: string, members: readonly MemberView[] | null, overrides: Partial<MembershipView> = {}): MembershipView {

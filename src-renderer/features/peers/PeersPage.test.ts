@@ -153,6 +153,8 @@ describe('PeersPage: removing a member', () => {
 
     expect(await screen.findByText('carol leaves the cluster at slot 164: the change was chosen at slot 100.')).toBeTruthy();
     expect(screen.queryByRole('alertdialog')).toBeNull();
+    // Removals wait for the pending change, so focus goes back to the Members heading.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Members' })));
     // The pushed status marks carol as leaving and holds further removals.
     await waitFor(() => expect(rows()[2]?.[0]).toBe('carol leaves at slot 164'));
     expect(screen.getByText('carol leaves at slot 164').closest('p')?.textContent).toContain('chosen at slot 100');
