@@ -140,7 +140,7 @@ export interface NodeConfig {
   readonly address: string;
   /** The members a brand-new cluster started with (other than this node). */
   readonly peers: readonly PeerConfig[];
-  /** Whether updateConfig and join may change it here (a headless node takes its configuration from its command line). */
+  /** Whether updateConfig may rename the user here (a headless node takes its name from its command line). */
   readonly editable: boolean;
   /** Why it is not editable, in words. */
   readonly note: string | null;

@@ -217,7 +217,6 @@ export class FakeApi implements SynodApi {
 
   readonly join = (args: ApiMethods['join']['args']) =>
     this.run('join', args, async ({ address, secret, discardHistory }) => {
-      if (!this.configValue.editable) throw new ApiError({ code: 'unavailable', message: this.configValue.note ?? 'not editable' });
       if (this.configValue.hasHistory && discardHistory !== true) {
         throw new ApiError({ code: 'needs-confirmation', message: 'This node has its own history; joining another cluster discards it.' });
       }

@@ -341,18 +341,21 @@ describe('PeersPage: joining a cluster', () => {
     expect(text(await screen.findByRole('alert'))).toBe('This node did not join: join: the address must be HOST:PORT');
   });
 
-  it('is disabled, with the note, when the configuration is not editable', async () => {
-    fake.configValue = { ...fake.configValue, editable: false, note: 'This node takes its configuration from the synod-node command line.' };
+  it('still joins when the configuration is not editable (a headless node), with the note by the name', async () => {
+    fake.configValue = { ...fake.configValue, editable: false, hasHistory: false, note: 'This node takes its name from the synod-node command line.' };
     setup();
-    const note = await screen.findByText('This node takes its configuration from the synod-node command line.');
-    const join = screen.getByRole('button', { name: 'Join cluster' }) as HTMLButtonElement;
-    expect(join.disabled).toBe(true);
-    expect(field('Address of a member (host:port)').matches(':disabled')).toBe(true);
-    expect(join.closest('fieldset')?.getAttribute('aria-describedby')).toBe(note.id);
+    const note = await screen.findByText('This node takes its name from the synod-node command line.');
+    expect(note.closest('section')?.querySelector('h3')?.textContent).toBe('This node');
     expect(screen.queryByRole('textbox', { name: 'Display name' })).toBeNull();
+    const join = screen.getByRole('button', { name: 'Join cluster' }) as HTMLButtonElement;
+    expect(join.disabled).toBe(false);
     // Members can still be removed through the log.
     expect(removeButton('carol').disabled).toBe(false);
     expect(screen.getByRole('button', { name: 'Show secret' })).toBeTruthy();
+    await fill('Address of a member (host:port)', '10.0.0.9:7400');
+    await fill('Secret of the cluster to join', 'their cluster secret');
+    await fireEvent.click(join);
+    await waitFor(() => expect(fake.callsOf('join')).toEqual([{ address: '10.0.0.9:7400', secret: 'their cluster secret' }]));
   });
 });
 

@@ -180,7 +180,8 @@ export class PeersState {
   /** Sends the join form; false when a field has a problem or the node refused. */
   async join(): Promise<boolean> {
     const config = this.config;
-    if (config === null || !config.editable || this.joinBusy) return false;
+    // Not tied to `editable` (the display name): a headless node joins from its dashboard too.
+    if (config === null || this.joinBusy) return false;
     this.showJoinErrors = true;
     this.joinError = null;
     this.joinStarted = null;
