@@ -301,6 +301,21 @@ describe('Replica compaction and snapshots', () => {
     expect(h.applied.get(lagging)?.map((c) => c.payload)).toEqual(['after the snapshot']);
   });
 
+  it('a snapshot older than slots already committed in this turn keeps the membership of those slots', () => {
+    // The runtime steps a catch-up reply (slots 1..10 join the chosen prefix, not yet applied), then
+    // installs a snapshot it fetched earlier, at slot 5: slots 6..10 are still to be applied after it.
+    const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1) });
+    const start = bootstrapMembership(['a', 'b', 'c'].map((id) => ({ id, address: '' })));
+    const slots = Array.from({ length: 12 }, (_, i) => ({ slot: i + 1, value: [{ origin: 'b', seq: i + 1, payload: `p${i + 1}` }] }));
+    replica.step({ type: 'catchupReply', from: 'b', to: 'a', entries: slots.slice(0, 10), commitIndex: 12, compactedThrough: 0 });
+    replica.installSnapshot(5, [{ origin: 'b', floor: 5, above: [] }], { ...start, through: 5 });
+    expect(replica.ready().committed.map((e) => e.slot)).toEqual([6, 7, 8, 9, 10]);
+    expect(replica.membership()?.through).toBe(10);
+    replica.step({ type: 'catchupReply', from: 'b', to: 'a', entries: slots.slice(10), commitIndex: 12, compactedThrough: 0 });
+    expect(replica.ready().committed.map((e) => e.slot)).toEqual([11, 12]);
+    expect(replica.status()).toMatchObject({ commitIndex: 12, members: start.epochs[0]?.members });
+  });
+
   it('refuses to promise to a candidate whose first unchosen slot is compacted here', () => {
     const h = new Harness(['a']);
     h.electSomeone();

@@ -116,6 +116,7 @@ export class Replica {
     const bootstrap = options.members === undefined ? null : toMembers(options.members);
     const recovered = durable.membership ?? null;
     validateProtocolConfig(this.config, this.id, recovered === null && bootstrap !== null ? bootstrap.map((m) => m.id) : null);
+    if (recovered === null && durable.appliedIndex > 0) throw new Error(`recovered state has ${durable.appliedIndex} applied slots but no membership`);
     if (recovered !== null && recovered.through !== durable.appliedIndex) {
       throw new Error(`recovered membership covers slots through ${recovered.through}, not the applied index ${durable.appliedIndex}`);
     }
@@ -203,7 +204,9 @@ export class Replica {
   installSnapshot(slot: Slot, ledger: LedgerState, membership: MembershipState): void {
     if (slot <= this.learner.appliedIndex) return;
     if (membership.through !== slot) throw new Error(`snapshot at slot ${slot} carries the membership of slot ${membership.through}`);
-    this.membershipState = membership;
+    // Slots above `slot` may already have joined the chosen prefix this turn (committed, not yet
+    // applied; they are still applied after the snapshot): the membership tracked through them is ahead.
+    if (this.membershipState === null || this.membershipState.through < slot) this.membershipState = membership;
     this.ledger.merge(ledger);
     this.learner.installSnapshot(slot);
     this.acceptor.forgetBelow(this.learner.compactedThrough + 1);

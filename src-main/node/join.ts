@@ -20,6 +20,9 @@ import { ANY_NODE, type JoinMessage, type JoinReplyMessage, type JoinReplyStatus
 
 export const JOIN_RETRY_MS = 500;
 
+/** 'refused' comes last: it ends the attempt (the user starts a new one). */
+const STAGE_ORDER: readonly JoinStage[] = ['contacting', 'adding', 'catching-up', 'member', 'refused'];
+
 export class JoinClient {
   private stageNow: JoinStage = 'contacting';
   private messageNow: string;
@@ -66,7 +69,9 @@ export class JoinClient {
     }
   }
 
+  /** Progress only moves forward: a late or reordered answer never takes it back a step. */
   private set(stage: JoinStage, message: string): void {
+    if (STAGE_ORDER.indexOf(stage) < STAGE_ORDER.indexOf(this.stageNow)) return;
     this.stageNow = stage;
     this.messageNow = message;
   }

@@ -173,14 +173,6 @@ export class InvariantChecker {
 
   learned(node: NodeId, slot: Slot, value: SlotValue): void {
     const truth = this.chosen.get(slot);
-    if (truth === undefined && process.env.LENIENT) {
-      const why = this.describeUnchosenDecision(node, slot, value);
-      if (!why.includes('quorum of configuration')) this.fail(why);
-      this.chosen.set(slot, { key: valueKey(value), value });
-      for (const command of value) { const id = commandKey(command.origin, command.seq); const other = this.slotOfCommand.get(id); if (other !== undefined && other !== slot) this.fail(`LENIENT command ${id} chosen in ${other} and ${slot}`); this.slotOfCommand.set(id, slot); }
-      this.advanceTruth();
-      return;
-    }
     if (truth === undefined) this.fail(this.describeUnchosenDecision(node, slot, value));
     if (truth.key !== valueKey(value)) this.fail(`${node} learned ${describeValue(value)} in slot ${slot}, but ${describeValue(truth.value)} is chosen there`);
   }

@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --seeds N [--replicas R] [--bug NAME] [--start S] [--seed S] [--safety-ms MS] [--real-storage]`
+ * `npm run sim -- --seeds N [--replicas R] [--bug NAME] [--start S] [--seed S] [--safety-ms MS] [--membership-weight W] [--real-storage]`
  *
  * Runs seeds start..start+N-1 (or the one --seed), prints each failing seed with its trace and the
  * command that replays it, and ends with `seeds=N violations=V ...`. Exits 1 on any violation.
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     replicas: { type: 'string' },
     bug: { type: 'string' },
     'safety-ms': { type: 'string' },
+    /** How much more often than other faults the membership changes (default 1). */
+    'membership-weight': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     'real-storage': { type: 'boolean', default: false },
   },
@@ -43,6 +45,7 @@ const single = integer('seed', values.seed);
 const first = single ?? integer('start', values.start) ?? 1;
 const count = single !== undefined ? 1 : (integer('seeds', values.seeds) ?? 100);
 const safetyMs = integer('safety-ms', values['safety-ms']);
+const membershipWeight = integer('membership-weight', values['membership-weight']);
 
 // The real storage code on fault-injecting file systems; small checkpoints so crashes hit every state.
 const realStorage = values['real-storage'] ? { sqlJs: await initSqlJs(), checkpointJournalBytes: REAL_STORAGE_CHECKPOINT_BYTES } : undefined;
@@ -54,6 +57,7 @@ const replay = (seed: number): string =>
     replicas !== undefined ? `--replicas ${replicas}` : '',
     bug !== undefined ? `--bug ${bug}` : '',
     safetyMs !== undefined ? `--safety-ms ${safetyMs}` : '',
+    membershipWeight !== undefined ? `--membership-weight ${membershipWeight}` : '',
     realStorage !== undefined ? '--real-storage' : '',
   ]
     .filter(Boolean)
@@ -62,7 +66,7 @@ const replay = (seed: number): string =>
 const started = performance.now();
 const results = [];
 for (let seed = first; seed < first + count; seed++) {
-  const result = runSimulation({ seed, replicas, plantedBug: bug ?? null, safetyMs, realStorage });
+  const result = runSimulation({ seed, replicas, plantedBug: bug ?? null, safetyMs, membershipWeight, realStorage });
   results.push(result);
   if (result.violation !== null) {
     console.log(`\nseed ${seed} (${result.replicas} replicas) VIOLATION: ${result.violation}`);

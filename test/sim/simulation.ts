@@ -243,7 +243,8 @@ function changeMembership(cluster: SimCluster, random: SimRandom, safetyMs: numb
       return;
     }
     case 'replace': {
-      if (!canAdd || members.length <= 1) return;
+      // One replacement at a time, in a configuration that keeps a majority without the dead member.
+      if (!canAdd || members.length < 3 || members.some((id) => heldDown.has(id))) return;
       const dead = random.pick(members);
       if (cluster.node(dead).isUp) cluster.crash(dead);
       heldDown.add(dead);

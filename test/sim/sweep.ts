@@ -13,7 +13,12 @@ export function sweep(firstSeed: number, count: number, options: Omit<Simulation
     const result = runSimulation({ ...options, seed });
     results.push(result);
     if (result.violation === null) continue;
-    const flags = [options.replicas !== undefined ? `--replicas ${options.replicas}` : '', options.plantedBug ? `--bug ${options.plantedBug}` : '', options.realStorage ? '--real-storage' : '']
+    const flags = [
+      options.replicas !== undefined ? `--replicas ${options.replicas}` : '',
+      options.plantedBug ? `--bug ${options.plantedBug}` : '',
+      options.membershipWeight !== undefined ? `--membership-weight ${options.membershipWeight}` : '',
+      options.realStorage ? '--real-storage' : '',
+    ]
       .filter(Boolean)
       .join(' ');
     failures.push({

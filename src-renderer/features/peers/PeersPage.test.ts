@@ -72,7 +72,7 @@ describe('PeersPage: this node and the members', () => {
 
     expect(rows()).toEqual([
       ['alice this node', '127.0.0.1:7400', '—', '—', '12', 'Remove'],
-      ['bob leader', '127.0.0.1:7401', '● reachable', 'last heard 2 s ago', '10', 'Remove'],
+      ['bob leader', '127.0.0.1:7401', '● reachable', '2 s ago', '10', 'Remove'],
       ['carol', '127.0.0.1:7402', '○ unreachable', 'never', '10', 'Remove'],
     ]);
     expect(screen.getByText(/a change chosen at slot s takes effect at slot s \+ 64/)).toBeTruthy();
