@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessCluster, waitFor, type ProcessNode } from '../process/harness';
+import { goTo, openDashboard, shot } from './pages';
 import { launchBrowser, SCREENSHOT_DIR, type DashboardBrowser } from './targets';
 import type { Page } from 'playwright-core';
 
@@ -22,19 +23,9 @@ function page(id: string): Page {
 }
 
 async function open(node: ProcessNode): Promise<Page> {
-  const dashboard = await browser.open(`http://127.0.0.1:${node.spec.httpPort}/?token=${node.token}`);
+  const dashboard = await openDashboard(browser, node);
   pages.set(node.spec.id, dashboard);
-  await dashboard.getByRole('link', { name: 'Timeline' }).waitFor();
   return dashboard;
-}
-
-async function goTo(p: Page, name: 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster'): Promise<void> {
-  await p.getByRole('link', { name }).click();
-  await p.getByRole('heading', { name, level: 2 }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
-}
-
-async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true });
 }
 
 async function tweet(p: Page, text: string): Promise<void> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackUdpPort, freeTcpPort, ProcessNode, waitFor } from '../process/harness';
+import { goTo, openDashboard, shot } from './pages';
 import { launchBrowser, SCREENSHOT_DIR, type DashboardBrowser } from './targets';
 
 /** The secret of the cluster n1 starts (n2 and later n3 join it). */
@@ -44,18 +45,7 @@ async function memberIds(n: ProcessNode): Promise<string[]> {
 
 async function open(n: ProcessNode): Promise<Page> {
   if (browser === undefined) throw new Error('no browser');
-  const dashboard = await browser.open(`http://127.0.0.1:${n.spec.httpPort}/?token=${n.token}`);
-  await dashboard.getByRole('link', { name: 'Timeline' }).waitFor();
-  return dashboard;
-}
-
-async function goTo(p: Page, name: 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster'): Promise<void> {
-  await p.getByRole('link', { name }).click();
-  await p.getByRole('heading', { name, level: 2 }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
-}
-
-async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true });
+  return openDashboard(browser, n);
 }
 
 /** Waits for `check` on the page; on failure keeps a screenshot of what a user would see. */

@@ -1,0 +1,23 @@
+/** Driving a dashboard page as a user would, shared by the end-to-end scenarios. */
+import type { Page } from 'playwright-core';
+import type { ProcessNode } from '../process/harness';
+import { SCREENSHOT_DIR, type DashboardBrowser } from './targets';
+
+export type PageName = 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster';
+
+/** Opens `node`'s dashboard (its URL carries the API token) and waits for the navigation. */
+export async function openDashboard(browser: DashboardBrowser, node: ProcessNode): Promise<Page> {
+  const dashboard = await browser.open(`http://127.0.0.1:${node.spec.httpPort}/?token=${node.token}`);
+  await dashboard.getByRole('link', { name: 'Timeline' }).waitFor();
+  return dashboard;
+}
+
+export async function goTo(p: Page, name: PageName): Promise<void> {
+  await p.getByRole('link', { name }).click();
+  await p.getByRole('heading', { name, level: 2 }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+}
+
+/** A full-page screenshot in test-results/e2e/ (look at it). */
+export async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true });
+}
