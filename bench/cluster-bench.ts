@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiCallError, ProcessCluster, sleep, waitFor, type ProcessNode } from '../test/process/harness';
+import { bulkLoad } from './bulk-load';
 import { LeanClient } from './http-client';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' } } });
@@ -111,23 +112,6 @@ async function failover(cluster: ProcessCluster, rounds: number): Promise<string
   }
   times.sort((a, b) => a - b);
   return `failover rounds=${rounds} median_ms=${percentile(times, 50).toFixed(0)} max_ms=${(times.at(-1) ?? NaN).toFixed(0)} all_ms=${times.map((t) => t.toFixed(0)).join('/')}`;
-}
-
-async function bulkLoad(nodes: readonly ProcessNode[], commands: number): Promise<number> {
-  const connections = nodes.map((node) => new LeanClient(node.spec.httpPort, node.token, 64));
-  const start = performance.now();
-  let sent = 0;
-  await Promise.all(
-    Array.from({ length: 64 }, async (_, i) => {
-      const client = connections[i % nodes.length] as LeanClient;
-      while (sent < commands) {
-        sent++;
-        await client.call('tweet', { text: `${TEXT} bulk ${sent}` }).catch(() => undefined);
-      }
-    }),
-  );
-  for (const client of connections) client.close();
-  return (performance.now() - start) / 1_000;
 }
 
 async function main(): Promise<void> {
