@@ -28,6 +28,7 @@ import type { CommandLedger } from './command-ledger';
 import type { ProtocolConfig } from './config';
 import type { Learner } from './learner';
 import type { Outbox } from './outbox';
+import { sameIds } from './membership';
 import { majority } from './quorum';
 import { Fifo } from './fifo';
 import { commandKey, type AcceptedEntry, type AcceptedMessage, type Command, type NodeId, type PromiseMessage, type Slot, type SlotValue } from './types';
@@ -184,8 +185,7 @@ export class Leader {
   /** Inside the pipeline window, and in this leadership's configuration (else remembers the boundary). */
   private mayPropose(slot: Slot): boolean {
     if (this.blocked !== null || slot - this.ctx.learner.commitIndex > this.ctx.config.maxInflightSlots) return false;
-    const members = this.ctx.configAt(slot);
-    const same = members.length === this.ctx.epochMembers.length && members.every((m, i) => m === this.ctx.epochMembers[i]);
+    const same = sameIds(this.ctx.configAt(slot), this.ctx.epochMembers);
     if (this.ctx.plantedBug === 'ignore-config-boundary') return true;
     if (!same) this.blocked = slot;
     return same;

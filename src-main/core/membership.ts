@@ -131,8 +131,9 @@ export function hasPendingChange(state: MembershipState): boolean {
   return latestEpoch(state).fromSlot > state.through + 1;
 }
 
-export function sameMemberIds(a: readonly Member[], b: readonly Member[]): boolean {
-  return a.length === b.length && a.every((member, i) => member.id === b[i]?.id);
+/** Whether two sorted id lists name the same members. */
+export function sameIds(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 /** Every member of any epoch still relevant: who may take part in deciding slots > through. */
@@ -151,7 +152,7 @@ function judge(state: MembershipState, slot: Slot, change: MembershipChange): Me
   return latest.members.length <= 1 ? 'last-member' : null;
 }
 
-export function describeMembershipRejection(reason: MembershipRejection, change: MembershipChange): string {
+function describeMembershipRejection(reason: MembershipRejection, change: MembershipChange): string {
   switch (reason) {
     case 'change-in-progress':
       return 'another membership change is still taking effect; retry in a moment';
@@ -167,7 +168,8 @@ export function describeMembershipRejection(reason: MembershipRejection, change:
 /**
  * Applies the membership commands in the chosen value of `slot`, which must be state.through + 1.
  * Returns the new state (pruned of epochs no slot > slot needs) and an outcome per membership command,
- * keyed by command id.
+ * keyed by command id. The new state shares `epochs` (the same array) when the slot changed none, so
+ * callers tell a change by identity.
  */
 export function applyMembershipSlot(state: MembershipState, slot: Slot, value: SlotValue): { state: MembershipState; outcomes: Map<string, MembershipOutcome> } {
   if (slot !== state.through + 1) throw new Error(`membership applied at slot ${slot}, expected ${state.through + 1}`);
@@ -191,7 +193,8 @@ export function applyMembershipSlot(state: MembershipState, slot: Slot, value: S
   }
   // Slots > slot never need an epoch that a later one replaced at or before slot + 1.
   epochs = epochs.filter((_, i) => (epochs[i + 1]?.fromSlot ?? Infinity) > slot + 1);
-  return { state: { epochs, through: slot }, outcomes };
+  const unchanged = epochs.length === state.epochs.length && epochs.every((epoch, i) => epoch === state.epochs[i]);
+  return { state: { epochs: unchanged ? state.epochs : epochs, through: slot }, outcomes };
 }
 
 /** Applies consecutive chosen entries (starting at state.through + 1) to the membership. */

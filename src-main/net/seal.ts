@@ -24,6 +24,7 @@ import { createCipheriv, createDecipheriv, createHash, createSecretKey, type Key
 import { isValidNodeId } from '../core/config';
 import { CLUSTER_ID_BYTES, CLUSTER_KEY_BYTES, deriveSenderKey } from './keys';
 import { ReplayWindow } from './replay-window';
+import { rememberStranger } from './strangers';
 
 export const DATAGRAM_FORMAT_VERSION = 1;
 export const TAG_BYTES = 16;
@@ -38,8 +39,6 @@ const MAX_U32 = 0xffffffff;
 const TWO_POW_32 = 0x1_0000_0000;
 /** The highest counter a Sealer uses: counters stay exact JavaScript integers. */
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
-/** Non-members (joining nodes) whose replay state is kept at a time. */
-const MAX_STRANGERS = 16;
 
 export type DropReason = 'malformed' | 'wrong-cluster' | 'unknown-sender' | 'unauthenticated' | 'replayed' | 'oversized';
 
@@ -221,7 +220,7 @@ export class Opener {
       return { ok: false, reason: 'unauthenticated' };
     }
     state.window.record(epoch, counter);
-    if (stranger) this.rememberStranger(sender, state);
+    if (stranger) rememberStranger(this.strangers, sender, state);
     return {
       stranger,
       ok: true,
@@ -241,15 +240,6 @@ export class Opener {
    */
   private strangerState(sender: string): SenderState {
     return this.strangers.get(sender) ?? { key: createSecretKey(deriveSenderKey(this.key, sender)), window: new ReplayWindow() };
-  }
-
-  private rememberStranger(sender: string, state: SenderState): void {
-    this.strangers.delete(sender);
-    this.strangers.set(sender, state);
-    for (const oldest of this.strangers.keys()) {
-      if (this.strangers.size <= MAX_STRANGERS) break;
-      this.strangers.delete(oldest);
-    }
   }
 
   private state(sender: string): SenderState {

@@ -29,11 +29,10 @@ import { bundleOverheadBytes, decodePayload, encodeBundle, encodeMessage, Malfor
 import { Reassembler, splitMessage } from './fragments';
 import { deriveClusterKeys } from './keys';
 import { membersDigest, Opener, Sealer, type DropReason } from './seal';
+import { rememberStranger } from './strangers';
 import { ANY_NODE, type WireMessage } from './wire';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1400;
-/** Non-members (nodes asking to join) whose address is remembered for the answer, at a time. */
-const MAX_STRANGERS = 16;
 /** Below this, headers would eat most of every datagram. */
 export const MIN_MAX_DATAGRAM_BYTES = 256;
 /** Below the 65,507-byte IPv4 UDP limit, with room to spare. */
@@ -152,7 +151,8 @@ function checkAddress(id: NodeId, host: string, port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`member ${id}: invalid port ${port}`);
 }
 
-function formatAddress(host: string, port: number): string {
+/** `host:port`, with brackets around an IPv6 host. */
+export function formatAddress(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -344,15 +344,6 @@ export class UdpTransport {
     this.joinContact = address === null ? undefined : { host: address.host, port: address.port, lastHeardAt: null };
   }
 
-  private rememberStranger(id: NodeId, host: string, port: number): void {
-    this.strangers.delete(id);
-    this.strangers.set(id, { host, port, lastHeardAt: this.now() });
-    for (const oldest of this.strangers.keys()) {
-      if (this.strangers.size <= MAX_STRANGERS) break;
-      this.strangers.delete(oldest);
-    }
-  }
-
   /** The address a stranger (a node asking to join) wrote from, if one did lately. */
   strangerAddress(id: NodeId): string | null {
     const stranger = this.strangers.get(id);
@@ -446,7 +437,7 @@ export class UdpTransport {
     }
     const delivered = messages.filter((message) => this.admit(message, sender, opened.stranger));
     if (delivered.length === 0) return;
-    if (opened.stranger) this.rememberStranger(sender, rinfo.address, rinfo.port);
+    if (opened.stranger) rememberStranger(this.strangers, sender, { host: rinfo.address, port: rinfo.port, lastHeardAt: now });
     const peer = this.peersById.get(sender);
     if (peer !== undefined) {
       // Authenticated and fresh (the replay window passed it): the peer is where it sent from.

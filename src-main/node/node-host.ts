@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { ApiError, type ConfigUpdate, type JoinArgs, type NodeConfig, type SynodEvent } from '../../shared/api';
 import { writeFileAtomically } from './atomic-file';
-import { ReplicaNode, type HostPort, type NodeOptions } from './replica-node';
+import { parseHostPort, ReplicaNode, type HostPort, type NodeOptions } from './replica-node';
 
 /** What the desktop app persists about its node. */
 export interface SavedConfig {
@@ -113,8 +113,9 @@ export class NodeHost {
         message: `${what}. Joining another cluster discards that from this node (its data directory is kept aside, renamed). Confirm to join anyway.`,
       });
     }
-    const [host, port] = splitHostPort(args.address);
-    const next: NodeOptions = { ...this.options, secret: args.secret, peers: new Map(), join: { host, port } };
+    const contact = parseHostPort(args.address);
+    if (contact === null) throw new ApiError({ code: 'invalid-argument', message: `join: "${args.address}" is not HOST:PORT` });
+    const next: NodeOptions = { ...this.options, secret: args.secret, peers: new Map(), join: contact };
     await this.restart(next, true);
     return this.config();
   }
@@ -159,10 +160,4 @@ export class NodeHost {
   private emit(event: SynodEvent): void {
     for (const listener of this.listeners) listener(event);
   }
-}
-
-/** `host:port` or `[v6]:port` (already validated at the API boundary). */
-function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  return [address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1))];
 }

@@ -40,7 +40,7 @@ import { Replica } from '../core/replica';
 import { commandKey, mayPrecedePersist, type Command, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
 import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
-import { UdpTransport, UNKNOWN_ADDRESS } from '../net/udp-transport';
+import { formatAddress, UdpTransport, UNKNOWN_ADDRESS } from '../net/udp-transport';
 import type { WireMessage } from '../net/wire';
 import { writeCheckpointInBackground } from '../storage/checkpoint-writer';
 import { NodeFileSystem } from '../storage/node-file-system';
@@ -142,6 +142,8 @@ export class ReplicaNode {
   private joinClient: JoinClient | null = null;
   /** The members a join contact named, until this node learns the membership itself. */
   private joinMembers: readonly Member[] = [];
+  /** What the transport's peers were last derived from (epochs, or joinMembers). */
+  private transportMembersSource: unknown = null;
   /** Newcomers whose addMember this node proposed, by command key, until chosen. */
   private readonly joinsProposed = new Map<NodeId, string>();
   /** This node's own removeMember command waiting to be chosen. */
@@ -180,8 +182,8 @@ export class ReplicaNode {
       const contact = options.join ?? null;
       const joining = contact !== null;
       // Addresses in the membership are hints for reaching a member first; the traffic corrects them.
-      const ownAddress = options.listen.port === 0 ? '' : formatHostPort(options.listen);
-      const bootstrap = joining ? null : bootstrapMembership([{ id: options.id, address: ownAddress }, ...[...options.peers].map(([id, address]) => ({ id, address: formatHostPort(address) }))]);
+      const ownAddress = options.listen.port === 0 ? '' : formatAddress(options.listen.host, options.listen.port);
+      const bootstrap = joining ? null : bootstrapMembership([{ id: options.id, address: ownAddress }, ...[...options.peers].map(([id, address]) => ({ id, address: formatAddress(address.host, address.port) }))]);
       const store = ReplicaStore.open(fs, sqlJs, options.dataDir, {
         nodeId: options.id,
         clusterId: clusterIdHex,
@@ -283,7 +285,7 @@ export class ReplicaNode {
 
   /** The other members a brand-new cluster started from (the bootstrap list of the configuration). */
   bootstrapPeers(): { id: NodeId; address: string }[] {
-    return [...this.options.peers].map(([id, address]) => ({ id, address: formatHostPort(address) }));
+    return [...this.options.peers].map(([id, address]) => ({ id, address: formatAddress(address.host, address.port) }));
   }
 
   /** Retained log rows (the service turns them into views). */
@@ -372,8 +374,15 @@ export class ReplicaNode {
     return peers;
   }
 
-  /** Keeps the transport's peers equal to the membership as it changes through the log. */
+  /**
+   * Keeps the transport's peers equal to the membership as it changes through the log. Runs after
+   * every turn, so it does nothing unless the epochs (or a join contact's list) changed: applying a
+   * slot without a membership change keeps the same epochs array.
+   */
   private syncTransportMembers(): void {
+    const source = this.replica.membership()?.epochs ?? this.joinMembers;
+    if (source === this.transportMembersSource) return;
+    this.transportMembersSource = source;
     const next = this.transportMembers();
     const current = this.transport.peers();
     if (current.length === next.size && current.every((peer) => next.has(peer.id))) return;
@@ -386,7 +395,7 @@ export class ReplicaNode {
   }
 
   private startJoining(contact: HostPort): void {
-    const address = formatHostPort(contact);
+    const address = formatAddress(contact.host, contact.port);
     this.transport.setJoinContact(contact);
     this.joinClient = new JoinClient(
       this.id,
@@ -661,10 +670,6 @@ export class ReplicaNode {
   private reachableWindowMs(): number {
     return Math.max(1_500, 3 * this.electionTimeoutMs());
   }
-}
-
-export function formatHostPort({ host, port }: HostPort): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** `host:port` or `[v6]:port`; null for anything else (an address recorded without one). */

@@ -263,7 +263,7 @@ export class ReplicaStore {
     // Unreachable by construction: a joining node applies nothing before its snapshot brings the membership.
     if (current === null) throw new Error(`slot ${entry.slot} applied before the membership is known`);
     const { state, outcomes } = applyMembershipSlot(current, entry.slot, entry.value);
-    if (state.epochs.length !== current.epochs.length || outcomes.size > 0) this.setMeta('membership', state.epochs);
+    if (state.epochs !== current.epochs) this.setMeta('membership', state.epochs);
     return outcomes;
   }
 
