@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, type SynodEvent } from '../../shared/api';
+import type { SynodEvent } from '../../shared/api';
 import { httpClient } from './http-client';
+import { rejection } from '../test/rejection';
 
 const BASE = 'http://127.0.0.1:4321';
 const TOKEN = 'tok-0123456789abcdef';
@@ -13,15 +14,6 @@ function jsonResponse(status: number, body: unknown): Response {
 
 function fakeFetch(answer: (...args: FetchArgs) => Promise<Response>) {
   return vi.fn((...args: FetchArgs) => answer(...args));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
 }
 
 /** An event stream response whose body the test writes to. */

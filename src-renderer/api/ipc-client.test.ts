@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { API_METHODS, ApiError, type SynodEvent } from '../../shared/api';
+import { API_METHODS, type SynodEvent } from '../../shared/api';
 import type { SynodBridge } from '../../shared/ipc';
 import { ipcClient } from './ipc-client';
+import { rejection } from '../test/rejection';
 
 function fakeBridge(answer: (method: string, args: unknown) => Promise<unknown>) {
   const listeners = new Set<(event: SynodEvent) => void>();
@@ -13,15 +14,6 @@ function fakeBridge(answer: (method: string, args: unknown) => Promise<unknown>)
   };
   for (const method of API_METHODS) bridge[method] = vi.fn((args?: unknown) => answer(method, args));
   return { bridge: bridge as unknown as SynodBridge, listeners };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
 }
 
 describe('ipcClient', () => {
