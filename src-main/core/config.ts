@@ -3,6 +3,8 @@
  * Every queue and window in the core is bounded by one of these, so memory stays bounded under load.
  */
 import { MEMBERSHIP_DELAY_SLOTS } from './membership';
+import { MESSAGE_FRAME_BOUND_BYTES } from './message-size';
+import { isValidNodeId, NODE_ID_PATTERN } from './node-id';
 import type { NodeId } from './types';
 
 export interface ProtocolConfig {
@@ -16,14 +18,16 @@ export interface ProtocolConfig {
   readonly maxInflightSlots: number;
   /** A slot's batch holds at most this many commands... */
   readonly maxBatchCommands: number;
-  /** ...and at most this many payload bytes (a single larger command still gets a slot of its own). */
+  /** ...and at most this many encoded bytes (commandSizeBound of its commands; any valid command fits one slot). */
   readonly maxBatchBytes: number;
   /** Largest payload accepted by propose(). */
   readonly maxCommandBytes: number;
   /** Commands waiting at the leader, and own commands waiting for a leader, are each capped at this. */
   readonly maxQueuedCommands: number;
-  /** A catch-up reply carries at most this many slots. */
+  /** A catch-up reply carries at most this many slots... */
   readonly maxCatchupSlots: number;
+  /** ...and at most this many encoded bytes (always at least one slot: a slot fits, see validateProtocolConfig). */
+  readonly maxCatchupBytes: number;
   /** A lagging replica keeps at most this many catch-up requests in flight. */
   readonly maxCatchupRequests: number;
   /**
@@ -31,6 +35,21 @@ export interface ProtocolConfig {
    * its own commit index: the candidate must catch up first. This bounds the size of promises.
    */
   readonly maxPromiseLagSlots: number;
+  /**
+   * No message the core produces is larger than this (messageSizeBound), so every message fits the transport
+   * (MAX_MESSAGE_BYTES, 16 MiB). A promise that would be larger is refused like a candidate too far behind.
+   */
+  readonly maxMessageBytes: number;
+  /**
+   * A replica more than this many slots behind the most advanced peer it heard of fetches a snapshot
+   * instead of replaying the log slot by slot (a laptop that slept through thousands of slots).
+   */
+  readonly snapshotCatchupSlots: number;
+  /**
+   * Ready.committed holds at most this many commands (at least one slot), so a turn that has thousands of
+   * slots to apply yields to the event loop between Readys (etcd's MaxCommittedSizePerReady).
+   */
+  readonly maxCommittedCommandsPerReady: number;
 }
 
 export const DEFAULT_PROTOCOL_CONFIG: ProtocolConfig = Object.freeze({
@@ -43,16 +62,44 @@ export const DEFAULT_PROTOCOL_CONFIG: ProtocolConfig = Object.freeze({
   maxCommandBytes: 4 * 1024,
   maxQueuedCommands: 10_000,
   maxCatchupSlots: 256,
+  maxCatchupBytes: 256 * 1024,
   maxCatchupRequests: 3,
   maxPromiseLagSlots: 1024,
+  maxMessageBytes: 8 * 1024 * 1024,
+  snapshotCatchupSlots: 512,
+  maxCommittedCommandsPerReady: 512,
 });
 
-/** Node ids travel in ballots, command ids and datagrams: keep them short and unambiguous. */
-const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-
-export function isValidNodeId(id: string): boolean {
-  return NODE_ID_PATTERN.test(id);
+/**
+ * An acceptor takes accepts only for slots at most this far above its own commit index. Every slot it
+ * accepted and does not know to be chosen is then within this distance above its commit index, which
+ * bounds the accepted part of any promise it sends (see maxPromiseAcceptedBytes). An honest leader
+ * proposes at most maxInflightSlots above its commit index; the factor 2 leaves room for a follower
+ * whose commit index trails the leader's a little.
+ */
+export function acceptWindowSlots(config: ProtocolConfig): number {
+  return 2 * config.maxInflightSlots;
 }
+
+/** Bytes one slot's entry takes at most in a promise or catch-up reply: its batch plus slot, ballot and count. */
+export function slotEntryBoundBytes(config: ProtocolConfig): number {
+  return config.maxBatchBytes + SLOT_ENTRY_OVERHEAD_BYTES;
+}
+
+/** Slot (8), ballot (8 + 33) and the batch's command count (3): see message-size.ts. */
+const SLOT_ENTRY_OVERHEAD_BYTES = 8 + 8 + 33 + 3;
+/** A command's bytes besides its payload: origin (33), seq (8), payload length prefix (3). */
+const COMMAND_OVERHEAD_BYTES = 33 + 8 + 3;
+
+/** The most a promise's accepted part can take: a full accept window. */
+export function maxPromiseAcceptedBytes(config: ProtocolConfig): number {
+  return acceptWindowSlots(config) * slotEntryBoundBytes(config);
+}
+
+/** The transport's MAX_MESSAGE_BYTES (net/fragments.ts): the core never plans for more. */
+export const MAX_PROTOCOL_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export { isValidNodeId } from './node-id';
 
 /** Throws a descriptive error for a configuration the core cannot run safely with. */
 export function validateProtocolConfig(config: ProtocolConfig, self: NodeId, bootstrap: readonly NodeId[] | null): void {
@@ -69,5 +116,14 @@ export function validateProtocolConfig(config: ProtocolConfig, self: NodeId, boo
     if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer (got ${String(value)})`);
   }
   if (config.heartbeatTicks >= config.electionTicks) problems.push('heartbeatTicks must be below electionTicks');
+  // Size bounds: any valid command fits one batch, one slot fits a catch-up reply, and a promise with a full
+  // accept window still has room for a catch-up reply's worth of chosen slots (else no candidate could win).
+  if (config.maxCommandBytes + COMMAND_OVERHEAD_BYTES > config.maxBatchBytes) problems.push(`maxBatchBytes must hold a command of maxCommandBytes plus ${COMMAND_OVERHEAD_BYTES} bytes`);
+  if (slotEntryBoundBytes(config) + MESSAGE_FRAME_BOUND_BYTES > config.maxCatchupBytes) problems.push('maxCatchupBytes must hold one full slot');
+  if (config.maxCatchupBytes > config.maxMessageBytes) problems.push('maxCatchupBytes must not exceed maxMessageBytes');
+  if (maxPromiseAcceptedBytes(config) + config.maxCatchupBytes + MESSAGE_FRAME_BOUND_BYTES > config.maxMessageBytes) {
+    problems.push(`maxMessageBytes must hold a full accept window (${acceptWindowSlots(config)} slots of maxBatchBytes) plus maxCatchupBytes`);
+  }
+  if (config.maxMessageBytes > MAX_PROTOCOL_MESSAGE_BYTES) problems.push(`maxMessageBytes must not exceed ${MAX_PROTOCOL_MESSAGE_BYTES} (the transport's limit)`);
   if (problems.length > 0) throw new Error(`invalid protocol configuration: ${problems.join('; ')}`);
 }

@@ -32,14 +32,15 @@ import { sameIds } from './membership';
 import { majority } from './quorum';
 import { Fifo } from './fifo';
 import { commandKey, type AcceptedEntry, type AcceptedMessage, type Command, type NodeId, type PromiseMessage, type Slot, type SlotValue } from './types';
-import { utf8ByteLength } from './utf8';
+import { commandSizeBound } from './message-size';
 
 /**
  * Test-only: bugs the simulator plants to prove that its checker catches them. 'ignore-accepted': a new
  * leader ignores the values promises report. 'ignore-config-boundary': a leader does not stop at the
  * first slot of another configuration and keeps deciding there with its own members' majorities.
+ * 'unbounded-promise': an acceptor answers every prepare with a full promise, however large.
  */
-export type PlantedLeaderBug = 'ignore-accepted' | 'ignore-config-boundary';
+export type PlantedLeaderBug = 'ignore-accepted' | 'ignore-config-boundary' | 'unbounded-promise';
 
 interface InflightSlot {
   readonly value: SlotValue;
@@ -165,7 +166,7 @@ export class Leader {
       let bytes = 0;
       while (this.queue.length > 0 && batch.length < maxBatchCommands) {
         const command = this.queue.peek() as Command;
-        const size = utf8ByteLength(command.payload);
+        const size = commandSizeBound(command);
         if (batch.length > 0 && bytes + size > maxBatchBytes) break;
         this.queue.shift();
         this.queuedIds.delete(commandKey(command.origin, command.seq));

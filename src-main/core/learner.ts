@@ -3,12 +3,17 @@
  *
  * Invariants:
  *  - A slot's chosen value, once learned, never changes (Paxos guarantees there is only one).
- *  - compactedThrough <= appliedIndex <= emitted <= commitIndex.
+ *  - compactedThrough <= appliedIndex <= emitted <= commitIndex, and tracked == commitIndex between calls.
+ *  - Every slot joining the chosen prefix is reported to onCommitted at once, in order (the membership
+ *    must follow the commit index), but handed to the runtime to apply (emitted) at most
+ *    `maxEmitCommands` commands per Ready, so a replica that learned thousands of slots applies them
+ *    over many turns and its event loop keeps serving timers and datagrams in between.
  *  - commitIndex is the end of the contiguous chosen prefix: every slot in [1, commitIndex] is known or
  *    compacted (slots <= compactedThrough were applied and are summarized by the snapshot).
  *  - Committed entries are emitted exactly once each, in slot order, starting after appliedIndex.
  */
 import type { CommandLedger } from './command-ledger';
+import { chosenEntrySizeBound } from './message-size';
 import type { Outbox } from './outbox';
 import type { ChosenEntry, Command, NodeId, Slot, SlotValue } from './types';
 
@@ -24,7 +29,11 @@ export class Learner {
   private commit: Slot;
   /** Slots <= emitted have been handed to the runtime to apply. */
   private emitted: Slot;
+  /** Slots <= tracked have been reported to onCommitted. */
+  private tracked: Slot;
   private applied: Slot;
+  /** Commands emitted since the runtime last took a Ready (see readyTaken). */
+  private emittedCommandsInReady = 0;
   /** The most advanced commit index heard from a peer, and who said it: the catch-up source. */
   private peerCommit: Slot = 0;
   private peerCommitSource: NodeId | null = null;
@@ -39,6 +48,8 @@ export class Learner {
     private readonly onCommandChosen: (command: Command) => void,
     /** Told about every slot joining the contiguous chosen prefix, in order (recovered ones above appliedIndex too). */
     private readonly onCommitted: (entry: ChosenEntry) => void,
+    /** At most this many commands are emitted per Ready (at least one slot). */
+    private readonly maxEmitCommands: number,
   ) {
     if (recovery.appliedIndex < recovery.compactedThrough) {
       throw new Error(`applied index ${recovery.appliedIndex} is below the compaction point ${recovery.compactedThrough}`);
@@ -50,6 +61,8 @@ export class Learner {
     if (recovery.appliedIndex > this.commit) throw new Error(`applied index ${recovery.appliedIndex} is beyond the recovered chosen prefix ${this.commit}`);
     this.applied = recovery.appliedIndex;
     this.emitted = recovery.appliedIndex;
+    this.tracked = recovery.appliedIndex;
+    this.trackCommitted();
     this.emitCommitted();
   }
 
@@ -63,6 +76,22 @@ export class Learner {
 
   get compactedThrough(): Slot {
     return this.compacted;
+  }
+
+  /** How far the most advanced peer heard of is ahead of this replica's commit index (0 if none is). */
+  get lagSlots(): Slot {
+    return Math.max(0, this.peerCommit - this.commit);
+  }
+
+  /** Committed slots not yet handed to the runtime (they go out in later Readys). */
+  get hasUnemitted(): boolean {
+    return this.emitted < this.commit;
+  }
+
+  /** The runtime took a Ready: the next one may carry maxEmitCommands more commands. */
+  readyTaken(): void {
+    this.emittedCommandsInReady = 0;
+    this.emitCommitted();
   }
 
   /** The peer with the most advanced commit index heard of, if it is ahead of us. */
@@ -82,27 +111,45 @@ export class Learner {
     for (const command of value) this.onCommandChosen(command);
     this.outbox.recordChosen({ slot, value });
     this.advanceCommit();
+    this.trackCommitted();
     this.emitCommitted();
   }
 
   /**
-   * Chosen entries in [fromSlot, toSlot] known here, in order, at most `limit` of them; null when
-   * fromSlot is compacted away (the asker needs a snapshot).
+   * Chosen entries known here among the `maxSlots` slots from fromSlot (and <= toSlot), in order, of at
+   * most `maxBytes` encoded bytes but always the first one found; null when fromSlot is compacted away
+   * (the asker needs a snapshot). The scan is bounded by maxSlots whatever range is asked for.
    */
-  chosenRange(fromSlot: Slot, toSlot: Slot, limit: number): ChosenEntry[] | null {
+  chosenRange(fromSlot: Slot, toSlot: Slot, maxSlots: number, maxBytes: number): ChosenEntry[] | null {
     if (fromSlot <= this.compacted) return null;
     const entries: ChosenEntry[] = [];
-    for (let slot = fromSlot; slot <= toSlot && entries.length < limit; slot++) {
+    let bytes = 0;
+    const last = Math.min(toSlot, fromSlot + maxSlots - 1);
+    for (let slot = fromSlot; slot <= last; slot++) {
       const value = this.chosenBySlot.get(slot);
-      if (value !== undefined) entries.push({ slot, value });
+      if (value === undefined) continue;
+      const entry = { slot, value };
+      bytes += chosenEntrySizeBound(entry);
+      if (entries.length > 0 && bytes > maxBytes) break;
+      entries.push(entry);
     }
     return entries;
   }
 
-  /** Known chosen entries at or above `fromSlot` (for promises; fromSlot is above the compaction point). */
-  chosenFrom(fromSlot: Slot): ChosenEntry[] {
+  /**
+   * Known chosen entries at or above `fromSlot` (for promises; fromSlot is above the compaction point),
+   * or null when they take more than `maxBytes` encoded bytes.
+   */
+  chosenFrom(fromSlot: Slot, maxBytes: number): ChosenEntry[] | null {
     const entries: ChosenEntry[] = [];
-    for (const [slot, value] of this.chosenBySlot) if (slot >= fromSlot) entries.push({ slot, value });
+    let bytes = 0;
+    for (const [slot, value] of this.chosenBySlot) {
+      if (slot < fromSlot) continue;
+      const entry = { slot, value };
+      bytes += chosenEntrySizeBound(entry);
+      if (bytes > maxBytes) return null;
+      entries.push(entry);
+    }
     return entries.sort((a, b) => a.slot - b.slot);
   }
 
@@ -124,8 +171,13 @@ export class Learner {
    * advanced known peer: the peer prepares the next range while this replica applies the last one. A
    * range unanswered for `retransmitTicks` is asked for again (replies may be lost).
    */
-  requestCatchup(now: number, retransmitTicks: number, maxSlots: number, maxInflight: number): void {
+  requestCatchup(now: number, retransmitTicks: number, maxSlots: number, maxInflight: number, snapshotBeyondSlots: number): void {
     const source = this.peerCommitSource;
+    // Far behind (a laptop that slept): one snapshot is much cheaper than thousands of slots, for both sides.
+    if (source !== null && this.peerCommit - this.commit > snapshotBeyondSlots) {
+      this.outbox.requestSnapshot(source);
+      return;
+    }
     for (const [from, at] of this.catchupAsked) {
       // Forget ranges that arrived, and those unanswered for too long (they are asked for again below).
       if (from <= this.commit || now - at >= retransmitTicks) this.catchupAsked.delete(from);
@@ -166,8 +218,10 @@ export class Learner {
     this.compacted = slot;
     this.commit = Math.max(this.commit, slot);
     this.emitted = Math.max(this.emitted, slot);
+    this.tracked = Math.max(this.tracked, slot);
     this.applied = slot;
     this.advanceCommit();
+    this.trackCommitted();
     this.emitCommitted();
   }
 
@@ -180,12 +234,28 @@ export class Learner {
     while (this.chosenBySlot.has(this.commit + 1)) this.commit++;
   }
 
+  private trackCommitted(): void {
+    while (this.tracked < this.commit) {
+      this.tracked++;
+      this.onCommitted({ slot: this.tracked, value: this.committedValue(this.tracked) });
+    }
+  }
+
   private emitCommitted(): void {
     while (this.emitted < this.commit) {
+      const value = this.committedValue(this.emitted + 1);
+      const commands = Math.max(1, value.length);
+      if (this.emittedCommandsInReady > 0 && this.emittedCommandsInReady + commands > this.maxEmitCommands) return;
       this.emitted++;
-      const entry = { slot: this.emitted, value: this.chosenBySlot.get(this.emitted) ?? [] };
-      this.onCommitted(entry);
-      this.outbox.commit(entry);
+      this.emittedCommandsInReady += commands;
+      this.outbox.commit({ slot: this.emitted, value });
     }
+  }
+
+  /** The value of a slot in the chosen prefix above the compaction point: it is known by definition of commitIndex. */
+  private committedValue(slot: Slot): SlotValue {
+    const value = this.chosenBySlot.get(slot);
+    if (value === undefined) throw new Error(`slot ${slot} is in the chosen prefix (commit index ${this.commit}) but its value is unknown`);
+    return value;
   }
 }

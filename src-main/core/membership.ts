@@ -22,6 +22,7 @@
  * slot is above s) is rejected deterministically, as are adding a member twice, removing a non-member
  * and removing the last member. Rejected changes are recorded (so clients learn why) but change nothing.
  */
+import { isValidNodeId, NODE_ID_PATTERN } from './node-id';
 import type { NodeId, Slot, SlotValue } from './types';
 import { commandKey } from './types';
 
@@ -30,6 +31,20 @@ import { commandKey } from './types';
  * replica must compute the same configurations); the leader's pipeline window must not exceed it.
  */
 export const MEMBERSHIP_DELAY_SLOTS = 64;
+
+/**
+ * A cluster has at most this many members: a join reply lists them all in one message, and every
+ * member talks to every other. Adding one more is rejected like any other invalid change.
+ */
+export const MAX_MEMBERS = 64;
+
+/** host:port, [v6]:port or '' (unknown): at most a DNS name's 253 bytes plus brackets and port. */
+const MEMBER_ADDRESS_PATTERN = /^(?:[A-Za-z0-9._%:[\]-]{1,262})?$/;
+
+/** Whether a member address may be recorded (the runtime parses it; anything unparsable means unknown). */
+export function isValidMemberAddress(address: string): boolean {
+  return MEMBER_ADDRESS_PATTERN.test(address);
+}
 
 export interface Member {
   readonly id: NodeId;
@@ -60,7 +75,7 @@ export interface MembershipState {
   readonly through: Slot;
 }
 
-export type MembershipRejection = 'change-in-progress' | 'already-member' | 'not-a-member' | 'last-member';
+export type MembershipRejection = 'invalid-change' | 'change-in-progress' | 'already-member' | 'not-a-member' | 'last-member' | 'too-many-members';
 
 export type MembershipOutcome =
   | { readonly status: 'accepted'; readonly change: MembershipChange; readonly effectiveSlot: Slot }
@@ -143,17 +158,28 @@ export function relevantMembers(state: MembershipState): Member[] {
   return sortMembers([...byId.values()]);
 }
 
+/** Whether a change names a valid id (and, when adding, a valid address); anything else is rejected when chosen. */
+export function isValidMembershipChange(change: MembershipChange): boolean {
+  return isValidNodeId(change.id) && (change.type !== ADD || isValidMemberAddress(change.address));
+}
+
 function judge(state: MembershipState, slot: Slot, change: MembershipChange): MembershipRejection | null {
+  // A chosen value can come from a buggy or hostile member: nonsense is rejected, never applied or thrown on.
+  if (!isValidMembershipChange(change)) return 'invalid-change';
   const latest = latestEpoch(state);
   if (latest.fromSlot > slot) return 'change-in-progress';
   const isMember = latest.members.some((m) => m.id === change.id);
-  if (change.type === ADD) return isMember ? 'already-member' : null;
+  if (change.type === ADD) return isMember ? 'already-member' : latest.members.length >= MAX_MEMBERS ? 'too-many-members' : null;
   if (!isMember) return 'not-a-member';
   return latest.members.length <= 1 ? 'last-member' : null;
 }
 
 function describeMembershipRejection(reason: MembershipRejection, change: MembershipChange): string {
   switch (reason) {
+    case 'invalid-change':
+      return `not a valid membership change (member ids match ${String(NODE_ID_PATTERN)}, addresses are host:port)`;
+    case 'too-many-members':
+      return `a cluster has at most ${MAX_MEMBERS} members`;
     case 'change-in-progress':
       return 'another membership change is still taking effect; retry in a moment';
     case 'already-member':

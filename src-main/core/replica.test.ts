@@ -142,15 +142,16 @@ describe('Replica', () => {
   });
 
   it('batches commands of one turn into one slot, within the batch limits', () => {
-    const h = new Harness(['a'], { maxBatchCommands: 4, maxBatchBytes: 1_000 });
+    const h = new Harness(['a'], { maxBatchCommands: 4, maxBatchBytes: 1_000, maxCommandBytes: 100 });
     h.electSomeone();
     for (let i = 0; i < 10; i++) h.get('a').propose(`c${i}`);
     h.settle();
     const chosen = h.readies.flatMap((r) => r.ready.committed);
     expect(chosen.map((e) => e.value.length)).toEqual([4, 4, 2]);
-    const bytes = new Harness(['a'], { maxBatchBytes: 10 });
+    // Batches count encoded bytes: 80 payload bytes take 91 with the command's id, so two exceed 150.
+    const bytes = new Harness(['a'], { maxBatchBytes: 150, maxCommandBytes: 100 });
     bytes.electSomeone();
-    for (let i = 0; i < 3; i++) bytes.get('a').propose('123456');
+    for (let i = 0; i < 3; i++) bytes.get('a').propose('x'.repeat(80));
     bytes.settle();
     expect(bytes.readies.flatMap((r) => r.ready.committed).map((e) => e.value.length)).toEqual([1, 1, 1]);
   });

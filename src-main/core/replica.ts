@@ -26,7 +26,7 @@ import { Acceptor } from './acceptor';
 import { ballotsEqual, compareBallots, maxBallot, nextBallotAbove, ZERO_BALLOT, type Ballot } from './ballot';
 import { Campaign } from './campaign';
 import { CommandLedger, type LedgerState } from './command-ledger';
-import { DEFAULT_PROTOCOL_CONFIG, validateProtocolConfig, type ProtocolConfig } from './config';
+import { acceptWindowSlots, DEFAULT_PROTOCOL_CONFIG, maxPromiseAcceptedBytes, validateProtocolConfig, type ProtocolConfig } from './config';
 import { ElectionTimer } from './election-timer';
 import { Leader, type PlantedLeaderBug } from './leader';
 import { Learner } from './learner';
@@ -40,6 +40,7 @@ import {
   type MembershipOutcome,
   type MembershipState,
 } from './membership';
+import { acceptedEntrySizeBound, MESSAGE_FRAME_BOUND_BYTES } from './message-size';
 import { Outbox } from './outbox';
 import type { RandomSource } from './random';
 import { Submitter, type SubmitResult } from './submitter';
@@ -132,6 +133,7 @@ export class Replica {
       durable,
       (command) => this.submitter.chosen(command),
       (entry) => this.trackMembership(entry),
+      this.config.maxCommittedCommandsPerReady,
     );
     this.submitter = new Submitter(this.id, this.config, this.outbox, this.ledger, durable.proposals);
     this.timer = new ElectionTimer(this.config.electionTicks, options.rng);
@@ -178,7 +180,10 @@ export class Replica {
 
   ready(): Ready {
     this.endTurn();
-    return this.outbox.take();
+    const ready = this.outbox.take();
+    // Committed slots beyond this Ready's budget go into the next one.
+    this.learner.readyTaken();
+    return ready;
   }
 
   /** The runtime persisted, sent and applied everything in `ready`. */
@@ -302,9 +307,20 @@ export class Replica {
 
   private onPrepare(message: PrepareMessage): void {
     // A promise must report every slot >= fromSlot; compacted ones cannot be, so such a candidate must catch up first.
-    const behind = message.fromSlot <= this.learner.compactedThrough || this.isTooFarBehind(message.fromSlot - 1);
-    const refused = behind || compareBallots(message.ballot, this.refusalFloor()) < 0;
-    if (refused || !this.acceptor.prepare(message.ballot)) {
+    const unbounded = this.plantedBug === 'unbounded-promise';
+    const behind = message.fromSlot <= this.learner.compactedThrough || (!unbounded && this.isTooFarBehind(message.fromSlot - 1));
+    if (behind || compareBallots(message.ballot, this.refusalFloor()) < 0) {
+      this.nack(message.from, message.ballot);
+      return;
+    }
+    // The promise must fit one message: a candidate whose promise would not fit catches up first (the
+    // nack carries our commit index). Decided before promising, so a refusal changes nothing durable.
+    const isChosen = (slot: Slot): boolean => this.learner.isChosen(slot);
+    const accepted = this.acceptor.acceptedFrom(message.fromSlot, isChosen);
+    let chosenBudget = this.config.maxMessageBytes - MESSAGE_FRAME_BOUND_BYTES;
+    for (const entry of accepted) chosenBudget -= acceptedEntrySizeBound(entry);
+    const chosen = this.learner.chosenFrom(message.fromSlot, unbounded ? Infinity : chosenBudget);
+    if (chosen === null || !this.acceptor.prepare(message.ballot)) {
       this.nack(message.from, message.ballot);
       return;
     }
@@ -314,15 +330,7 @@ export class Replica {
       if (this.leaderId !== null && compareBallots(message.ballot, this.leaderBallot) > 0) this.leaderId = null;
       this.timer.reset();
     }
-    const isChosen = (slot: Slot): boolean => this.learner.isChosen(slot);
-    this.outbox.send(message.from, {
-      type: 'promise',
-      ballot: message.ballot,
-      fromSlot: message.fromSlot,
-      accepted: this.acceptor.acceptedFrom(message.fromSlot, isChosen),
-      chosen: this.learner.chosenFrom(message.fromSlot),
-      commitIndex: this.learner.commitIndex,
-    });
+    this.outbox.send(message.from, { type: 'promise', ballot: message.ballot, fromSlot: message.fromSlot, accepted, chosen, commitIndex: this.learner.commitIndex });
   }
 
   private onNack(message: NackMessage): void {
@@ -333,11 +341,19 @@ export class Replica {
   }
 
   private onAccept(message: AcceptMessage): void {
-    if (compareBallots(message.ballot, this.refusalFloor()) < 0 || !this.acceptor.accept(message.ballot, message.slot, message.value)) {
+    // The floor covers the promise, so an accept above it is always accepted by the acceptor.
+    if (compareBallots(message.ballot, this.refusalFloor()) < 0) {
       this.nack(message.from, message.ballot);
       return;
     }
     this.follow(message.from, message.ballot);
+    // Learn first, so the window below is measured from an up-to-date commit index.
+    this.learnFromLeaderCommit(message.from, message.ballot, message.commitIndex);
+    // Far above what this replica knows is chosen: catch up first. This keeps every accepted but not
+    // known chosen slot within acceptWindowSlots of the commit index, which bounds our promises.
+    if (message.slot > this.learner.commitIndex + acceptWindowSlots(this.config)) return;
+    const accepted = this.acceptor.accept(message.ballot, message.slot, message.value);
+    if (!accepted) throw new Error(`acceptor refused ballot ${message.ballot.round}.${message.ballot.node} at or above the refusal floor`);
     this.outbox.send(message.from, { type: 'accepted', ballot: message.ballot, slot: message.slot });
     this.learnFromLeaderCommit(message.from, message.ballot, message.commitIndex);
   }
@@ -353,7 +369,7 @@ export class Replica {
   }
 
   private onCatchupRequest(message: CatchupRequestMessage): void {
-    const entries = this.learner.chosenRange(message.fromSlot, message.toSlot, this.config.maxCatchupSlots) ?? [];
+    const entries = this.learner.chosenRange(message.fromSlot, message.toSlot, this.config.maxCatchupSlots, this.config.maxCatchupBytes) ?? [];
     this.outbox.send(message.from, { type: 'catchupReply', entries, commitIndex: this.learner.commitIndex, compactedThrough: this.learner.compactedThrough });
   }
 
@@ -367,7 +383,7 @@ export class Replica {
   private requestCatchup(): void {
     // Replaying the log needs the membership of its slots: a newcomer waits for a snapshot instead.
     if (this.membershipState === null) return;
-    this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests);
+    this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests, this.config.snapshotCatchupSlots);
   }
 
   /**
@@ -511,9 +527,14 @@ export class Replica {
     return this.leaderId !== null && this.timer.elapsed < this.config.electionTicks;
   }
 
-  /** A candidate this far behind must catch up before it may lead (keeps promises small). */
+  /**
+   * A candidate this far behind must catch up before it may lead: in slots, or in the bytes of the chosen
+   * slots our promise would carry (leaving room for a full accept window), so promises fit a message.
+   */
   private isTooFarBehind(candidateCommitIndex: Slot): boolean {
-    return candidateCommitIndex + this.config.maxPromiseLagSlots <= this.learner.commitIndex;
+    if (candidateCommitIndex + this.config.maxPromiseLagSlots <= this.learner.commitIndex) return true;
+    const chosenBudget = this.config.maxMessageBytes - MESSAGE_FRAME_BOUND_BYTES - maxPromiseAcceptedBytes(this.config);
+    return this.learner.chosenFrom(candidateCommitIndex + 1, chosenBudget) === null;
   }
 
   private nack(to: NodeId, ballot: Ballot): void {

@@ -13,6 +13,7 @@ import type { CommandLedger } from './command-ledger';
 import type { ProtocolConfig } from './config';
 import { Fifo } from './fifo';
 import type { Outbox } from './outbox';
+import { commandSizeBound } from './message-size';
 import { commandKey, type Command, type NodeId } from './types';
 import { utf8ByteLength } from './utf8';
 
@@ -94,7 +95,7 @@ export class Submitter {
       bytes = 0;
     };
     const add = (entry: PendingCommand): void => {
-      const size = utf8ByteLength(entry.command.payload);
+      const size = commandSizeBound(entry.command);
       if (batch.length >= this.config.maxBatchCommands || (batch.length > 0 && bytes + size > this.config.maxBatchBytes)) flush();
       batch.push(entry.command);
       bytes += size;
