@@ -120,6 +120,10 @@ export interface NodeMetrics {
   readonly commandsApplied: number;
   /** Average time from submitting one of this node's commands to its application here, recently (ms). */
   readonly recentCommitLatencyMs: number | null;
+  /** The longest the event loop was held back in the last ~10 s (ms): heartbeats wait that long too. */
+  readonly eventLoopDelayMaxMs: number;
+  /** 99th percentile of the event loop's delay in the last ~10 s (ms). */
+  readonly eventLoopDelayP99Ms: number;
 }
 
 /** A member as configured: its id and UDP address. */

@@ -12,6 +12,13 @@ export interface Ballot {
   readonly node: NodeId;
 }
 
+/**
+ * The highest round a correct replica ever uses: rounds grow by about one per election, so 2^40 is never
+ * reached, and a peer's ballot above it is nonsense (the validation boundary drops it). Keeps round + 1
+ * an exact integer the codec can encode.
+ */
+export const MAX_BALLOT_ROUND = 2 ** 40;
+
 /** Below every real ballot: round 0 is never used by a proposer (rounds start at 1). */
 export const ZERO_BALLOT: Ballot = Object.freeze({ round: 0, node: '' });
 

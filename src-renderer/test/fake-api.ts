@@ -88,6 +88,8 @@ export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
       lastCheckpointStallMs: 0,
       commandsApplied: 10,
       recentCommitLatencyMs: null,
+      eventLoopDelayMaxMs: 0,
+      eventLoopDelayP99Ms: 0,
     },
     membership: makeMembership(id, members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
     ...overrides,
