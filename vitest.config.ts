@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'core',
           environment: 'node',
-          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts'],
+          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts', 'scripts/**/*.test.ts'],
         },
       },
       {
@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'process',
           environment: 'node',
-          include: ['test/process/**/*.test.ts'],
+          include: ['test/process/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
           fileParallelism: false,

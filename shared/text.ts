@@ -44,7 +44,7 @@ function isControl(codePoint: number): boolean {
 }
 
 /** True when the string has no lone surrogate (SQLite would silently store U+FFFD instead). */
-function isWellFormed(text: string): boolean {
+export function isWellFormed(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit >= 0xd800 && unit <= 0xdbff) {
@@ -65,7 +65,8 @@ function trimEdges(text: string): string {
   return text.slice(start, end);
 }
 
-function codePointCount(text: string): number {
+/** The number of Unicode code points of well-formed text, counted without allocating. */
+export function codePointCount(text: string): number {
   let count = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);

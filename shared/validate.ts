@@ -5,6 +5,7 @@
  * user exist? is the tweet 1..280 characters?) happen in the service, with equally clear messages.
  */
 import { API_METHODS, ApiError, type ApiMethodName, type ApiMethods, type Faults } from './api';
+import { clusterSecretProblem } from './cluster-secret';
 
 /** Node ids: what the protocol accepts (see src-main/core/config.ts). */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
@@ -88,7 +89,9 @@ const VALIDATORS: Validators = {
     const problem = addressProblem(args['address']);
     if (problem !== null) throw invalid(`join: the member's address ${problem}`);
     const secret = args['secret'];
-    if (typeof secret !== 'string' || secret.length < 8 || secret.length > 512) throw invalid('join: the cluster secret must be 8 to 512 characters');
+    if (typeof secret !== 'string') throw invalid(`join: the cluster secret must be a string, got ${typeof secret}`);
+    const secretProblem = clusterSecretProblem(secret);
+    if (secretProblem !== null) throw invalid(`join: the cluster secret ${secretProblem}`);
     const discard = args['discardHistory'];
     if (discard !== undefined && typeof discard !== 'boolean') throw invalid('join: discardHistory must be true or false');
     return { address: args['address'] as string, secret, ...(discard === undefined ? {} : { discardHistory: discard }) };

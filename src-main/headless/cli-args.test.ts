@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCli } from './cli-args';
+import { httpExposureWarning, parseCli, USAGE } from './cli-args';
 
 const run = (argv: string[], env: Record<string, string> = {}) => {
   const parsed = parseCli(argv, env);
@@ -67,5 +67,30 @@ describe('synod-node arguments', () => {
   it('help and version', () => {
     expect(parseCli(['--help'], {})).toEqual({ kind: 'help' });
     expect(parseCli(['-v'], {})).toEqual({ kind: 'version' });
+  });
+
+  it('applies the one secret rule: characters, not UTF-16 units', () => {
+    expect(error(['--id', 'n1', '--data', 'd', '--secret', '😀😀😀😀'])).toBe('the cluster secret must be at least 8 characters long (got 4)');
+    expect(error(['--id', 'n1', '--data', 'd'], { SYNOD_SECRET: 'x'.repeat(513) })).toMatch(/at most 512/);
+    expect(run(['--id', 'n1', '--data', 'd', '--secret', '😀'.repeat(8)]).secret).toEqual({ kind: 'value', value: '😀'.repeat(8) });
+  });
+
+  it('allows --http on a non-loopback address, with a warning that says what it exposes', () => {
+    for (const address of ['0.0.0.0:9000', '192.168.1.20:9000', '[::]:9000']) {
+      const http = run(['--id', 'a', '--data', 'd', '--http', address]).http;
+      expect(http).not.toBeNull();
+      const warning = httpExposureWarning(http as NonNullable<typeof http>);
+      expect(warning, address).toContain(`listen on ${address}, not only on this machine`);
+      expect(warning).toMatch(/unencrypted/);
+    }
+    for (const address of ['8080', '127.0.0.1:8080', 'localhost:8080', '[::1]:8080']) {
+      const http = run(['--id', 'a', '--data', 'd', '--http', address]).http;
+      expect(httpExposureWarning(http as NonNullable<typeof http>), address).toBeNull();
+    }
+  });
+
+  it('steers to --secret-file and SYNOD_TOKEN: what is on the command line shows in the process list', () => {
+    expect(USAGE).toMatch(/--secret S {12}the secret itself: other users of this machine can read it in the\s+process list, so prefer --secret-file/);
+    expect(USAGE).toMatch(/visible in the process list: prefer SYNOD_TOKEN/);
   });
 });

@@ -3,6 +3,8 @@
  * mistake a user can make gets a precise message and exit code 2 before anything starts.
  */
 import { parseArgs } from 'node:util';
+import { clusterSecretProblem } from '../../shared/cluster-secret';
+import { isLoopbackHost } from './http-guard';
 
 export const USAGE = `Usage: synod-node --id ID --data DIR [options]
 
@@ -19,14 +21,18 @@ Cluster:
   --join HOST:PORT      join the running cluster of the member at this UDP address (needs
                         the cluster's secret); the member adds this node through the log
   --discard-history     with --join: allowed to set aside DIR's own one-node history
-  --secret S            the cluster secret (at least 8 characters), shared by all members;
-  --secret-file FILE      or read it from FILE, or from the SYNOD_SECRET environment variable.
+  --secret-file FILE    read the cluster secret (8 to 512 characters, the same on every
+                        member) from FILE, or give it in the SYNOD_SECRET environment variable.
                         A one-node cluster without a secret generates one in DIR/cluster-secret
+  --secret S            the secret itself: other users of this machine can read it in the
+                        process list, so prefer --secret-file
   --name NAME           display name of this node's user (default: the id)
 
 Dashboard and API:
-  --http [HOST:]PORT    serve the HTTP API and the dashboard (host defaults to 127.0.0.1)
-  --token T             API token (default: SYNOD_TOKEN, else a random one, printed in the URL)
+  --http [HOST:]PORT    serve the HTTP API and the dashboard (host defaults to 127.0.0.1; any
+                        other address, 0.0.0.0 included, exposes it unencrypted: a warning says so)
+  --token T             API token (default: SYNOD_TOKEN, else a random one, printed in the URL);
+                        like --secret, visible in the process list: prefer SYNOD_TOKEN
 
 Tuning:
   --tick-ms MS          protocol tick (default 10; election timeouts are 10-20 ticks)
@@ -81,6 +87,17 @@ function hostPort(flag: string, text: string, defaultHost: string | null): HostP
     throw new CliError(`${flag} must be HOST:PORT${defaultHost !== null ? ' or PORT' : ''} (e.g. ${defaultHost !== null ? '8080 or ' : ''}192.168.1.20:7400), got "${text}"`);
   }
   return { host, port };
+}
+
+/**
+ * The warning to print when `--http` names an address other than loopback, or null. Such an address is
+ * allowed because the user asked for it explicitly, but the bridge speaks plain HTTP: whoever can reach
+ * it can try tokens, and whoever is on the path reads the token and every answer.
+ */
+export function httpExposureWarning(http: HostPortArg): string | null {
+  if (isLoopbackHost(http.host)) return null;
+  const address = `${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
+  return `the dashboard and API listen on ${address}, not only on this machine (loopback). Anyone who can reach that address can try to guess the token, and the token and every answer cross the network unencrypted (plain HTTP). Use it only on a network you trust, or behind a TLS tunnel.`;
 }
 
 function positiveInteger(flag: string, text: string | undefined, max: number): number | undefined {
@@ -144,7 +161,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     else if (peers.size === 0 && join === null) secret = { kind: 'generate' };
     else if (join !== null) throw new CliError("--join needs the cluster's secret: --secret S, --secret-file FILE or SYNOD_SECRET");
     else throw new CliError('a cluster needs a secret shared by all members: --secret S, --secret-file FILE or SYNOD_SECRET');
-    if (secret.kind === 'value' && secret.value.length < 8) throw new CliError('the cluster secret must be at least 8 characters');
+    const secretProblem = secret.kind === 'value' ? clusterSecretProblem(secret.value) : null;
+    if (secretProblem !== null) throw new CliError(`the cluster secret ${secretProblem}`);
     const token = values.token ?? (env['SYNOD_TOKEN'] || undefined);
     if (token !== undefined && !TOKEN_PATTERN.test(token)) throw new CliError('the API token must be 16 to 512 characters from A-Z a-z 0-9 . _ ~ -');
     return {

@@ -53,6 +53,8 @@ interface RequestOptions {
 
 let bridge: HttpBridge;
 let port: number;
+/** The dashboard session of the running bridge (what its cookie holds). */
+let session: string;
 let fake: ReturnType<typeof fakeApi>;
 let workDir: string;
 let staticDir: string;
@@ -100,10 +102,21 @@ afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
+const SET_COOKIE = /^synod_session_(\d+)=([A-Za-z0-9_-]{43}); HttpOnly; SameSite=Strict; Path=\/$/;
+
+/** Opens the printed URL as a browser would and returns the session value its cookie gets. */
+async function login(): Promise<string> {
+  const reply = await request(`/?token=${TOKEN}`);
+  const match = SET_COOKIE.exec(reply.headers['set-cookie']?.[0] ?? '');
+  if (reply.status !== 303 || match === null) throw new Error(`login failed: ${reply.status} ${JSON.stringify(reply.headers['set-cookie'])}`);
+  return match[2] as string;
+}
+
 beforeEach(async () => {
   fake = fakeApi();
   bridge = await startHttpBridge({ api: fake.api, host: '127.0.0.1', port: 0, token: TOKEN, staticDir, keepaliveMs: 50 });
   port = Number(new URL(bridge.url).port);
+  session = await login();
 });
 
 afterEach(async () => {
@@ -142,7 +155,14 @@ describe('API', () => {
   });
 
   it('needs the right bearer token (and never takes it from a cookie)', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong-token-0123456789abcdef' }, { Authorization: TOKEN }, { Authorization: `Basic ${TOKEN}` }, { Cookie: `synod_session_${port}=${TOKEN}` }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { Authorization: 'Bearer wrong-token-0123456789abcdef' },
+      { Authorization: TOKEN },
+      { Authorization: `Basic ${TOKEN}` },
+      { Cookie: `synod_session_${port}=${TOKEN}` },
+      { Cookie: `synod_session_${port}=${session}` },
+    ] as Record<string, string>[]) {
       const reply = await request('/api/status', { method: 'POST', headers });
       expect(reply.status, JSON.stringify(headers)).toBe(401);
       expect(reply.json).toMatchObject({ error: { code: 'unauthorized' } });
@@ -317,15 +337,32 @@ describe('event stream', () => {
 });
 
 describe('dashboard', () => {
-  const cookie = () => `synod_session_${port}=${TOKEN}`;
+  const cookie = () => `synod_session_${port}=${session}`;
 
-  it('swaps the URL token for a strict HttpOnly cookie and redirects to /', async () => {
+  it('swaps the URL token for a strict HttpOnly cookie holding a session, never the token, and redirects to /', async () => {
     const reply = await request(`/?token=${TOKEN}`);
     expect(reply.status).toBe(303);
     expect(reply.headers.location).toBe('/');
-    expect(reply.headers['set-cookie']).toEqual([`synod_session_${port}=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`]);
+    expect(reply.headers['set-cookie']).toEqual([`synod_session_${port}=${session}; HttpOnly; SameSite=Strict; Path=/`]);
+    // Cookies reach every http://127.0.0.1:* server the browser visits: the API token must not be in one.
+    expect(session).not.toBe(TOKEN);
+    expect(reply.headers['set-cookie']?.[0]).not.toContain(TOKEN);
     // Never an open redirect, whatever the path.
     expect((await request(`//evil.example/?token=${TOKEN}`)).headers.location).toBe('/');
+  });
+
+  it('takes the dashboard session as the API credential too, and a new start ends it', async () => {
+    expect((await post('status', undefined, { Authorization: `Bearer ${session}` })).status).toBe(200);
+    expect((await post('status', undefined, auth)).status).toBe(200);
+    await bridge.close();
+    bridge = await startHttpBridge({ api: fake.api, port: 0, token: TOKEN, staticDir });
+    port = Number(new URL(bridge.url).port);
+    const previous = session;
+    session = await login();
+    expect(session).not.toBe(previous);
+    expect((await post('status', undefined, { Authorization: `Bearer ${previous}` })).status).toBe(401);
+    expect((await request('/', { headers: { Cookie: `synod_session_${port}=${previous}` } })).status).toBe(401);
+    expect((await post('status', undefined, { Authorization: `Bearer ${session}` })).status).toBe(200);
   });
 
   it('refuses a wrong URL token and requests without the cookie', async () => {
@@ -336,15 +373,18 @@ describe('dashboard', () => {
     for (const path of ['/', '/assets/app.js', '/index.html']) {
       expect((await request(path)).status, path).toBe(401);
       expect((await request(path, { headers: { Cookie: `synod_session_${port}=nope` } })).status, path).toBe(401);
-      expect((await request(path, { headers: { Cookie: `synod_session_${port + 1}=${TOKEN}` } })).status, path).toBe(401);
+      expect((await request(path, { headers: { Cookie: `synod_session_${port + 1}=${session}` } })).status, path).toBe(401);
+      // The API token is no cookie value: the dashboard's cookie holds the session only.
+      expect((await request(path, { headers: { Cookie: `synod_session_${port}=${TOKEN}` } })).status, path).toBe(401);
     }
   });
 
-  it('serves index.html with the token injected, and assets with their content types', async () => {
+  it('serves index.html with the session (never the API token) injected, and assets with their content types', async () => {
     const index = await request('/', { headers: { Cookie: `other=1; ${cookie()}` } });
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(index.text).toContain(`<head>\n    <meta name="synod-token" content="${TOKEN}" /><title>Synod</title>`);
+    expect(index.text).toContain(`<head>\n    <meta name="synod-token" content="${session}" /><title>Synod</title>`);
+    expect(index.text).not.toContain(TOKEN);
     const js = await request('/assets/app.js', { headers: { Cookie: cookie() } });
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.text).toBe('console.log("app");');
@@ -385,6 +425,7 @@ describe('dashboard', () => {
     await bridge.close();
     bridge = await startHttpBridge({ api: fake.api, port: 0, token: TOKEN, staticDir: null });
     port = Number(new URL(bridge.url).port);
+    session = await login();
     const page = await request('/', { headers: { Cookie: cookie() } });
     expect(page.status).toBe(200);
     expect(page.text).toContain('npm run build');
@@ -395,6 +436,7 @@ describe('dashboard', () => {
     await bridge.close();
     bridge = await startHttpBridge({ api: fake.api, port: 0, token: TOKEN, staticDir: join(workDir, 'not-there') });
     port = Number(new URL(bridge.url).port);
+    session = await login();
     expect((await request('/', { headers: { Cookie: cookie() } })).text).toContain('not-there');
   });
 

@@ -7,14 +7,19 @@
  *   GET  /, /assets/...  the dashboard (out/renderer), or a page saying how to build it
  *
  * Security model (the threat is other web pages in the user's browser, and other local users):
- * - Access needs the token. The API accepts it ONLY as `Authorization: Bearer`, never from a cookie,
- *   so a cross-site page cannot ride on the browser's credentials (no CSRF), and a custom header
- *   forces a CORS preflight, which this server never approves (no Access-Control-Allow-* at all).
- * - The dashboard pages need the token too: the URL printed at startup carries it once
- *   (`/?token=…`); the server swaps it for an HttpOnly, SameSite=Strict cookie and redirects to `/`,
- *   so the token does not stay in the address bar or history. index.html gets the token injected in a
- *   <meta> for the client to send as its Bearer header. Cookies are not port-specific, so the cookie's
- *   name carries the port: several nodes on one machine each keep their own.
+ * - Access needs a credential: the API token (programmatic clients), or the dashboard session. The
+ *   API accepts either ONLY as `Authorization: Bearer`, never from a cookie, so a cross-site page
+ *   cannot ride on the browser's credentials (no CSRF), and a custom header forces a CORS preflight,
+ *   which this server never approves (no Access-Control-Allow-* at all).
+ * - The dashboard session is a random value drawn at every start, unrelated to the API token. The URL
+ *   printed at startup carries the API token once (`/?token=…`); the server checks it, answers with
+ *   an HttpOnly, SameSite=Strict cookie holding the SESSION (never the token) and redirects to `/`,
+ *   so the token stays neither in the address bar nor in history nor in any cookie. Cookies are not
+ *   isolated by port: every other http://127.0.0.1:* server the browser visits receives this one.
+ *   Such a server could use the dashboard while this bridge runs, but never learns the API token, and
+ *   the next start ends the session. The cookie's name carries the port, so several nodes on one
+ *   machine each keep their own. index.html gets the session injected in a <meta> for the client to
+ *   send as its Bearer header.
  * - Host must be the bound address or a loopback name at the bound port (DNS rebinding); a request
  *   with an Origin other than the bridge's own is refused (403); JSON bodies only (415 otherwise,
  *   which blocks HTML-form posts); bodies are capped at 64 KiB (413).
@@ -29,7 +34,7 @@ import type { ApiErrorBody, SynodApi } from '../../shared/api';
 import { dispatchApiCall } from '../../shared/api-dispatch';
 import { isApiMethod } from '../../shared/validate';
 import { readJsonBody, MAX_BODY_BYTES } from './http-body';
-import { bearerToken, checkToken, cookieValue, hostForUrl, isLoopbackHost, isWildcardHost, makeHostCheck, makeTokenCheck, originAllowed } from './http-guard';
+import { bearerToken, checkToken, cookieValue, hostForUrl, isLoopbackHost, isWildcardHost, makeCredentialCheck, makeHostCheck, makeTokenCheck, newDashboardSession, originAllowed, type Credential } from './http-guard';
 import { htmlPage, send, sendApiError, sendHtml, sendJson, STATUS_FOR_CODE, type Headers } from './http-response';
 import { KEEPALIVE_MS, serveEvents, type EventStream } from './http-sse';
 import { serveStatic } from './http-static';
@@ -64,11 +69,14 @@ const EVENTS_PATH = '/api/events';
 
 interface BridgeContext {
   readonly api: SynodApi;
-  readonly token: string;
+  /** The dashboard's credential for this run of the bridge (see the module header). */
+  readonly session: string;
   readonly staticDir: string | null;
   readonly keepaliveMs: number;
   readonly hostAllowed: (header: string | undefined) => boolean;
   readonly tokenMatches: (presented: string | undefined) => boolean;
+  readonly sessionMatches: (presented: string | undefined) => boolean;
+  readonly credential: (presented: string | undefined) => Credential | null;
   readonly cookieName: string;
   readonly streams: Set<EventStream>;
 }
@@ -84,7 +92,7 @@ function refuse(res: ServerResponse, isApi: boolean, status: number, error: ApiE
 }
 
 async function handleApi(ctx: BridgeContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-  if (!ctx.tokenMatches(bearerToken(req.headers.authorization))) {
+  if (ctx.credential(bearerToken(req.headers.authorization)) === null) {
     sendApiError(res, apiError('unauthorized', 'missing or wrong token: send it as "Authorization: Bearer <token>"'), 401, { 'WWW-Authenticate': 'Bearer realm="synod"' });
     return;
   }
@@ -139,14 +147,15 @@ async function handleStatic(ctx: BridgeContext, req: IncomingMessage, res: Serve
       return;
     }
     // Always to `/`, never to a path taken from the request (`//evil.example` would be an open redirect).
-    send(res, 303, { Location: '/', 'Set-Cookie': `${ctx.cookieName}=${ctx.token}; HttpOnly; SameSite=Strict; Path=/`, 'Content-Type': 'text/plain; charset=utf-8' }, 'see /\n', headOnly);
+    send(res, 303, { Location: '/', 'Set-Cookie': `${ctx.cookieName}=${ctx.session}; HttpOnly; SameSite=Strict; Path=/`, 'Content-Type': 'text/plain; charset=utf-8' }, 'see /\n', headOnly);
     return;
   }
-  if (!ctx.tokenMatches(cookieValue(req.headers.cookie, ctx.cookieName)) && !ctx.tokenMatches(bearerToken(req.headers.authorization))) {
+  // The cookie holds the session only; the Authorization header may hold either credential.
+  if (!ctx.sessionMatches(cookieValue(req.headers.cookie, ctx.cookieName)) && ctx.credential(bearerToken(req.headers.authorization)) === null) {
     sendHtml(res, 401, unauthorizedPage(), headOnly);
     return;
   }
-  const outcome = await serveStatic(res, ctx.staticDir, path, ctx.token, headOnly);
+  const outcome = await serveStatic(res, ctx.staticDir, path, ctx.session, headOnly);
   if (outcome === 'not-found') send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8' }, 'not found\n', headOnly);
   else if (outcome === 'bad-request') send(res, 400, { 'Content-Type': 'text/plain; charset=utf-8' }, 'bad request\n', headOnly);
 }
@@ -207,13 +216,16 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
   });
   const address = await listen(server, options.port ?? 0, host);
   const port = address.port;
+  const session = newDashboardSession();
   ctx = {
     api: options.api,
-    token: options.token,
+    session,
     staticDir: options.staticDir,
     keepaliveMs: options.keepaliveMs ?? KEEPALIVE_MS,
     hostAllowed: makeHostCheck(host, port),
     tokenMatches: makeTokenCheck(options.token),
+    sessionMatches: makeTokenCheck(session),
+    credential: makeCredentialCheck(options.token, session),
     cookieName: `synod_session_${port}`,
     streams: new Set(),
   };

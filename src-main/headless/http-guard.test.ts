@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, cookieValue, isLoopbackHost, makeHostCheck, makeTokenCheck, originAllowed } from './http-guard';
+import { bearerToken, cookieValue, isLoopbackHost, makeCredentialCheck, makeHostCheck, makeTokenCheck, newDashboardSession, originAllowed } from './http-guard';
 
 describe('http guard', () => {
   it('knows loopback addresses', () => {
@@ -42,5 +42,20 @@ describe('http guard', () => {
     expect(matches('0123456789abcdefgX')).toBe(false);
     expect(matches('0123')).toBe(false);
     expect(matches(undefined)).toBe(false);
+  });
+
+  it('draws a fresh random dashboard session, unrelated to the API token', () => {
+    const sessions = new Set(Array.from({ length: 100 }, () => newDashboardSession()));
+    expect(sessions.size).toBe(100);
+    for (const session of sessions) expect(session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('tells the API token from the dashboard session', () => {
+    const credential = makeCredentialCheck('api-token-0123456789', 'session-value-0123456789');
+    expect(credential('api-token-0123456789')).toBe('api-token');
+    expect(credential('session-value-0123456789')).toBe('dashboard-session');
+    expect(credential('api-token-012345678')).toBeNull();
+    expect(credential('')).toBeNull();
+    expect(credential(undefined)).toBeNull();
   });
 });

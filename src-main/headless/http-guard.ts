@@ -4,11 +4,12 @@
  * - which Host headers it answers (DNS rebinding: a hostile page whose name resolves to 127.0.0.1
  *   still sends its own name as Host, so only the bound address and the loopback names pass);
  * - which Origin headers it accepts (none but its own: no cross-origin use at all);
- * - whether a presented token is the right one, compared in constant time.
+ * - whether a presented credential is the API token or the dashboard's session, compared in
+ *   constant time.
  *
  * Invariant: every check fails closed: a missing, malformed or duplicated header is a "no".
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 
 /** Tokens go into a cookie and an HTML attribute: keep them to URL-safe characters (hex, base64url). */
@@ -86,6 +87,32 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
 export function makeTokenCheck(token: string): (presented: string | undefined) => boolean {
   const expected = digest(token);
   return (presented) => presented !== undefined && timingSafeEqual(digest(presented), expected);
+}
+
+/**
+ * A new dashboard session value: 32 random bytes (base64url), unrelated to the API token. It is what
+ * the dashboard's cookie and page hold instead of the token, because cookies are not isolated by port:
+ * every other server on 127.0.0.1 the browser visits receives them. Whoever gets it can use the
+ * dashboard while this bridge runs, but never learns the API token, and a restart ends it.
+ */
+export function newDashboardSession(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export type Credential = 'api-token' | 'dashboard-session';
+
+/**
+ * Which credential `presented` is: the API token (programmatic clients), the dashboard session, or
+ * neither (null). Both comparisons always run, in constant time.
+ */
+export function makeCredentialCheck(token: string, session: string): (presented: string | undefined) => Credential | null {
+  const isToken = makeTokenCheck(token);
+  const isSession = makeTokenCheck(session);
+  return (presented) => {
+    const tokenMatched = isToken(presented);
+    const sessionMatched = isSession(presented);
+    return tokenMatched ? 'api-token' : sessionMatched ? 'dashboard-session' : null;
+  };
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if that is what the header holds. */

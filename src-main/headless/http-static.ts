@@ -5,8 +5,8 @@
  * - only regular files inside `staticDir` are ever read: the decoded path is resolved and checked to
  *   stay inside the directory, and so is its real path (a symlink cannot lead out); dot-files,
  *   directories, NUL bytes and backslashes are refused; there is no directory listing;
- * - index.html is served with the access token injected as `<meta name="synod-token">` (escaped), so
- *   the dashboard can send it as a Bearer header;
+ * - index.html is served with the dashboard's credential (its session value, never the API token)
+ *   injected as `<meta name="synod-token">` (escaped), so the dashboard can send it as a Bearer header;
  * - the caller has already authenticated the request; this module only maps paths to files.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -92,8 +92,8 @@ function notBuiltPage(staticDir: string | null): string {
   );
 }
 
-/** Serves `rawPath` from `staticDir`; `null` = the dashboard was not built. */
-export async function serveStatic(res: ServerResponse, staticDir: string | null, rawPath: string, token: string, headOnly: boolean): Promise<StaticResult> {
+/** Serves `rawPath` from `staticDir` (`null` = the dashboard was not built), with `credential` in index.html. */
+export async function serveStatic(res: ServerResponse, staticDir: string | null, rawPath: string, credential: string, headOnly: boolean): Promise<StaticResult> {
   const root = staticDir === null ? null : resolve(staticDir);
   const index = root === null ? null : await resolveStaticPath(root, '/');
   if (root === null || index === null || !('file' in index)) {
@@ -105,7 +105,7 @@ export async function serveStatic(res: ServerResponse, staticDir: string | null,
   if (!('file' in target)) return target.refused;
   const bytes = await readFile(target.file);
   if (target.file === index.file) {
-    sendHtml(res, 200, injectToken(bytes.toString('utf8'), token), headOnly);
+    sendHtml(res, 200, injectToken(bytes.toString('utf8'), credential), headOnly);
   } else {
     send(res, 200, { 'Content-Type': contentTypeFor(target.file) }, bytes, headOnly);
   }

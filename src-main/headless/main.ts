@@ -4,15 +4,17 @@
  * and shuts down cleanly on SIGINT/SIGTERM (final checkpoint). Logs go to stderr, one line per event.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clusterSecretProblem } from '../../shared/cluster-secret';
+import { writeFileAtomically } from '../node/atomic-file';
 import { NodeHost, type NodeHostOptions } from '../node/node-host';
 import { lineLogger, type Logger } from '../node/logger';
 import type { NodeOptions } from '../node/replica-node';
 import { createNodeService } from '../service/node-service';
 import { StorageError } from '../storage/errors';
-import { parseCli, USAGE, type CliOptions } from './cli-args';
+import { httpExposureWarning, parseCli, USAGE, type CliOptions } from './cli-args';
 import { startHttpBridge } from './http-bridge';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,24 +26,32 @@ function fail(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
-/** The cluster secret: given, read from a file, or (one-node cluster) generated once and kept in the data directory. */
+/** The secret in `path` (trimmed), or exit 2 with the reason when it cannot be read or breaks the rule. */
+function readSecretFile(path: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    fail(`cannot read ${what} ${path}: ${(error as Error).message}`, 2);
+  }
+  const problem = clusterSecretProblem(text);
+  if (problem !== null) fail(`the secret in ${what} ${path} ${problem}`, 2);
+  return text;
+}
+
+/**
+ * The cluster secret: given, read from a file, or (one-node cluster) generated once and kept in the
+ * data directory. A generated secret is durable (atomic-file.ts) before the node starts and records
+ * the cluster id it derives: a power loss can never leave a data directory whose secret is lost.
+ */
 function resolveSecret(options: CliOptions): string {
   const source = options.secret;
   if (source.kind === 'value') return source.value;
-  if (source.kind === 'file') {
-    let text: string;
-    try {
-      text = readFileSync(source.path, 'utf8').trim();
-    } catch (error) {
-      fail(`cannot read --secret-file ${source.path}: ${(error as Error).message}`, 2);
-    }
-    if (text.length < 8) fail(`the secret in ${source.path} must be at least 8 characters`, 2);
-    return text;
-  }
+  if (source.kind === 'file') return readSecretFile(source.path, '--secret-file');
   const path = join(options.dataDir, 'cluster-secret');
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  if (existsSync(path)) return readSecretFile(path, 'the generated secret file');
   const secret = randomBytes(24).toString('base64url');
-  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  writeFileAtomically(path, `${secret}\n`);
   process.stderr.write(`synod-node: generated a cluster secret in ${path}; give it to the machines that join this cluster\n`);
   return secret;
 }
@@ -66,8 +76,7 @@ async function main(): Promise<void> {
   // dashboard keeps that cluster's secret there instead (its command line cannot change).
   const secretPath = join(options.dataDir, 'cluster-secret');
   const saveJoinedSecret = (joined: string): void => {
-    mkdirSync(options.dataDir, { recursive: true });
-    writeFileSync(secretPath, `${joined}\n`, { mode: 0o600 });
+    writeFileAtomically(secretPath, `${joined}\n`);
     if (options.secret.kind !== 'generate') logger.event('joined-cluster-secret', { note: `the new cluster's secret is in ${secretPath}: start this node with --secret-file ${secretPath} from now on` });
   };
   const nodeOptions: NodeOptions = {
@@ -99,6 +108,9 @@ async function main(): Promise<void> {
 
   const node = host.node;
   const api = createNodeService(host);
+  // A non-loopback --http address was asked for explicitly: allowed, with the risk spelled out.
+  const exposure = options.http === null ? null : httpExposureWarning(options.http);
+  if (exposure !== null) process.stderr.write(`synod-node: WARNING: ${exposure}\n`);
   const bridge =
     options.http === null
       ? null
@@ -108,6 +120,7 @@ async function main(): Promise<void> {
           port: options.http.port,
           token: options.token ?? randomBytes(18).toString('base64url'),
           staticDir: existsSync(join(RENDERER_DIR, 'index.html')) ? RENDERER_DIR : null,
+          allowRemote: exposure !== null,
         });
   const status = node.status();
   const joining = status.membership.joining === null ? '' : ` (joining through ${status.membership.joining.contact})`;

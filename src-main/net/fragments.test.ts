@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt, seededRandom, type RandomSource } from '../core/random';
-import { MAX_MESSAGE_BYTES, maxMessageBytes, MessageTooLargeError, Reassembler, splitMessage, type ReassemblyResult } from './fragments';
+import { MAX_MESSAGE_BYTES, maxMessageBytes, MessageTooLargeError, PARTIAL_OVERHEAD_BYTES, PIECE_OVERHEAD_BYTES, Reassembler, splitMessage, type ReassemblyResult } from './fragments';
 import { MAX_FRAGMENT_COUNT } from './seal';
 
 function randomBytes(rng: RandomSource, length: number): Uint8Array {
@@ -113,15 +113,77 @@ describe('Reassembler', () => {
     expect(r.add('n1@1', { messageId: 0, index: 1, count: 2 }, new Uint8Array(10), 10).status).toBe('pending');
   });
 
-  it('bounds buffered bytes by evicting the oldest, and refuses a message that can never fit', () => {
-    const r = new Reassembler({ maxBufferedBytes: 1000 });
+  it('bounds what one sender buffers by evicting its oldest, and refuses a message that can never fit', () => {
+    const pieceCost = 300 + PIECE_OVERHEAD_BYTES;
+    const budget = 3 * (PARTIAL_OVERHEAD_BYTES + pieceCost);
+    const r = new Reassembler({ maxMemoryBytesPerSender: budget, maxMessageBytes: 1000 });
     for (let id = 0; id < 5; id++) r.add('n1@1', { messageId: id, index: 0, count: 2 }, new Uint8Array(300), 0);
-    expect(r.stats().bufferedBytes).toBeLessThanOrEqual(1000);
-    expect(r.stats()).toMatchObject({ partialMessages: 3, evicted: 2 });
-    const big = [0, 1, 2, 3].map((index) => r.add('n2@1', { messageId: 1, index, count: 10 }, new Uint8Array(300), 0));
+    expect(r.stats()).toMatchObject({ partialMessages: 3, bufferedBytes: 900, memoryBytes: budget, evicted: 2 });
+    const big = [0, 1, 2, 3].map((index) => r.add('n2@1', { messageId: 1, index, count: 4 }, new Uint8Array(300), 0));
     expect(big.map((x) => x.status)).toEqual(['pending', 'pending', 'pending', 'rejected']);
     expect(big[3]).toEqual({ status: 'rejected', reason: 'too-large' });
-    expect(r.stats().bufferedBytes).toBeLessThanOrEqual(1000);
+    expect(r.stats().memoryBytes).toBeLessThanOrEqual(2 * budget);
+  });
+
+  it('charges every fragment its bookkeeping: empty fragments are refused, and a flood of tiny ones stays within the budget', () => {
+    const r = new Reassembler();
+    // A fragment of a message of several fragments always holds at least one byte (splitMessage).
+    expect(r.add('n1@1', { messageId: 1, index: 0, count: 3 }, new Uint8Array(0), 0)).toEqual({ status: 'rejected', reason: 'inconsistent' });
+    expect(r.add('n1@1', { messageId: 2, index: 0, count: 3 }, new Uint8Array(1), 0).status).toBe('pending');
+    expect(r.add('n1@1', { messageId: 2, index: 1, count: 3 }, new Uint8Array(0), 0)).toEqual({ status: 'rejected', reason: 'inconsistent' });
+    expect(r.stats()).toMatchObject({ partialMessages: 0, bufferedBytes: 0, memoryBytes: 0 });
+    // 65,535 one-byte fragments would cost far more than their 64 KiB: refused at the first one.
+    expect(r.add('n1@1', { messageId: 3, index: 0, count: MAX_FRAGMENT_COUNT }, new Uint8Array(1), 0)).toEqual({ status: 'rejected', reason: 'too-large' });
+
+    // Tiny fragments from many messages of many senders: memory stays bounded, counted with overheads.
+    const maxMemoryBytes = 200_000;
+    const maxMemoryBytesPerSender = 60_000;
+    const flood = new Reassembler({ maxMemoryBytes, maxMemoryBytesPerSender });
+    let buffered = 0;
+    for (let sender = 0; sender < 10; sender++) {
+      for (let id = 0; id < 50; id++) {
+        for (let index = 0; index < 49; index++) {
+          if (flood.add(`n${sender}@1`, { messageId: id, index, count: 50 }, new Uint8Array(1), 0).status === 'pending') buffered++;
+          const stats = flood.stats();
+          expect(stats.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+          expect(stats.memoryBytes).toBe(stats.partialMessages * PARTIAL_OVERHEAD_BYTES + stats.bufferedBytes * (1 + PIECE_OVERHEAD_BYTES));
+        }
+      }
+    }
+    expect(buffered).toBeGreaterThan(0);
+    expect(flood.stats().bufferedBytes).toBeLessThanOrEqual(maxMemoryBytes / PIECE_OVERHEAD_BYTES);
+  });
+
+  it("never evicts another sender's partial messages: a flooding sender only loses its own", () => {
+    const r = new Reassembler({ maxPartialMessages: 8, maxPartialMessagesPerSender: 4 });
+    const victim = splitMessage(new Uint8Array(20).fill(7), 10);
+    expect(r.add('n2@1', { messageId: 1, index: 0, count: 2 }, victim[0] as Uint8Array, 0).status).toBe('pending');
+    for (let id = 0; id < 100; id++) r.add('n1@1', { messageId: id, index: 0, count: 2 }, new Uint8Array(10), 0);
+    // The flooding sender's epochs share its budget.
+    for (let id = 0; id < 100; id++) r.add('n1@2', { messageId: id, index: 0, count: 2 }, new Uint8Array(10), 0);
+    expect(r.stats()).toMatchObject({ partialMessages: 5, senders: 2, evicted: 196 });
+    const done = r.add('n2@1', { messageId: 1, index: 1, count: 2 }, victim[1] as Uint8Array, 0);
+    expect(done.status === 'complete' && Array.from(done.message)).toEqual(new Array(20).fill(7));
+  });
+
+  it('refuses a newcomer as busy when all senders together are at their budget, rather than evict others', () => {
+    const r = new Reassembler({ maxPartialMessages: 4, maxPartialMessagesPerSender: 4 });
+    for (let id = 0; id < 4; id++) expect(r.add('n1@1', { messageId: id, index: 0, count: 2 }, new Uint8Array(10), 0).status).toBe('pending');
+    expect(r.add('n2@1', { messageId: 1, index: 0, count: 2 }, new Uint8Array(10), 0)).toEqual({ status: 'rejected', reason: 'busy' });
+    expect(r.stats()).toMatchObject({ partialMessages: 4, senders: 1, evicted: 0 });
+    // The busy sender gives up its own oldest to start another.
+    expect(r.add('n1@1', { messageId: 9, index: 0, count: 2 }, new Uint8Array(10), 0).status).toBe('pending');
+    expect(r.stats()).toMatchObject({ partialMessages: 4, evicted: 1 });
+
+    // In bytes: each sender may take half of what all may, so a flooding sender leaves room for the others.
+    const partialCost = PARTIAL_OVERHEAD_BYTES + 1000 + PIECE_OVERHEAD_BYTES;
+    const bytes = new Reassembler({ maxMemoryBytes: 4 * partialCost, maxMemoryBytesPerSender: 2 * partialCost });
+    const victim = splitMessage(new Uint8Array(2000).fill(3), 1000);
+    expect(bytes.add('n2@1', { messageId: 1, index: 0, count: 2 }, victim[0] as Uint8Array, 0).status).toBe('pending');
+    const flood = [0, 1, 2, 3].map((id) => bytes.add('n1@1', { messageId: id, index: 0, count: 2 }, new Uint8Array(1000), 0).status);
+    expect(flood).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(bytes.stats()).toMatchObject({ partialMessages: 3, senders: 2, memoryBytes: 3 * partialCost });
+    expect(bytes.add('n2@1', { messageId: 1, index: 1, count: 2 }, victim[1] as Uint8Array, 0).status).toBe('complete');
   });
 
   it('passes single-fragment messages straight through', () => {

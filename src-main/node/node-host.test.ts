@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, type SynodEvent } from '../../shared/api';
 import { lineLogger } from './logger';
-import { ConfigFile, NodeHost } from './node-host';
+import { ConfigFile, NodeHost, type SavedConfig } from './node-host';
 import { parseHostPort, type NodeOptions } from './replica-node';
 
 let root: string | null = null;
@@ -18,6 +18,14 @@ afterEach(async () => {
 function options(dir: string, id = 'me', secret = 'first secret value'): NodeOptions {
   const logger = process.env['SYNOD_TEST_LOG'] === undefined ? {} : { logger: lineLogger(id, (line) => process.stderr.write(line)) };
   return { id, name: id === 'me' ? 'Me' : id, dataDir: join(dir, id, 'data'), listen: { host: '127.0.0.1', port: 0 }, peers: new Map(), secret, ...logger };
+}
+
+function savedFrom(opts: NodeOptions): SavedConfig {
+  return { id: opts.id, name: opts.name ?? opts.id, listen: opts.listen, peers: [], secret: opts.secret, join: null };
+}
+
+function optionsFrom(saved: SavedConfig, dataDir: string): NodeOptions {
+  return { id: saved.id, name: saved.name, dataDir, listen: saved.listen, peers: new Map(), secret: saved.secret, join: saved.join ?? null };
 }
 
 async function start(opts: NodeOptions, file: ConfigFile | null = null): Promise<NodeHost> {
@@ -76,6 +84,59 @@ describe('NodeHost', () => {
     await until(() => ann.node.app.timeline('ann').some((t) => t.id === receipt.id), 'the newcomer tweet at ann');
     expect(existsSync(join(root, 'me', 'data'))).toBe(true);
   }, 30_000);
+
+  it('a join whose new replica cannot start changes nothing: configuration, data and replica come back', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const file = new ConfigFile(join(root, 'config.json'));
+    const first = options(root);
+    const host = await start(first, file);
+    file.save(savedFrom(first)); // what the desktop app finds at launch
+    const before = file.load();
+    const receipt = await host.node.submit({ type: 'tweet', text: 'history to keep', at: 1 });
+    const events: SynodEvent[] = [];
+    host.subscribe((event) => events.push(event));
+
+    // Four emoji: eight UTF-16 units, four characters. The API refuses it now (shared/cluster-secret.ts);
+    // the host must still survive whatever secret slips through: the key derivation throws at start.
+    const error = await host.join({ address: '127.0.0.1:9', secret: '😀😀😀😀', discardHistory: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).message).toMatch(/could not start with the new configuration: the cluster secret must be at least 8 characters.*runs again with its previous configuration and data/);
+
+    expect(file.load()).toEqual(before);
+    expect(readdirSync(join(root, 'me'))).toEqual(['data']); // restored; the failed start's empty directory is gone
+    expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
+    const after = await host.node.submit({ type: 'tweet', text: 'still working', at: 2 });
+    expect(host.node.app.timeline('me').map((t) => t.id)).toContain(after.id);
+    expect(events.some((e) => e.type === 'status')).toBe(true);
+
+    // The next launch starts from what is on disk, as the desktop app does.
+    await host.stop();
+    hosts.splice(hosts.indexOf(host), 1);
+    const relaunched = await start(optionsFrom(file.load(), first.dataDir), file);
+    expect(relaunched.node.app.timeline('me').map((t) => t.id)).toEqual(expect.arrayContaining([receipt.id, after.id]));
+  });
+
+  it('a join that fails before the new start (saving the joined secret) rolls back too', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const file = new ConfigFile(join(root, 'config.json'));
+    const first = options(root);
+    const host = await NodeHost.start(first, {
+      file,
+      saveJoinedSecret: () => {
+        throw new Error('ENOSPC: no space left on device');
+      },
+    });
+    hosts.push(host);
+    file.save(savedFrom(first));
+    const before = file.load();
+    const receipt = await host.node.submit({ type: 'tweet', text: 'history to keep', at: 1 });
+    const error = await host.join({ address: '127.0.0.1:9', secret: 'another cluster secret', discardHistory: true }).catch((e: unknown) => e);
+    expect((error as ApiError).message).toMatch(/ENOSPC.*previous configuration/);
+    expect(file.load()).toEqual(before);
+    expect(readdirSync(join(root, 'me'))).toEqual(['data']);
+    expect(host.revealSecret()).toEqual({ secret: 'first secret value' });
+    expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
+  });
 
   it('without a configuration file (synod-node) it explains how to change the name', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));

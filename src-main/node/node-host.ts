@@ -8,7 +8,7 @@
  * one is kept aside (renamed with a timestamp), never deleted, and only with the user's consent when it
  * holds history of its own.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmdirSync } from 'node:fs';
 import { ApiError, type ConfigUpdate, type JoinArgs, type NodeConfig, type SynodEvent } from '../../shared/api';
 import { writeFileAtomically } from './atomic-file';
 import { parseHostPort, ReplicaNode, type HostPort, type NodeOptions } from './replica-node';
@@ -36,8 +36,24 @@ export class ConfigFile {
   }
 
   save(config: SavedConfig): void {
-    writeFileAtomically(this.path, `${JSON.stringify(config, null, 2)}\n`, 0o600);
+    writeFileAtomically(this.path, `${JSON.stringify(config, null, 2)}\n`);
   }
+}
+
+function savedConfig(options: NodeOptions): SavedConfig {
+  return {
+    id: options.id,
+    name: options.name ?? options.id,
+    listen: options.listen,
+    peers: [...options.peers].map(([id, address]) => ({ id, ...address })),
+    secret: options.secret,
+    join: options.join ?? null,
+  };
+}
+
+/** Where a data directory goes when it is set aside: next to it, named by why and when. Never deleted. */
+function asideName(dataDir: string, why: 'before' | 'failed'): string {
+  return `${dataDir}.${why}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
 const COMMAND_LINE_NOTE = 'This node takes its name from the synod-node command line: restart it with another --name to change it.';
@@ -120,27 +136,59 @@ export class NodeHost {
     return this.config();
   }
 
-  /** Stops the replica, saves `next`, moves the data directory aside if asked, starts again with `next`. */
+  /**
+   * Saves `next`, stops the replica, moves the data directory aside if asked and starts again with
+   * `next`; all or nothing. When anything fails on the way (the new replica cannot start: a secret
+   * that derives no keys, a full disk), the previous configuration file and data directory come back,
+   * the previous replica starts again, and the caller gets the error. Otherwise a configuration that
+   * cannot start would be the one found at every launch.
+   */
   private async restart(next: NodeOptions, freshDataDir: boolean): Promise<void> {
-    this.file?.save({
-      id: next.id,
-      name: next.name ?? next.id,
-      listen: next.listen,
-      peers: [...next.peers].map(([id, address]) => ({ id, ...address })),
-      secret: next.secret,
-      join: next.join ?? null,
-    });
-    await this.current.stop();
-    if (freshDataDir && existsSync(next.dataDir)) {
-      // Another cluster: this directory holds the old cluster's history. Keep it, out of the way.
-      renameSync(next.dataDir, `${next.dataDir}.before-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    }
-    if (freshDataDir) this.hostOptions.saveJoinedSecret?.(next.secret);
+    const previous = this.options;
+    let setAside: string | null = null;
+    // Atomic: when it fails, the file still holds the previous configuration and nothing else changed.
+    this.file?.save(savedConfig(next));
     this.unsubscribe();
-    this.current = await ReplicaNode.start(next);
-    this.options = next;
-    this.unsubscribe = this.forward();
+    try {
+      await this.current.stop();
+      if (freshDataDir && existsSync(next.dataDir)) {
+        // Another cluster: this directory holds the old cluster's history. Keep it, out of the way.
+        setAside = asideName(next.dataDir, 'before');
+        renameSync(next.dataDir, setAside);
+      }
+      if (freshDataDir) this.hostOptions.saveJoinedSecret?.(next.secret);
+      this.current = await ReplicaNode.start(next);
+      this.options = next;
+    } catch (error) {
+      await this.rollBack(previous, setAside, error);
+    } finally {
+      this.unsubscribe = this.forward();
+    }
     this.emit({ type: 'status', status: this.current.status() });
+  }
+
+  /** Puts back what restart() changed, starts the previous replica again, and throws what went wrong. */
+  private async rollBack(previous: NodeOptions, setAside: string | null, cause: unknown): Promise<never> {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    try {
+      this.file?.save(savedConfig(previous));
+      if (setAside !== null) {
+        // The failed start may have left a directory of its own: gone if empty, else kept aside.
+        if (existsSync(previous.dataDir)) removeOrSetAside(previous.dataDir);
+        renameSync(setAside, previous.dataDir);
+      }
+      this.current = await ReplicaNode.start(previous);
+    } catch (again) {
+      throw new ApiError({
+        code: 'internal',
+        message: `The node could not start with the new configuration (${reason}), nor again with its previous one (${again instanceof Error ? again.message : String(again)}). Restart it.`,
+      });
+    }
+    this.emit({ type: 'status', status: this.current.status() });
+    throw new ApiError({
+      code: cause instanceof ApiError ? cause.code : 'internal',
+      message: `The node could not start with the new configuration: ${reason}. Nothing changed: it runs again with its previous configuration and data.`,
+    });
   }
 
   subscribe(listener: (event: SynodEvent) => void): () => void {
@@ -159,5 +207,15 @@ export class NodeHost {
 
   private emit(event: SynodEvent): void {
     for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** Removes `dir` if it is empty (nothing lost), else moves it aside. */
+function removeOrSetAside(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    renameSync(dir, asideName(dir, 'failed'));
   }
 }
