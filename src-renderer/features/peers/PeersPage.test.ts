@@ -323,7 +323,7 @@ describe('PeersPage: joining a cluster', () => {
     await fill('Address of a member (host:port)', 'somewhere');
     expect(screen.getByText(/The address must be HOST:PORT/)).toBeTruthy();
     await fill('Secret of the cluster to join', 'short');
-    expect(screen.getByText('A cluster secret has at least 8 characters.')).toBeTruthy();
+    expect(screen.getByText('The cluster secret must be at least 8 characters long (got 5).')).toBeTruthy();
     expect(field('Secret of the cluster to join').getAttribute('aria-invalid')).toBe('true');
     expect(fake.callsOf('join')).toHaveLength(0);
   });

@@ -2,11 +2,10 @@
  * Checks for the Peers page's forms (display name, joining a cluster), in words shown next to the
  * fields. The node checks again at the API boundary (shared/validate.ts); these catch mistakes early.
  */
+import { clusterSecretProblem } from '../../../shared/cluster-secret';
 import { addressProblem } from '../../../shared/validate';
 
 export const MAX_NAME_LENGTH = 40;
-export const MIN_SECRET_LENGTH = 8;
-export const MAX_SECRET_LENGTH = 512;
 
 export function nameProblem(name: string): string | null {
   const trimmed = name.trim();
@@ -26,7 +25,7 @@ export function contactProblem(address: string): string | null {
 
 export function secretProblem(secret: string): string | null {
   if (secret === '') return "Enter the cluster's secret (a member shows it on its Peers page).";
-  if (secret.length < MIN_SECRET_LENGTH) return `A cluster secret has at least ${MIN_SECRET_LENGTH} characters.`;
-  if (secret.length > MAX_SECRET_LENGTH) return `A cluster secret has at most ${MAX_SECRET_LENGTH} characters.`;
-  return null;
+  // The node's own rule (characters are code points: an emoji counts once), so the form never passes a secret the node refuses.
+  const problem = clusterSecretProblem(secret);
+  return problem === null ? null : `The cluster secret ${problem}.`;
 }
