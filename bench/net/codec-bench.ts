@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { decodeMessage, encodeMessage } from '../../src-main/net/codec';
 import { deriveClusterKeys } from '../../src-main/net/keys';
-import { sampleAccept, sampleAccepted } from '../../src-main/net/random-messages';
+import { sampleAccept, sampleAccepted } from '../../test/support/random-messages';
 import { membersDigest, Opener, Sealer } from '../../src-main/net/seal';
 import type { WireMessage } from '../../src-main/net/wire';
 
@@ -82,7 +82,8 @@ const members = new Set(['n1', 'n2']);
 // A fresh sealer per batch keeps the opener's replay window from rejecting anything: each batch is a new epoch.
 let epoch = 0;
 let sealer = new Sealer(keys.key, keys.clusterId, 'n1', ++epoch, membersDigest(members));
-const opener = new Opener(keys.key, keys.clusterId, () => members);
+const opener = new Opener(keys.key, keys.clusterId);
+opener.setMembers(members);
 const plaintext = new Uint8Array(DATAGRAM_BYTES - sealer.overheadBytes);
 const sealOps = opsPerSecond(() => {
   if (sealer.sealedDatagrams > 1_000_000) sealer = new Sealer(keys.key, keys.clusterId, 'n1', ++epoch, membersDigest(members));

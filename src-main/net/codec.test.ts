@@ -4,7 +4,7 @@ import { ZERO_BALLOT } from '../core/ballot';
 import { randomInt, seededRandom } from '../core/random';
 import { isValidNodeId } from '../core/config';
 import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES, bundleOverheadBytes, decodePayload, encodeBundle } from './codec';
-import { randomMessage, sampleAccept, WIRE_MESSAGE_TYPES } from './random-messages';
+import { randomMessage, sampleAccept, WIRE_MESSAGE_TYPES } from '../../test/support/random-messages';
 import type { WireMessage } from './wire';
 
 /** Decodes, or returns the MalformedMessageError; any other exception fails the test. */
@@ -66,6 +66,8 @@ const examples: WireMessage[] = [
   { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 0, data: new Uint8Array([0, 255, 7]) },
   { type: 'snapshotChunk', from: 'n1', to: 'n3', transferId: 42, slot: 800, totalBytes: 3, offset: 3, data: new Uint8Array(0) },
   { type: 'ping', from: 'n2', to: 'n3', commitIndex: 77 },
+  { type: 'ping', from: 'n2', to: 'n3', commitIndex: 0, challenge: '0123456789abcdef' },
+  { type: 'ping', from: 'n3', to: 'n2', commitIndex: 0, echo: 'ffffffffffffffff' },
   { type: 'takeover', from: 'n1', to: 'n2', ballot: b },
   { type: 'join', from: 'n4', to: 'any-member' },
   { type: 'joinReply', from: 'n1', to: 'n4', status: 'adding', reason: '', members: [{ id: 'n1', address: '127.0.0.1:7401' }, { id: 'n2', address: '[::1]:7402' }] },
@@ -210,6 +212,15 @@ describe('codec rejects malformed input', () => {
     expect(() => decodeMessage(Uint8Array.from(bytes))).toThrow(/UTF-8/);
   });
 
+  it('rejects a ping probe kind other than none, challenge and echo', () => {
+    const bytes = encodeMessage({ type: 'ping', from: 'n1', to: 'n2', commitIndex: 5, echo: '0011223344556677' });
+    const probeAt = bytes.length - 9;
+    expect(bytes[probeAt]).toBe(2);
+    const bogus = bytes.slice();
+    bogus[probeAt] = 3;
+    expect(tryDecode(bogus)).toBeInstanceOf(MalformedMessageError);
+  });
+
   it('accepts a well-formed hand-built commit', () => {
     expect(decodeMessage(Uint8Array.from([...commitHeader, 5, 2, 0x6e, 0x31, 0x80, 0x01]))).toEqual({
       type: 'commit',
@@ -232,6 +243,9 @@ describe('codec refuses to encode invalid messages', () => {
     ['an empty destination', { ...base, to: '' }],
     ['an ownerless ballot with a round', { ...base, ballot: { round: 1, node: '' } }],
     ['a ballot owned by an invalid id', { ...base, ballot: { round: 1, node: 'x/y' } }],
+    ['a ping with both a challenge and an echo', { type: 'ping', from: 'n1', to: 'n2', commitIndex: 0, challenge: '0123456789abcdef', echo: '0123456789abcdef' }],
+    ['a ping challenge of upper-case hex', { type: 'ping', from: 'n1', to: 'n2', commitIndex: 0, challenge: '0123456789ABCDEF' }],
+    ['a ping echo of the wrong length', { type: 'ping', from: 'n1', to: 'n2', commitIndex: 0, echo: '0123' }],
   ] as [string, WireMessage][])('rejects %s', (_, m) => {
     expect(() => encodeMessage(m)).toThrow(RangeError);
   });

@@ -8,6 +8,8 @@
  *   boolean   u8 0 or 1
  *   ballot    integer round + string node ('' only with round 0, i.e. ZERO_BALLOT)
  *   list      varint count + elements (a value is a list of commands: origin, seq, payload)
+ *   probe     (ping only, after commitIndex) u8 0 none, 1 challenge, 2 echo; then, unless 0, the 64-bit
+ *             value as 8 raw bytes (16 lowercase hex digits in the message)
  *
  * Invariants:
  *  - decodeMessage(encodeMessage(m)) deep-equals m for every valid message.
@@ -63,6 +65,11 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
 };
 
 const JOIN_REPLY_STATUSES: readonly JoinReplyStatus[] = ['adding', 'member', 'busy', 'refused'];
+const PROBE_NONE = 0;
+const PROBE_CHALLENGE = 1;
+const PROBE_ECHO = 2;
+const PROBE_VALUE_BYTES = 8;
+const PROBE_VALUE_PATTERN = /^[0-9a-f]{16}$/;
 /** A join reply lists at most this many members (a cluster is a handful of machines). */
 const MAX_JOIN_REPLY_MEMBERS = 64;
 
@@ -242,6 +249,18 @@ class Writer {
     this.string(id);
   }
 
+  /** A ping's path-validation field: at most one of `challenge` and `echo`. */
+  probe(challenge: string | undefined, echo: string | undefined): void {
+    if (challenge !== undefined && echo !== undefined) throw new RangeError('cannot encode a ping with both a challenge and an echo');
+    const value = challenge ?? echo;
+    if (value === undefined) return this.u8(PROBE_NONE);
+    if (typeof value !== 'string' || !PROBE_VALUE_PATTERN.test(value)) throw new RangeError(`cannot encode a ping ${challenge === undefined ? 'echo' : 'challenge'}: ${JSON.stringify(value)} is not 16 lowercase hex digits`);
+    this.u8(challenge === undefined ? PROBE_ECHO : PROBE_CHALLENGE);
+    this.ensure(PROBE_VALUE_BYTES);
+    this.buf.set(Buffer.from(value, 'hex'), this.pos);
+    this.pos += PROBE_VALUE_BYTES;
+  }
+
   ballot(b: Ballot, field: string): void {
     this.uint(b.round, `${field}.round`);
     // ZERO_BALLOT ("no ballot yet") is the only ballot without an owner.
@@ -364,6 +383,14 @@ class Reader {
     }
     this.pos += byteLength;
     return id;
+  }
+
+  /** 8 raw bytes as 16 lowercase hex digits. */
+  probeValue(): string {
+    if (this.remainingBytes < PROBE_VALUE_BYTES) this.fail('truncated');
+    const value = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, PROBE_VALUE_BYTES).toString('hex');
+    this.pos += PROBE_VALUE_BYTES;
+    return value;
   }
 
   ballot(): Ballot {
@@ -492,6 +519,7 @@ export function encodeMessage(m: WireMessage): Uint8Array {
       break;
     case 'ping':
       w.uint(m.commitIndex, 'commitIndex');
+      w.probe(m.challenge, m.echo);
       break;
     case 'takeover':
       w.ballot(m.ballot, 'ballot');
@@ -556,8 +584,14 @@ function decodeBody(r: Reader, type: WireMessageType, from: string, to: string):
       return { type, from, to, transferId: r.uint(), offset: r.uint() };
     case 'snapshotChunk':
       return { type, from, to, transferId: r.uint(), slot: r.uint(), totalBytes: r.uint(), offset: r.uint(), data: r.bytesField() };
-    case 'ping':
-      return { type, from, to, commitIndex: r.uint() };
+    case 'ping': {
+      const commitIndex = r.uint();
+      const probe = r.u8();
+      if (probe === PROBE_NONE) return { type, from, to, commitIndex };
+      if (probe === PROBE_CHALLENGE) return { type, from, to, commitIndex, challenge: r.probeValue() };
+      if (probe === PROBE_ECHO) return { type, from, to, commitIndex, echo: r.probeValue() };
+      return r.fail(`unknown ping probe ${probe}`);
+    }
     case 'takeover':
       return { type, from, to, ballot: r.ballot() };
     case 'join':

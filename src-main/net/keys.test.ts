@@ -1,5 +1,8 @@
+import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deriveClusterKeys, deriveSenderKey } from './keys';
+import { ApiError } from '../../shared/api';
+import { validateArgs } from '../../shared/validate';
+import { BOOT_SALT_BYTES, deriveClusterKeys, deriveSenderKey, senderKeyDeriver } from './keys';
 
 describe('deriveClusterKeys', () => {
   it('rejects secrets shorter than 8 characters with a clear error', () => {
@@ -30,12 +33,54 @@ describe('deriveClusterKeys', () => {
     expect(b.key.equals(a.key)).toBe(false);
   });
 
-  it('gives every sender its own key', () => {
+  it('gives every sender and every process life (boot salt) its own key', () => {
     const { key } = deriveClusterKeys('correct horse battery staple');
-    const n1 = deriveSenderKey(key, 'n1');
+    const salt = new Uint8Array(BOOT_SALT_BYTES).fill(7);
+    const n1 = deriveSenderKey(key, 'n1', salt);
     expect(n1.length).toBe(32);
-    expect(deriveSenderKey(key, 'n1').equals(n1)).toBe(true);
-    expect(deriveSenderKey(key, 'n2').equals(n1)).toBe(false);
+    expect(deriveSenderKey(key, 'n1', salt).equals(n1)).toBe(true);
+    expect(deriveSenderKey(key, 'n2', salt).equals(n1)).toBe(false);
+    expect(deriveSenderKey(key, 'n1', new Uint8Array(BOOT_SALT_BYTES).fill(8)).equals(n1)).toBe(false);
     expect(n1.equals(key)).toBe(false);
+    expect(() => deriveSenderKey(key, 'n1', new Uint8Array(4))).toThrow(RangeError);
+  });
+
+  it('derives sender keys exactly as HKDF-SHA256 (RFC 5869) does', () => {
+    const { key } = deriveClusterKeys('correct horse battery staple');
+    const derive = senderKeyDeriver(key);
+    for (const [id, byte] of [['n1', 0], ['a-rather-long-node-identifier-32', 255]] as const) {
+      const salt = new Uint8Array(BOOT_SALT_BYTES).fill(byte);
+      const info = Buffer.concat([Buffer.from(`synod datagram sender key\u0000${id}\u0000`, 'latin1'), salt]);
+      const expected = Buffer.from(hkdfSync('sha256', key, 'synod-cluster-v1', info, 32));
+      expect(derive(id, salt).equals(expected)).toBe(true);
+      expect(deriveSenderKey(key, id, salt).equals(expected)).toBe(true);
+    }
+  });
+});
+
+describe('the secret rule: what the API accepts, the keys derive from', () => {
+  const accepted = (secret: string): boolean => {
+    try {
+      validateArgs('join', { address: '127.0.0.1:7400', secret });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid-argument') return false;
+      throw error;
+    }
+  };
+  const derives = (secret: string): boolean => {
+    try {
+      deriveClusterKeys(secret);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('gives the same verdict on both sides, "😀😀😀😀" included', () => {
+    const secrets = ['😀😀😀😀', '😀'.repeat(7), '😀'.repeat(8), '1234567', '12345678', 'x'.repeat(512), 'x'.repeat(513), '😀'.repeat(512), '😀'.repeat(513), 'long enough \ud800', 'é'.repeat(8)];
+    for (const secret of secrets) expect(derives(secret), JSON.stringify(secret)).toBe(accepted(secret));
+    expect(() => deriveClusterKeys('😀😀😀😀')).toThrow(/at least 8 characters long \(got 4\)/);
+    expect(accepted('😀😀😀😀')).toBe(false);
   });
 });

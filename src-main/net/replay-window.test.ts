@@ -50,6 +50,21 @@ describe('ReplayWindow', () => {
     expect(w.mayAccept(1, 10_000 + 2 * REPLAY_WINDOW_COUNTERS)).toBe(false);
   });
 
+  it('rejects epochs below its floor, and a raised floor holds even for the current epoch', () => {
+    const w = new ReplayWindow(10);
+    expect(w.floor).toBe(10);
+    expect(w.mayAccept(9, 0)).toBe(false);
+    expect(w.mayAccept(10, 0)).toBe(true);
+    w.record(10, 0);
+    expect(w.newestEpoch).toBe(10);
+    expect(w.mayAccept(10, 1)).toBe(true);
+    w.raiseFloor(11);
+    expect(w.mayAccept(10, 1)).toBe(false);
+    expect(w.mayAccept(11, 0)).toBe(true);
+    w.raiseFloor(5);
+    expect(w.floor).toBe(11);
+  });
+
   it('agrees with an unbounded model on random traffic', () => {
     const rng = seededRandom(17);
     for (let run = 0; run < 20; run++) {

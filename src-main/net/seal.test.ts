@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt, seededRandom } from '../core/random';
-import { deriveClusterKeys } from './keys';
+import { BOOT_SALT_BYTES, deriveClusterKeys } from './keys';
+import type { EpochFloors } from './peer-epochs';
 import { REPLAY_WINDOW_COUNTERS } from './replay-window';
 import { MAX_RECEIVE_BYTES, membersDigest, Opener, Sealer, sealOverheadBytes, type DropReason, type OpenResult } from './seal';
+import { MAX_DEPARTED_SENDERS } from './strangers';
 
 const keys = deriveClusterKeys('a long shared cluster secret');
 const other = deriveClusterKeys('another cluster entirely');
@@ -14,8 +16,25 @@ function sealer(self = 'n1', epoch = 1, k = keys): Sealer {
   return new Sealer(k.key, k.clusterId, self, epoch, digest);
 }
 
-function opener(k = keys, ids: ReadonlySet<string> = members): Opener {
-  return new Opener(k.key, k.clusterId, () => ids);
+function opener(k = keys, ids: ReadonlySet<string> = members, floors?: EpochFloors): Opener {
+  const o = new Opener(k.key, k.clusterId, floors);
+  o.setMembers(ids);
+  return o;
+}
+
+/** Floors in memory, recording every raise. */
+function memoryFloors(initial: Record<string, number> = {}): EpochFloors & { readonly raised: [string, number][] } {
+  const floors = new Map(Object.entries(initial));
+  const raised: [string, number][] = [];
+  return {
+    raised,
+    floor: (sender) => floors.get(sender) ?? 0,
+    raise: (sender, epoch) => {
+      if (epoch <= (floors.get(sender) ?? 0)) return;
+      floors.set(sender, epoch);
+      raised.push([sender, epoch]);
+    },
+  };
 }
 
 function reason(result: OpenResult): DropReason | 'ok' {
@@ -42,13 +61,13 @@ describe('seal and open', () => {
     expect(s.sealedDatagrams).toBe(1);
   });
 
-  it('spends 50 bytes plus the sender id length on headers and tag', () => {
+  it('spends 58 bytes plus the sender id length on headers and tag', () => {
     for (const id of ['n', 'n1', 'a-rather-long-node-identifier-32']) {
       const s = sealer(id);
       const datagram = s.seal(fragment, new Uint8Array(100));
-      expect(datagram.length - 100).toBe(50 + id.length);
-      expect(sealOverheadBytes(id)).toBe(50 + id.length);
-      expect(s.overheadBytes).toBe(50 + id.length);
+      expect(datagram.length - 100).toBe(58 + id.length);
+      expect(sealOverheadBytes(id)).toBe(58 + id.length);
+      expect(s.overheadBytes).toBe(58 + id.length);
     }
   });
 
@@ -68,6 +87,22 @@ describe('seal and open', () => {
     const b = sealer('n2', 1).seal(fragment, plaintext);
     // Same epoch and counter, hence the same nonce: the ciphertexts must still differ.
     expect(Buffer.from(a.subarray(-80, -16)).equals(b.subarray(-80, -16))).toBe(false);
+  });
+
+  it('gives each process life its own key: a repeated epoch under a new boot salt repeats no (key, nonce) pair', () => {
+    const plaintext = new Uint8Array(64);
+    const salt = (byte: number): Uint8Array => new Uint8Array(BOOT_SALT_BYTES).fill(byte);
+    const life = (bootSalt: Uint8Array): Uint8Array => new Sealer(keys.key, keys.clusterId, 'n1', 7, digest, bootSalt).seal(fragment, plaintext);
+    // Same sender, epoch, counter (hence nonce) and plaintext: only the salt differs.
+    expect(Buffer.from(life(salt(1))).equals(life(salt(1)))).toBe(true);
+    const first = life(salt(1));
+    const second = life(salt(2));
+    expect(Buffer.from(first.subarray(-80, -16)).equals(second.subarray(-80, -16))).toBe(false);
+    // Receivers derive the key from the salt in the header: both open.
+    expect(reason(opener().open(first))).toBe('ok');
+    expect(reason(opener().open(second))).toBe('ok');
+    // The default salt is random: two sealers made alike still differ.
+    expect(Buffer.from(sealer().seal(fragment, plaintext)).equals(sealer().seal(fragment, plaintext))).toBe(false);
   });
 
   it('rejects every single-byte tampering, and the forgeries do not poison the replay window', () => {
@@ -99,7 +134,8 @@ describe('seal and open', () => {
   });
 
   it('rejects a datagram under the right cluster id but the wrong key as unauthenticated', () => {
-    const impostor = new Opener(other.key, keys.clusterId, () => members);
+    const impostor = new Opener(other.key, keys.clusterId);
+    impostor.setMembers(members);
     expect(reason(impostor.open(sealer().seal(fragment, text('x'))))).toBe('unauthenticated');
   });
 
@@ -117,7 +153,8 @@ describe('seal and open', () => {
     expect(reason(opener().open(new Uint8Array(MAX_RECEIVE_BYTES + 1)))).toBe('oversized');
     expect(reason(opener().open(new Uint8Array(10)))).toBe('malformed');
     const datagram = sealer().seal(fragment, text('x'));
-    datagram[0] = 2;
+    // Format 1 had no boot salt: such a datagram is not ours.
+    datagram[0] = 1;
     expect(reason(opener().open(datagram))).toBe('malformed');
   });
 
@@ -146,6 +183,61 @@ describe('seal and open', () => {
     for (let i = datagrams.length - 2; i >= 10; i--) expect(reason(o.open(datagrams[i] as Uint8Array))).toBe('ok');
     for (let i = 0; i < 10; i++) expect(reason(o.open(datagrams[i] as Uint8Array))).toBe('replayed');
     expect(reason(o.open(datagrams[500] as Uint8Array))).toBe('replayed');
+  });
+
+  it('keeps a removed member\'s replay state: its captured join stays a replay, and only a new life is heard', () => {
+    const o = opener(keys, new Set(['n1']));
+    const newcomer = sealer('n4', 50);
+    // n4 asks to join as a stranger; the datagram is captured.
+    const join = newcomer.seal(fragment, text('join'));
+    expect(o.open(join)).toMatchObject({ ok: true, stranger: true });
+    o.setMembers(new Set(['n1', 'n4']));
+    expect(o.open(newcomer.seal(fragment, text('member traffic')))).toMatchObject({ ok: true, stranger: false });
+    o.setMembers(new Set(['n1']));
+    // Removed: the capture is a replay, and so is anything else from the life it was removed in.
+    expect(reason(o.open(join))).toBe('replayed');
+    expect(reason(o.open(newcomer.seal(fragment, text('join again'))))).toBe('replayed');
+    // Restarted (a new epoch): heard again, as a stranger.
+    expect(o.open(sealer('n4', 51).seal(fragment, text('join, new life')))).toMatchObject({ ok: true, stranger: true });
+  });
+
+  it('keeps the windows of at most MAX_DEPARTED_SENDERS removed members in memory; the floors cover the rest', () => {
+    const ids = Array.from({ length: MAX_DEPARTED_SENDERS + 1 }, (_, i) => `m${i}`);
+    for (const floors of [undefined, memoryFloors()]) {
+      const o = opener(keys, new Set(ids), floors);
+      const captured = ids.map((id) => {
+        const datagram = sealer(id, 5).seal(fragment, text('x'));
+        expect(reason(o.open(datagram))).toBe('ok');
+        return datagram;
+      });
+      o.setMembers(new Set());
+      expect(reason(o.open(captured[1] as Uint8Array))).toBe('replayed');
+      expect(reason(o.open(captured.at(-1) as Uint8Array))).toBe('replayed');
+      // The first to leave was forgotten: only its raised floor (peer-epochs.ts) still rejects its capture.
+      expect(reason(o.open(captured[0] as Uint8Array))).toBe(floors === undefined ? 'ok' : 'replayed');
+    }
+  });
+
+  it('starts replay windows at the remembered floors and raises them as epochs rise and members leave', () => {
+    const floors = memoryFloors({ n2: 10 });
+    const o = opener(keys, members, floors);
+    // A restart of this node forgot the windows, not the floors: n2's epoch 9 is a replay.
+    expect(reason(o.open(sealer('n2', 9).seal(fragment, text('old life'))))).toBe('replayed');
+    expect(reason(o.open(sealer('n2', 10).seal(fragment, text('current life'))))).toBe('ok');
+    expect(reason(o.open(sealer('n3', 4).seal(fragment, text('n3'))))).toBe('ok');
+    const restarted = sealer('n3', 5);
+    expect(reason(o.open(restarted.seal(fragment, text('n3 restarted'))))).toBe('ok');
+    expect(reason(o.open(restarted.seal(fragment, text('same life: no new floor'))))).toBe('ok');
+    // A forgery never raises a floor.
+    expect(reason(o.open(sealer('n3', 98, { ...keys, key: other.key }).seal(fragment, text('forged'))))).toBe('unauthenticated');
+    expect(floors.raised).toEqual([
+      ['n3', 4],
+      ['n3', 5],
+    ]);
+    // n3 leaves: its floor goes above its last epoch; n1, never heard and never remembered, gets none.
+    o.setMembers(new Set(['n2']));
+    expect(floors.raised.at(-1)).toEqual(['n3', 6]);
+    expect(floors.floor('n1')).toBe(0);
   });
 
   it('throws instead of reusing a nonce when the counter is exhausted', () => {

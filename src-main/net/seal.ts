@@ -2,9 +2,10 @@
  * Authenticated encryption of datagrams (AES-256-GCM) and their header.
  *
  * Datagram layout (big-endian); everything before the ciphertext is authenticated as AAD:
- *   u8  format version (1)
+ *   u8  format version (2)
  *   8   cluster id (keys.ts)
  *   u8  sender id length, then the sender id (ASCII, a valid node id)
+ *   8   boot salt: random per process life of the sender, part of its key (keys.ts)
  *   u32 epoch   } the 12-byte GCM nonce is exactly these two fields
  *   u64 counter }
  *   u32 members digest (lets peers notice that they are configured with different member sets)
@@ -12,28 +13,41 @@
  *   ciphertext, then the 16-byte GCM tag
  *
  * Invariants:
- *  - A nonce is never used twice under one key: each sender has its own key (deriveSenderKey), each
- *    process start its own epoch (epoch.ts), and a Sealer counts 0, 1, 2... and throws rather than
- *    wrap. Nothing here is safe if two live processes share a node id and an epoch.
- *  - open() accepts a datagram only from a current member, under this cluster's key, with a valid tag,
- *    that it has not accepted before (ReplayWindow). Its replay state changes only after the tag
- *    verified, so forged datagrams cannot poison it.
+ *  - A (key, nonce) pair is never used twice. The key is per sender and per process life: HKDF of the
+ *    cluster key, the sender id and a random 64-bit boot salt drawn when the Sealer is made
+ *    (deriveSenderKey). Within a life the nonce is (epoch, counter) with a counter that counts 0, 1,
+ *    2... and throws rather than wrap. So nonces never repeat even if an epoch does (a clock set back, a
+ *    data directory restored or recreated within the same second), barring a 2^-64 salt collision.
+ *    Two live processes with one node id are safe for nonces too, but their peers' replay windows
+ *    will drop one of them.
+ *  - open() accepts a datagram only under this cluster's key, with a valid tag, that it has not accepted
+ *    before (ReplayWindow), from an epoch at or above the sender's floor (peer-epochs.ts). Its replay
+ *    state and key cache change only after the tag verified, so forged datagrams cannot poison them.
+ *  - Replay state is kept per sender id, not per membership status: a member that leaves keeps its
+ *    window (for the last MAX_DEPARTED_SENDERS of them), raised above its last epoch, so its captured
+ *    datagrams (its `join` above all) stay replays and it is heard again only from a new process life.
+ *    Strangers (non-members holding the secret) keep theirs for the last MAX_STRANGERS of them.
+ *  - Work per datagram is bounded: one window check, at most one HKDF (a salt not cached yet) and one
+ *    decryption. Each sender caches the keys of its last MAX_KEYS_PER_SENDER salts.
  *  - open() never throws on input: every rejection is a DropReason.
  */
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { isValidNodeId } from '../core/config';
-import { CLUSTER_ID_BYTES, CLUSTER_KEY_BYTES, deriveSenderKey } from './keys';
+import { BOOT_SALT_BYTES, CLUSTER_ID_BYTES, CLUSTER_KEY_BYTES, deriveSenderKey, senderKeyDeriver, type SenderKeyDeriver } from './keys';
+import { NO_EPOCH_FLOORS, type EpochFloors } from './peer-epochs';
 import { ReplayWindow } from './replay-window';
-import { rememberStranger } from './strangers';
+import { MAX_DEPARTED_SENDERS, MAX_STRANGERS, rememberRecent } from './strangers';
 
-export const DATAGRAM_FORMAT_VERSION = 1;
+export const DATAGRAM_FORMAT_VERSION = 2;
 export const TAG_BYTES = 16;
 /** The largest UDP payload over IPv4; anything larger is not ours. */
 export const MAX_RECEIVE_BYTES = 65_507;
 export const MAX_FRAGMENT_COUNT = 0xffff;
 const MAX_SENDER_ID_BYTES = 32;
-/** Header bytes other than the sender id: version, cluster id, id length, epoch, counter, digest, fragment header. */
-const FIXED_HEADER_BYTES = 1 + CLUSTER_ID_BYTES + 1 + 4 + 8 + 4 + 8;
+/** Header bytes other than the sender id: version, cluster id, id length, boot salt, epoch, counter, digest, fragment header. */
+const FIXED_HEADER_BYTES = 1 + CLUSTER_ID_BYTES + 1 + BOOT_SALT_BYTES + 4 + 8 + 4 + 8;
+/** Keys cached per sender: its current process life, and the previous one while their datagrams overlap. */
+const MAX_KEYS_PER_SENDER = 2;
 const NONCE_BYTES = 12;
 const MAX_U32 = 0xffffffff;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -89,24 +103,26 @@ function checkClusterMaterial(key: Buffer, clusterId: Buffer): void {
 export class Sealer {
   private counter = 0;
   private readonly senderKey: KeyObject;
-  /** version | cluster id | sender id length | sender id | epoch: the same in every datagram. */
+  /** version | cluster id | sender id length | sender id | boot salt | epoch: the same in every datagram. */
   private readonly prefix: Buffer;
   private digest: number;
 
-  constructor(key: Buffer, clusterId: Buffer, self: string, epoch: number, membersDigestValue: number) {
+  /** `bootSalt`: BOOT_SALT_BYTES random bytes by default, fresh for every Sealer (every process life). */
+  constructor(key: Buffer, clusterId: Buffer, self: string, epoch: number, membersDigestValue: number, bootSalt: Uint8Array = randomBytes(BOOT_SALT_BYTES)) {
     checkClusterMaterial(key, clusterId);
     if (!isValidNodeId(self)) throw new RangeError(`invalid sender id "${self}"`);
     checkU32(epoch, 'epoch');
     checkU32(membersDigestValue, 'members digest');
-    this.senderKey = createSecretKey(deriveSenderKey(key, self));
+    this.senderKey = createSecretKey(deriveSenderKey(key, self, bootSalt));
     this.digest = membersDigestValue;
     const idBytes = Buffer.from(self, 'latin1');
-    this.prefix = Buffer.alloc(1 + CLUSTER_ID_BYTES + 1 + idBytes.length + 4);
+    this.prefix = Buffer.alloc(1 + CLUSTER_ID_BYTES + 1 + idBytes.length + BOOT_SALT_BYTES + 4);
     let p = this.prefix.writeUInt8(DATAGRAM_FORMAT_VERSION, 0);
     p += clusterId.copy(this.prefix, p);
     p = this.prefix.writeUInt8(idBytes.length, p);
     p += idBytes.copy(this.prefix, p);
-    this.prefix.writeUInt32BE(epoch, p);
+    this.prefix.set(bootSalt, p);
+    this.prefix.writeUInt32BE(epoch, p + BOOT_SALT_BYTES);
   }
 
   /** Datagrams sealed so far (also the next counter). */
@@ -156,22 +172,56 @@ export class Sealer {
 }
 
 interface SenderState {
-  readonly key: KeyObject;
   readonly window: ReplayWindow;
+  /** Derived keys by boot salt, most recently used last; at most MAX_KEYS_PER_SENDER. */
+  readonly keys: Map<bigint, KeyObject>;
 }
 
-/** Opens datagrams sealed by members of this cluster; keeps per-sender replay state. */
+/** Opens datagrams sealed with this cluster's secret; keeps per-sender replay state. */
 export class Opener {
-  private readonly senders = new Map<string, SenderState>();
+  private members: ReadonlySet<string> = new Set();
+  /** Replay state of current members, once heard from (or carried over from before they joined). */
+  private readonly memberStates = new Map<string, SenderState>();
+  /** Members that left, most recently departed or heard last. */
+  private readonly departed = new Map<string, SenderState>();
+  /** Non-members that were never members here (nodes asking to join), most recently heard last. */
   private readonly strangers = new Map<string, SenderState>();
+  private readonly deriveKey: SenderKeyDeriver;
 
-  /** `members` is asked on every datagram: it should return a cached set (self excluded). */
+  /** `floors` tells where a sender's replay window starts and hears when it must rise (peer-epochs.ts). */
   constructor(
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly clusterId: Buffer,
-    private readonly members: () => ReadonlySet<string>,
+    private readonly floors: EpochFloors = NO_EPOCH_FLOORS,
   ) {
     checkClusterMaterial(key, clusterId);
+    this.deriveKey = senderKeyDeriver(key);
+  }
+
+  /**
+   * Replaces the member set (self excluded). A member that leaves keeps its replay state, with the floor
+   * raised above the newest epoch known from it: it is heard again only from a new process life.
+   */
+  setMembers(ids: ReadonlySet<string>): void {
+    for (const id of this.members) {
+      if (ids.has(id)) continue;
+      const state = this.memberStates.get(id) ?? this.newState(id);
+      this.memberStates.delete(id);
+      const newestEpoch = Math.max(state.window.newestEpoch, state.window.floor);
+      if (newestEpoch > 0) {
+        state.window.raiseFloor(newestEpoch + 1);
+        this.floors.raise(id, newestEpoch + 1);
+      }
+      rememberRecent(this.departed, id, state, MAX_DEPARTED_SENDERS);
+    }
+    for (const id of ids) {
+      if (this.members.has(id)) continue;
+      const state = this.departed.get(id) ?? this.strangers.get(id);
+      this.departed.delete(id);
+      this.strangers.delete(id);
+      if (state !== undefined) this.memberStates.set(id, state);
+    }
+    this.members = new Set(ids);
   }
 
   open(datagram: Uint8Array): OpenResult {
@@ -189,8 +239,11 @@ export class Opener {
     // latin1 maps each byte to one character: any non-ASCII byte then fails the node id pattern.
     const sender = Buffer.from(datagram.buffer, datagram.byteOffset + p, idBytes).toString('latin1');
     if (!isValidNodeId(sender)) return { ok: false, reason: 'malformed' };
-    const stranger = !this.members().has(sender);
+    const stranger = !this.members.has(sender);
     p += idBytes;
+    const saltOffset = p;
+    const salt = view.getBigUint64(p);
+    p += BOOT_SALT_BYTES;
     const nonceOffset = p;
     const epoch = view.getUint32(p);
     const counterHigh = view.getUint32(p + 4);
@@ -204,13 +257,16 @@ export class Opener {
     if (counterHigh >= 0x200000) return { ok: false, reason: 'malformed' };
     if (count === 0 || index >= count) return { ok: false, reason: 'malformed' };
     const counter = counterHigh * TWO_POW_32 + counterLow;
-    const state = stranger ? this.strangerState(sender) : this.state(sender);
-    // Checked before decrypting to save the work; recorded only after the tag verified.
+    const known = stranger ? (this.departed.get(sender) ?? this.strangers.get(sender)) : this.memberStates.get(sender);
+    const state = known ?? this.newState(sender);
+    // Checked before deriving a key or decrypting to save the work; recorded only after the tag verified.
     if (!state.window.mayAccept(epoch, counter)) return { ok: false, reason: 'replayed' };
+    // A raw key for a salt not cached yet: a KeyObject is made only for keys worth caching.
+    const key = state.keys.get(salt) ?? this.deriveKey(sender, datagram.subarray(saltOffset, saltOffset + BOOT_SALT_BYTES));
     const tagOffset = length - TAG_BYTES;
     let plaintext: Buffer;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', state.key, datagram.subarray(nonceOffset, nonceOffset + NONCE_BYTES), { authTagLength: TAG_BYTES });
+      const decipher = createDecipheriv('aes-256-gcm', key, datagram.subarray(nonceOffset, nonceOffset + NONCE_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAAD(datagram.subarray(0, p));
       decipher.setAuthTag(datagram.subarray(tagOffset));
       const body = decipher.update(datagram.subarray(p, tagOffset));
@@ -219,8 +275,11 @@ export class Opener {
     } catch {
       return { ok: false, reason: 'unauthenticated' };
     }
+    // A new epoch is made durable before anything of it is delivered (peer-epochs.ts coalesces writes).
+    if (epoch > state.window.newestEpoch) this.floors.raise(sender, epoch);
     state.window.record(epoch, counter);
-    if (stranger) rememberStranger(this.strangers, sender, state);
+    cacheKey(state.keys, salt, Buffer.isBuffer(key) ? createSecretKey(key) : key);
+    this.remember(sender, stranger, state);
     return {
       stranger,
       ok: true,
@@ -235,19 +294,26 @@ export class Opener {
   }
 
   /**
-   * Replay state of a non-member: kept only once one of its datagrams authenticated (so forged sender
-   * ids cost nothing lasting), for the last MAX_STRANGERS of them.
+   * Keeps the state of a sender whose datagram authenticated: a member's for as long as it is one, a
+   * departed member's or a stranger's among the most recent of its kind. Forged sender ids never get
+   * here, so they cost nothing lasting.
    */
-  private strangerState(sender: string): SenderState {
-    return this.strangers.get(sender) ?? { key: createSecretKey(deriveSenderKey(this.key, sender)), window: new ReplayWindow() };
+  private remember(sender: string, stranger: boolean, state: SenderState): void {
+    if (!stranger) this.memberStates.set(sender, state);
+    else if (this.departed.has(sender)) rememberRecent(this.departed, sender, state, MAX_DEPARTED_SENDERS);
+    else rememberRecent(this.strangers, sender, state, MAX_STRANGERS);
   }
 
-  private state(sender: string): SenderState {
-    let state = this.senders.get(sender);
-    if (state === undefined) {
-      state = { key: createSecretKey(deriveSenderKey(this.key, sender)), window: new ReplayWindow() };
-      this.senders.set(sender, state);
-    }
-    return state;
+  private newState(sender: string): SenderState {
+    return { window: new ReplayWindow(this.floors.floor(sender)), keys: new Map() };
+  }
+}
+
+function cacheKey(keys: Map<bigint, KeyObject>, salt: bigint, key: KeyObject): void {
+  keys.delete(salt);
+  keys.set(salt, key);
+  for (const oldest of keys.keys()) {
+    if (keys.size <= MAX_KEYS_PER_SENDER) break;
+    keys.delete(oldest);
   }
 }

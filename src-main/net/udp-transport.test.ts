@@ -1,13 +1,17 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommitMessage } from '../core/types';
-import { encodeMessage } from './codec';
-import { MessageTooLargeError } from './fragments';
+import { NodeFileSystem } from '../storage/node-file-system';
+import { decodePayload, encodeMessage } from './codec';
 import { deriveClusterKeys } from './keys';
-import { sampleAccept } from './random-messages';
-import { membersDigest, Sealer } from './seal';
-import { UdpTransport, type PeerAddress, type TraceEvent, type UdpTransportOptions } from './udp-transport';
-import type { WireMessage } from './wire';
+import { PeerEpochs } from './peer-epochs';
+import { sampleAccept } from '../../test/support/random-messages';
+import { membersDigest, Opener, Sealer } from './seal';
+import { PATH_CHALLENGE_INTERVAL_MS, UdpTransport, type PeerAddress, type SendErrorReason, type TraceEvent, type UdpTransportOptions } from './udp-transport';
+import type { PingMessage, WireMessage } from './wire';
 
 const SECRET = 'the shared secret of the test cluster';
 const HOST = '127.0.0.1';
@@ -22,10 +26,12 @@ interface Node {
 
 const open: UdpTransport[] = [];
 const rawSockets: Socket[] = [];
+const tempDirs: string[] = [];
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
   await Promise.all(rawSockets.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function startNode(self: string, members: Record<string, PeerAddress>, options: Partial<UdpTransportOptions> = {}): Promise<Node> {
@@ -72,6 +78,35 @@ async function rawSocket(): Promise<Socket> {
 
 function sendRaw(socket: Socket, datagram: Uint8Array, to: PeerAddress): Promise<void> {
   return new Promise((resolve, reject) => socket.send(datagram, to.port, to.host, (error) => (error ? reject(error) : resolve())));
+}
+
+const keys = deriveClusterKeys(SECRET);
+
+/** One message as one sealed datagram, the way a peer (or whoever holds its key) would send it. */
+function sealOne(sealer: Sealer, message: WireMessage): Uint8Array {
+  return sealer.seal({ messageId: 0, index: 0, count: 1 }, encodeMessage(message));
+}
+
+/** A raw socket standing in for `id`: it seals as `id` and reads what n1 sends it. */
+async function impersonate(id: string, epoch: number): Promise<{ socket: Socket; sealer: Sealer; inbox: WireMessage[]; address: PeerAddress }> {
+  const socket = await rawSocket();
+  const opener = new Opener(keys.key, keys.clusterId);
+  opener.setMembers(new Set(['n1']));
+  const inbox: WireMessage[] = [];
+  socket.on('message', (datagram) => {
+    const opened = opener.open(datagram);
+    if (opened.ok) inbox.push(...decodePayload(opened.plaintext));
+  });
+  const { port } = socket.address();
+  return { socket, sealer: new Sealer(keys.key, keys.clusterId, id, epoch, membersDigest(['n1', id])), inbox, address: { host: HOST, port } };
+}
+
+function challenges(inbox: readonly WireMessage[]): string[] {
+  return inbox.flatMap((m) => (m.type === 'ping' && m.challenge !== undefined ? [m.challenge] : []));
+}
+
+function echo(from: string, value: string): PingMessage {
+  return { type: 'ping', from, to: 'n1', commitIndex: 0, echo: value };
 }
 
 let commitIndex = 0;
@@ -153,14 +188,18 @@ describe('UdpTransport', () => {
     expect(a.inbox[0]?.from).toBe('n2');
   });
 
-  it('follows a member that restarts on another port', async () => {
+  it('follows a member that restarts on another port once it echoes a challenge from there', async () => {
     const [a, b] = await startPair();
     await b.transport.close();
     const moved = await startNode('n2', { n1: a.transport.address() }, { epoch: 2 });
     expect(moved.transport.address().port).not.toBe(b.transport.address().port);
     moved.transport.send(commit('n2', 'n1'));
     await waitFor(() => a.inbox.length === 1, 'the moved peer');
+    await waitFor(() => a.transport.peers()[0]?.address === `${HOST}:${moved.transport.address().port}`, 'the validated move');
     expect(a.transport.peers()).toEqual([{ id: 'n2', address: `${HOST}:${moved.transport.address().port}`, lastHeardAt: expect.any(Number) as number }]);
+    // The challenge and its echo are the transports' own business.
+    expect(a.inbox.map((m) => m.type)).toEqual(['commit']);
+    expect(moved.inbox).toEqual([]);
     const back = commit('n1', 'n2');
     a.transport.send(back);
     await waitFor(() => moved.inbox.length === 1, 'the answer at the new address');
@@ -258,11 +297,122 @@ describe('UdpTransport', () => {
     expect(a.transport.peers().map((p) => p.id)).toEqual(['n3']);
   });
 
-  it('throws only for caller bugs: foreign sender, oversized message, unknown member, bad options', async () => {
+  it('does not move a member for an authenticated datagram from elsewhere; only an echo of its challenge from there does', async () => {
+    let nowMs = 1_000_000;
+    const a = await startNode('n1', { n2: NOWHERE }, { now: () => nowMs });
+    const n2 = await impersonate('n2', 5);
+    a.transport.setPeerAddress('n2', n2.address.host, n2.address.port);
+    // Whoever replays a captured datagram is elsewhere; here that datagram comes from `replayer`.
+    const replayer = await impersonate('n2', 9);
+    await sendRaw(replayer.socket, sealOne(n2.sealer, commit('n2', 'n1')), a.transport.address());
+    await waitFor(() => a.inbox.length === 1, 'the delivered message');
+    await waitFor(() => replayer.inbox.length === 1, 'the challenge at the new address');
+    expect(a.transport.peers()[0]?.address).toBe(`${HOST}:${n2.address.port}`);
+    const [challenge] = challenges(replayer.inbox);
+    expect(challenge).toMatch(/^[0-9a-f]{16}$/);
+    // More traffic from there within the interval: no second challenge.
+    await sendRaw(replayer.socket, sealOne(n2.sealer, commit('n2', 'n1')), a.transport.address());
+    await waitFor(() => a.inbox.length === 2, 'the second message');
+    // A wrong echo, or the right one from another address, moves nothing.
+    await sendRaw(replayer.socket, sealOne(n2.sealer, echo('n2', '0000000000000000')), a.transport.address());
+    await sendRaw(n2.socket, sealOne(n2.sealer, echo('n2', challenge as string)), a.transport.address());
+    await waitFor(() => a.transport.stats().dropped['stale-echo'] === 2, 'the stale echoes');
+    expect(a.transport.peers()[0]?.address).toBe(`${HOST}:${n2.address.port}`);
+    expect(replayer.inbox).toHaveLength(1);
+    // Past the interval, the next datagram from there brings a new challenge, replacing the old one.
+    nowMs += PATH_CHALLENGE_INTERVAL_MS;
+    await sendRaw(replayer.socket, sealOne(n2.sealer, commit('n2', 'n1')), a.transport.address());
+    await waitFor(() => replayer.inbox.length === 2, 'a new challenge');
+    const [, renewed] = challenges(replayer.inbox);
+    await sendRaw(replayer.socket, sealOne(n2.sealer, echo('n2', challenge as string)), a.transport.address());
+    await waitFor(() => a.transport.stats().dropped['stale-echo'] === 3, 'the superseded echo');
+    // Only the peer holding n2's key, answering from the challenged address, moves it.
+    await sendRaw(replayer.socket, sealOne(n2.sealer, echo('n2', renewed as string)), a.transport.address());
+    await waitFor(() => a.transport.peers()[0]?.address === `${HOST}:${replayer.address.port}`, 'the validated move');
+    expect(a.inbox.every((m) => m.type === 'commit')).toBe(true);
+  });
+
+  it('answers a member\'s challenge with an echo to the address the challenge came from', async () => {
     const a = await startNode('n1', { n2: NOWHERE });
-    expect(() => a.transport.send(commit('n2', 'n1'))).toThrow(/from n2/);
+    const n2 = await impersonate('n2', 5);
+    await sendRaw(n2.socket, sealOne(n2.sealer, { type: 'ping', from: 'n2', to: 'n1', commitIndex: 3, challenge: '00112233aabbccdd' }), a.transport.address());
+    await waitFor(() => n2.inbox.some((m) => m.type === 'ping' && m.echo !== undefined), 'the echo');
+    expect(n2.inbox.find((m) => m.type === 'ping' && m.echo !== undefined)).toEqual({ type: 'ping', from: 'n1', to: 'n2', commitIndex: 0, echo: '00112233aabbccdd' });
+    expect(a.inbox).toEqual([]);
+  });
+
+  it('never accepts a removed member\'s captured join again, so a replay cannot re-add it elsewhere', async () => {
+    const a = await startNode('n1', { n2: NOWHERE });
+    const newcomer = await impersonate('n4', 5);
+    const join: WireMessage = { type: 'join', from: 'n4', to: 'any-member' };
+    const captured = sealOne(newcomer.sealer, join);
+    await sendRaw(newcomer.socket, captured, a.transport.address());
+    await waitFor(() => a.inbox.length === 1, 'the join');
+    expect(a.transport.strangerAddress('n4')).toBe(`${HOST}:${newcomer.address.port}`);
+    a.transport.setMembers(new Map([['n2', NOWHERE], ['n4', newcomer.address]]));
+    await sendRaw(newcomer.socket, sealOne(newcomer.sealer, commit('n4', 'n1')), a.transport.address());
+    await waitFor(() => a.inbox.length === 2, 'the new member\'s message');
+    a.transport.setMembers(new Map([['n2', NOWHERE]]));
+    const replayer = await rawSocket();
+    await sendRaw(replayer, captured, a.transport.address());
+    await waitFor(() => a.transport.stats().dropped['replayed'] === 1, 'the replayed join');
+    expect(a.inbox).toHaveLength(2);
+    expect(a.transport.strangerAddress('n4')).toBe(`${HOST}:${newcomer.address.port}`);
+  });
+
+  it('after a restart, still rejects a peer\'s older epochs (peer-epochs file) and moves no peer for a replay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synod-transport-'));
+    tempDirs.push(dir);
+    const fs = new NodeFileSystem();
+    const n2 = await impersonate('n2', 5);
+    const first = await startNode('n1', { n2: n2.address }, { peerEpochs: PeerEpochs.open(fs, dir) });
+    const oldLife = sealOne(n2.sealer, commit('n2', 'n1'));
+    await sendRaw(n2.socket, oldLife, first.transport.address());
+    // n2 restarts (epoch 6) and keeps talking.
+    const n2Restarted = new Sealer(keys.key, keys.clusterId, 'n2', 6, membersDigest(['n1', 'n2']));
+    const currentLife = sealOne(n2Restarted, commit('n2', 'n1'));
+    await sendRaw(n2.socket, currentLife, first.transport.address());
+    await waitFor(() => first.inbox.length === 2, 'both lives');
+    await first.transport.close();
+
+    // n1 restarts on the same data directory; a replayer sends both captures.
+    const second = await startNode('n1', { n2: n2.address }, { peerEpochs: PeerEpochs.open(fs, dir) });
+    const replayer = await impersonate('n2', 1);
+    await sendRaw(replayer.socket, oldLife, second.transport.address());
+    await sendRaw(replayer.socket, currentLife, second.transport.address());
+    await waitFor(() => second.transport.stats().receivedDatagrams === 2, 'the replays');
+    expect(second.transport.stats().dropped).toEqual({ replayed: 1 });
+    // The capture from n2's current epoch gets through once (a duplicate, which Paxos tolerates), but
+    // the peer stays where it is: the replayer cannot answer the challenge.
+    expect(second.inbox).toHaveLength(1);
+    await waitFor(() => challenges(replayer.inbox).length === 1, 'the challenge');
+    expect(second.transport.peers()[0]?.address).toBe(`${HOST}:${n2.address.port}`);
+  });
+
+  it('never throws on a message it cannot send: counts it by reason, reports it, and sends the rest', async () => {
+    const errors: [string, SendErrorReason, string][] = [];
+    const b = await startNode('n2', { n1: NOWHERE });
+    const a = await startNode('n1', { n2: b.transport.address() }, { onSendError: (message, reason, detail) => errors.push([message.type, reason, detail]) });
     const huge: WireMessage = { type: 'snapshotChunk', from: 'n1', to: 'n2', transferId: 1, slot: 1, totalBytes: 1, offset: 0, data: new Uint8Array(17 * 1024 * 1024) };
-    expect(() => a.transport.send(huge)).toThrow(MessageTooLargeError);
+    const invalid: WireMessage = { ...commit('n1', 'n2'), commitIndex: -1 };
+    const foreign = commit('n2', 'n1');
+    const fine = [commit('n1', 'n2'), commit('n1', 'n2')];
+    expect(() => a.transport.sendAll([fine[0] as WireMessage, huge, invalid, foreign, fine[1] as WireMessage])).not.toThrow();
+    expect(() => a.transport.send(huge)).not.toThrow();
+    await waitFor(() => b.inbox.length === 2, 'the messages that could be sent');
+    expect(b.inbox).toEqual(fine);
+    expect(a.transport.stats().dropped).toEqual({ 'too-large': 2, unencodable: 1, 'not-from-self': 1 });
+    expect(errors.map(([type, reason]) => [type, reason])).toEqual([
+      ['snapshotChunk', 'too-large'],
+      ['commit', 'unencodable'],
+      ['commit', 'not-from-self'],
+      ['snapshotChunk', 'too-large'],
+    ]);
+    expect(errors[0]?.[2]).toMatch(/exceeds the \d+-byte limit/);
+  });
+
+  it('throws only for caller bugs outside sending: unknown member, bad options', async () => {
+    const a = await startNode('n1', { n2: NOWHERE });
     expect(() => a.transport.setPeerAddress('n7', HOST, 1234)).toThrow(/not a member/);
     await expect(startNode('n1', {}, { secret: 'short' })).rejects.toThrow(/at least 8 characters/);
     await expect(startNode('n1', {}, { maxDatagramBytes: 70_000 })).rejects.toThrow(/maxDatagramBytes/);

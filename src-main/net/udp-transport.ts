@@ -1,36 +1,48 @@
 /**
  * The replica's network: WireMessages over one UDP socket, encoded (codec.ts), fragmented
  * (fragments.ts) and sealed (seal.ts). Delivery is best effort, as Paxos assumes: messages may be
- * lost, duplicated by the protocol's own retransmissions, or reordered; never forged, altered or
- * replayed.
+ * lost, duplicated by the protocol's own retransmissions, or reordered; never forged or altered. A
+ * captured datagram is a replay and is dropped, with one limit: after this node restarts, a datagram
+ * from a peer's current epoch (the one it was using when this node stopped) is accepted once
+ * (peer-epochs.ts keeps only epochs, not windows), which Paxos tolerates like any duplicate.
  *
  * Invariants:
- *  - A peer is its node id, not its address. A member's address is updated when an authenticated
- *    message from it arrives from elsewhere (the peer moved). From a sender that is not a member only
- *    a sealed `join` or `joinReply` is accepted (it holds the secret); everything else is dropped
- *    ('unknown-sender'). Such a stranger can be answered at the address it wrote from.
+ *  - A peer is its node id, not its address. A member's address moves only after path validation
+ *    (as in QUIC): an authenticated message from a member arriving from another address is delivered,
+ *    but the peer stays where it was and a `ping` carrying a random 64-bit challenge goes to the new
+ *    address; the peer moves there only when an authenticated ping echoing that challenge comes back
+ *    from there. A replayed datagram therefore cannot move a peer: whoever replays cannot seal the echo.
+ *    One challenge is outstanding per peer, and a new one is sent at most every PATH_CHALLENGE_INTERVAL_MS.
+ *    Challenges and echoes are the transport's own: answered or checked here, never delivered.
+ *  - From a sender that is not a member only a sealed `join` or `joinReply` is accepted (it holds the
+ *    secret); everything else is dropped ('unknown-sender'). Such a stranger is answered at the address
+ *    it wrote from (a member that left stays unable to replay its way back in: seal.ts).
  *  - onMessage sees only messages that authenticated, reassembled, decoded, come `from` their
  *    authenticated sender and are addressed `to` this node. It is called synchronously from the
  *    socket's 'message' event, in arrival order; the caller queues. Everything else is counted by reason
  *    in stats().dropped and goes nowhere; hostile input never throws.
- *  - send() is fire-and-forget and never throws on socket errors (they are counted). It throws only for
- *    a caller bug: a message not from this node, not encodable, or too large to send.
+ *  - send() and sendAll() never throw. A message that cannot be sent (not from this node, not
+ *    encodable, or larger than the transport carries) is counted in stats().dropped ('not-from-self',
+ *    'unencodable', 'too-large'), reported through onSendError, and the other messages still go.
+ *    Socket errors are counted in sendErrors.
  *  - Injected faults (setFaults) are reversible: setting them back to none restores normal delivery.
  *
  * dgram-as-promised is used for bind and close only: its recv() does not buffer (datagrams arriving
  * between two recv() calls are lost) and its getSendBufferSize() calls itself forever, so datagrams are
  * received through the underlying socket's 'message' listener.
  */
+import { randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import DgramAsPromised, { type RemoteInfo, type SocketAsPromised } from 'dgram-as-promised';
 import { isValidNodeId } from '../core/config';
 import type { NodeId } from '../core/types';
 import { bundleOverheadBytes, decodePayload, encodeBundle, encodeMessage, MalformedMessageError } from './codec';
-import { Reassembler, splitMessage } from './fragments';
+import { maxMessageBytes, MessageTooLargeError, Reassembler, splitMessage } from './fragments';
 import { deriveClusterKeys } from './keys';
+import { NO_EPOCH_FLOORS, type PeerEpochs } from './peer-epochs';
 import { membersDigest, Opener, Sealer, type DropReason } from './seal';
-import { rememberStranger } from './strangers';
-import { ANY_NODE, type WireMessage } from './wire';
+import { MAX_STRANGERS, rememberRecent } from './strangers';
+import { ANY_NODE, type PingMessage, type WireMessage } from './wire';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1400;
 /** Below this, headers would eat most of every datagram. */
@@ -38,6 +50,13 @@ export const MIN_MAX_DATAGRAM_BYTES = 256;
 /** Below the 65,507-byte IPv4 UDP limit, with room to spare. */
 export const MAX_MAX_DATAGRAM_BYTES = 65_000;
 export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * A new path challenge to a peer goes out at most this often: enough for a peer that moved to be
+ * followed within about a second (its next message after a lost challenge triggers another), while a
+ * stream of replays from elsewhere costs one small datagram a second.
+ */
+export const PATH_CHALLENGE_INTERVAL_MS = 1000;
+const CHALLENGE_BYTES = 8;
 
 export interface PeerAddress {
   readonly host: string;
@@ -69,9 +88,19 @@ export const NO_FAULTS: Faults = Object.freeze({ dropRate: 0, delayMs: 0, isolat
  *  'sender-mismatch'   the message's `from` is not its authenticated sender;
  *  'misaddressed'      the message's `to` is not this node;
  *  'fault-in' / 'fault-out'  dropped by an injected fault;
- *  'no-route'          sending to a node that is not a member.
+ *  'stale-echo'        a path echo that answers no outstanding challenge, or not from where it went;
+ *  'no-route'          sending to a node that is not a member;
+ *  and the SendErrorReasons of messages this node could not send.
  */
-export type TransportDropReason = DropReason | 'fragment-rejected' | 'undecodable' | 'sender-mismatch' | 'misaddressed' | 'fault-in' | 'fault-out' | 'no-route';
+export type TransportDropReason = DropReason | 'fragment-rejected' | 'undecodable' | 'sender-mismatch' | 'misaddressed' | 'stale-echo' | 'fault-in' | 'fault-out' | 'no-route' | SendErrorReason;
+
+/**
+ * Why send() could not send a message (a bug of the caller or a message the core should have bounded):
+ *  'not-from-self'  its `from` is not this node;
+ *  'unencodable'    the codec refused it (an invalid id or integer, a lone surrogate...);
+ *  'too-large'      encoded, it exceeds what the transport carries (fragments.ts: MessageTooLargeError).
+ */
+export type SendErrorReason = 'not-from-self' | 'unencodable' | 'too-large';
 
 export interface TransportStats {
   readonly dropped: Record<string, number>;
@@ -103,6 +132,11 @@ export interface UdpTransportOptions {
   /** This process's transport epoch (nextTransportEpoch), 1 .. 2^32 - 1. */
   readonly epoch: number;
   /**
+   * The lowest epoch to accept from each sender, kept across restarts (PeerEpochs.open on the data
+   * directory). The transport owns it from then on: close() closes it. Default: nothing remembered.
+   */
+  readonly peerEpochs?: PeerEpochs;
+  /**
    * The other members (self excluded) and their addresses. Prefer IP addresses: a host name is
    * resolved by the OS on every datagram sent.
    */
@@ -115,6 +149,8 @@ export interface UdpTransportOptions {
   readonly onMessage: (message: WireMessage) => void;
   /** Every message sent or received, dropped by a fault or not (for the dashboard); must not throw. */
   readonly onTrace?: (event: TraceEvent) => void;
+  /** A message that could not be sent (also counted in stats().dropped), with a readable detail; must not throw. */
+  readonly onSendError?: (message: WireMessage, reason: SendErrorReason, detail: string) => void;
   /** Clock for lastHeardAt and fragment expiry, in milliseconds. Default Date.now. */
   readonly now?: () => number;
   /** Randomness for injected drops, in [0, 1). Default Math.random. */
@@ -125,6 +161,18 @@ interface Peer {
   host: string;
   port: number;
   lastHeardAt: number | null;
+}
+
+interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A ping with a challenge sent to a member's new address, waiting for its echo from there. */
+interface PathChallenge extends Address {
+  /** 16 hex digits. */
+  readonly value: string;
+  readonly sentAt: number;
 }
 
 interface MutableStats {
@@ -163,13 +211,13 @@ function checkFaults(faults: Faults): void {
 
 export class UdpTransport {
   private readonly peersById = new Map<NodeId, Peer>();
-  /** The member ids as the Opener reads them on every datagram (self excluded). */
-  private memberIds: ReadonlySet<NodeId> = new Set();
   private digest = 0;
   private readonly opener: Opener;
   private readonly sealer: Sealer;
   private readonly reassembler = new Reassembler();
   private readonly fragmentPayloadBytes: number;
+  /** The largest encoded message sendable: it fits MAX_FRAGMENT_COUNT fragments and MAX_MESSAGE_BYTES. */
+  private readonly maxMessageBytes: number;
   private nextMessageId = 0;
   private currentFaults: Faults = NO_FAULTS;
   private isolated: ReadonlySet<NodeId> = new Set();
@@ -179,12 +227,16 @@ export class UdpTransport {
   /** Peers whose member set differs from ours, since when (a membership change makes this brief). */
   private readonly mismatches = new Map<NodeId, { digest: number; since: number }>();
   private readonly strangers = new Map<NodeId, Peer>();
+  /** The outstanding path challenge of each member that wrote from an address other than its own. */
+  private readonly pathChallenges = new Map<NodeId, PathChallenge>();
+  private readonly peerEpochs: PeerEpochs | undefined;
   private joinContact: Peer | undefined = undefined;
   private closed = false;
   private boundAddress: PeerAddress = { host: '', port: 0 };
   private recvBufferBytes = 0;
   private readonly onMessage: (message: WireMessage) => void;
   private readonly onTrace: ((event: TraceEvent) => void) | undefined;
+  private readonly onSendError: ((message: WireMessage, reason: SendErrorReason, detail: string) => void) | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly self: NodeId;
@@ -196,14 +248,17 @@ export class UdpTransport {
     this.self = options.self;
     this.onMessage = options.onMessage;
     this.onTrace = options.onTrace;
+    this.onSendError = options.onSendError;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.peerEpochs = options.peerEpochs;
     const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
     const keys = deriveClusterKeys(options.secret);
+    this.opener = new Opener(keys.key, keys.clusterId, options.peerEpochs ?? NO_EPOCH_FLOORS);
     this.installMembers(options.members);
     this.sealer = new Sealer(keys.key, keys.clusterId, options.self, options.epoch, this.digest);
-    this.opener = new Opener(keys.key, keys.clusterId, () => this.memberIds);
     this.fragmentPayloadBytes = maxDatagramBytes - this.sealer.overheadBytes;
+    this.maxMessageBytes = maxMessageBytes(this.fragmentPayloadBytes);
   }
 
   /** Binds the socket and starts delivering. Throws on invalid options or when the address cannot be bound. */
@@ -268,12 +323,12 @@ export class UdpTransport {
    * usually travel together. Order per peer is kept; faults are decided per message.
    */
   sendAll(messages: readonly WireMessage[]): void {
+    if (this.closed) return;
     const byPeer = new Map<NodeId, Uint8Array[]>();
     for (const message of messages) {
-      if (message.from !== this.self) throw new RangeError(`cannot send a message from ${message.from} (this node is ${this.self})`);
-      // Encoded first, so that a caller bug (invalid or oversized message) throws whatever the faults.
-      const encoded = encodeMessage(message);
-      if (this.closed) return;
+      // Encoded first, so that a message that can never be sent is reported whatever the faults.
+      const encoded = this.encodeForSending(message);
+      if (encoded === null) continue;
       if (!this.peersById.has(message.to) && !this.strangers.has(message.to) && !(message.to === ANY_NODE && this.joinContact !== undefined)) {
         this.dropOut(message, 'no-route');
         continue;
@@ -307,11 +362,36 @@ export class UdpTransport {
         if (message.length + bundleOverheadBytes(1, message.length) > this.fragmentPayloadBytes) flush();
       }
       flush();
-      this.transmitAfterDelay(datagrams, to);
+      // The address at transmit time: a delayed message follows a peer that moved meanwhile.
+      this.transmitAfterDelay(datagrams, () => this.peersById.get(to) ?? this.strangers.get(to) ?? (to === ANY_NODE ? this.joinContact : undefined));
     }
   }
 
-  /** One payload (a message or a bundle) as sealed datagrams, fragmented if it does not fit one. */
+  /** The bytes of `message`, or null after counting and reporting why it cannot be sent. */
+  private encodeForSending(message: WireMessage): Uint8Array | null {
+    if (message.from !== this.self) return this.sendError(message, 'not-from-self', `a message from ${String(message.from)} cannot be sent by ${this.self}`);
+    let encoded: Uint8Array;
+    try {
+      encoded = encodeMessage(message);
+    } catch (error) {
+      return this.sendError(message, 'unencodable', error instanceof Error ? error.message : String(error));
+    }
+    if (encoded.length > this.maxMessageBytes) {
+      return this.sendError(message, 'too-large', new MessageTooLargeError(encoded.length, this.maxMessageBytes).message);
+    }
+    return encoded;
+  }
+
+  private sendError(message: WireMessage, reason: SendErrorReason, detail: string): null {
+    this.drop(reason);
+    this.onSendError?.(message, reason, detail);
+    return null;
+  }
+
+  /**
+   * One payload (a message or a bundle) as sealed datagrams, fragmented if it does not fit one.
+   * Precondition: payload.length <= maxMessageBytes (encodeForSending checked it; bundles are smaller).
+   */
   private seal(payload: Uint8Array): Uint8Array[] {
     const pieces = splitMessage(payload, this.fragmentPayloadBytes);
     const messageId = this.nextMessageId;
@@ -319,12 +399,13 @@ export class UdpTransport {
     return pieces.map((piece, index) => this.sealer.seal({ messageId, index, count: pieces.length }, piece));
   }
 
-  private transmitAfterDelay(datagrams: readonly Uint8Array[], to: NodeId): void {
+  /** `destination` is asked at transmit time (undefined: nowhere to send any more). */
+  private transmitAfterDelay(datagrams: readonly Uint8Array[], destination: () => Address | undefined): void {
     const { delayMs } = this.currentFaults;
-    if (delayMs <= 0) return this.transmit(datagrams, to);
+    if (delayMs <= 0) return this.transmit(datagrams, destination);
     const timer = setTimeout(() => {
       this.delayed.delete(timer);
-      this.transmit(datagrams, to);
+      this.transmit(datagrams, destination);
     }, delayMs);
     this.delayed.add(timer);
   }
@@ -372,7 +453,8 @@ export class UdpTransport {
       }
     }
     for (const id of this.mismatches.keys()) if (!members.has(id)) this.mismatches.delete(id);
-    this.memberIds = new Set(members.keys());
+    for (const id of this.pathChallenges.keys()) if (!members.has(id)) this.pathChallenges.delete(id);
+    this.opener.setMembers(new Set(members.keys()));
     this.digest = membersDigest([this.self, ...members.keys()]);
   }
 
@@ -401,12 +483,13 @@ export class UdpTransport {
     return this.currentFaults;
   }
 
-  /** Stops receiving, cancels delayed sends and closes the socket. Idempotent. */
+  /** Stops receiving, cancels delayed sends, closes the peer epochs and the socket. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.delayed) clearTimeout(timer);
     this.delayed.clear();
+    this.peerEpochs?.close();
     this.socket.socket.off('message', this.onDatagram);
     this.socket.socket.off('error', this.onSocketError);
     try {
@@ -437,23 +520,64 @@ export class UdpTransport {
     }
     const delivered = messages.filter((message) => this.admit(message, sender, opened.stranger));
     if (delivered.length === 0) return;
-    if (opened.stranger) rememberStranger(this.strangers, sender, { host: rinfo.address, port: rinfo.port, lastHeardAt: now });
-    const peer = this.peersById.get(sender);
-    if (peer !== undefined) {
-      // Authenticated and fresh (the replay window passed it): the peer is where it sent from.
-      if (peer.host !== rinfo.address || peer.port !== rinfo.port) {
-        peer.host = rinfo.address;
-        peer.port = rinfo.port;
-      }
-      peer.lastHeardAt = now;
-    }
+    if (opened.stranger) rememberRecent(this.strangers, sender, { host: rinfo.address, port: rinfo.port, lastHeardAt: now }, MAX_STRANGERS);
     if (opened.membersDigest === this.digest || opened.stranger) this.mismatches.delete(sender);
     else if (this.mismatches.get(sender)?.digest !== opened.membersDigest) this.mismatches.set(sender, { digest: opened.membersDigest, since: now });
+    const source: Address = { host: rinfo.address, port: rinfo.port };
     for (const message of delivered) {
       this.onTrace?.({ direction: 'in', message, dropped: false });
-      this.onMessage(message);
+      if (message.type === 'ping' && message.challenge !== undefined) this.answerChallenge(sender, message.challenge, source);
+      else if (message.type === 'ping' && message.echo !== undefined) this.checkEcho(sender, message.echo, source);
+      else this.onMessage(message);
+    }
+    // After the messages, so that an echo that moves the peer here is not taken for a move to validate.
+    const peer = this.peersById.get(sender);
+    if (peer !== undefined) {
+      // Authenticated and fresh, but possibly replayed after this node restarted: a new address is
+      // believed only once the peer proves it is there (its echo of a challenge).
+      if (peer.host === source.host && peer.port === source.port) peer.lastHeardAt = now;
+      else this.challengePath(sender, source, now);
     }
   };
+
+  /** Sends `peer` a challenge at `address`, unless one went out less than PATH_CHALLENGE_INTERVAL_MS ago. */
+  private challengePath(peer: NodeId, address: Address, now: number): void {
+    const pending = this.pathChallenges.get(peer);
+    // A clock that stepped back must not silence challenges: a sentAt "in the future" has expired.
+    if (pending !== undefined && now - pending.sentAt < PATH_CHALLENGE_INTERVAL_MS && pending.sentAt <= now) return;
+    const value = randomBytes(CHALLENGE_BYTES).toString('hex');
+    this.pathChallenges.set(peer, { host: address.host, port: address.port, value, sentAt: now });
+    this.sendProbe({ type: 'ping', from: this.self, to: peer, commitIndex: 0, challenge: value }, address);
+  }
+
+  /** A member asks whether we are where we wrote from: echo its challenge to that very address. */
+  private answerChallenge(peer: NodeId, challenge: string, from: Address): void {
+    this.sendProbe({ type: 'ping', from: this.self, to: peer, commitIndex: 0, echo: challenge }, from);
+  }
+
+  /** An echo of our outstanding challenge, from where the challenge went, proves the peer moved there. */
+  private checkEcho(peerId: NodeId, echo: string, from: Address): void {
+    const pending = this.pathChallenges.get(peerId);
+    const peer = this.peersById.get(peerId);
+    if (pending === undefined || peer === undefined || pending.value !== echo || pending.host !== from.host || pending.port !== from.port) {
+      this.drop('stale-echo');
+      return;
+    }
+    this.pathChallenges.delete(peerId);
+    peer.host = from.host;
+    peer.port = from.port;
+  }
+
+  /**
+   * A challenge or an echo, to an explicit address rather than the peer's recorded one. Faults apply as
+   * to any message. Probes are pings of this transport's own: never delivered, so their commitIndex is
+   * 0 and means nothing.
+   */
+  private sendProbe(message: PingMessage, to: Address): void {
+    if (this.isolated.has(message.to) || this.drawDrop()) return this.dropOut(message, 'fault-out');
+    this.onTrace?.({ direction: 'out', message, dropped: false });
+    this.transmitAfterDelay(this.seal(encodeMessage(message)), () => to);
+  }
 
   /** Whether one message of an authenticated payload may be delivered (else it is counted as dropped). */
   private admit(message: WireMessage, sender: NodeId, stranger: boolean): boolean {
@@ -478,10 +602,9 @@ export class UdpTransport {
     this.counters.sendErrors++;
   };
 
-  private transmit(datagrams: readonly Uint8Array[], to: NodeId): void {
+  private transmit(datagrams: readonly Uint8Array[], destination: () => Address | undefined): void {
     if (this.closed) return;
-    // The address at transmit time: a delayed message follows a peer that moved meanwhile.
-    const peer = this.peersById.get(to) ?? this.strangers.get(to) ?? (to === ANY_NODE ? this.joinContact : undefined);
+    const peer = destination();
     if (peer === undefined) return;
     if (isUnknownAddress(peer.host, peer.port)) return this.drop('no-route');
     for (const datagram of datagrams) {

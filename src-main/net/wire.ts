@@ -39,12 +39,19 @@ export interface SnapshotChunkMessage {
 /**
  * Liveness between runtimes: every node pings every peer now and then, so each knows which peers it can
  * reach (followers exchange no protocol messages otherwise) and how far their logs are.
+ *
+ * The transport also uses pings for path validation (udp-transport.ts): a ping with `challenge` (16 hex
+ * digits, 64 random bits) asks a member that wrote from a new address to prove it is there; the answer
+ * is a ping with `echo` set to that challenge, sent to the address the challenge came from. A ping
+ * carries at most one of the two; the transport consumes both kinds and delivers neither.
  */
 export interface PingMessage {
   readonly type: 'ping';
   readonly from: NodeId;
   readonly to: NodeId;
   readonly commitIndex: number;
+  readonly challenge?: string;
+  readonly echo?: string;
 }
 
 /**

@@ -5,10 +5,10 @@
  * Number.MAX_SAFE_INTEGER, ZERO_BALLOT, empty and long lists, strings with multi-byte and astral
  * characters, NUL and a leading byte-order mark. Deterministic for a given RandomSource.
  */
-import { ZERO_BALLOT, type Ballot } from '../core/ballot';
-import { randomInt, type RandomSource } from '../core/random';
-import type { AcceptedEntry, AcceptMessage, AcceptedMessage, ChosenEntry, Command, SlotValue } from '../core/types';
-import type { WireMessage, WireMessageType } from './wire';
+import { ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
+import { randomInt, type RandomSource } from '../../src-main/core/random';
+import type { AcceptedEntry, AcceptMessage, AcceptedMessage, ChosenEntry, Command, SlotValue } from '../../src-main/core/types';
+import type { WireMessage, WireMessageType } from '../../src-main/net/wire';
 
 export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
   'prevote',
