@@ -16,8 +16,18 @@ export function newLoadResult(): LoadResult {
   return { acknowledged: new Map(), pending: new Set(), failed: 0 };
 }
 
-/** `clients` concurrent loops per node, each sending tweets until `until()` says stop. */
-export async function tweetLoad(nodes: () => readonly ProcessNode[], clients: number, until: () => boolean, result: LoadResult, label = 'load'): Promise<void> {
+/**
+ * `clients` concurrent loops per node, each sending tweets until `until()` says stop. `text` makes the
+ * n-th tweet of a client (default: the label and a counter; give full-size tweets to fill whole batches).
+ */
+export async function tweetLoad(
+  nodes: () => readonly ProcessNode[],
+  clients: number,
+  until: () => boolean,
+  result: LoadResult,
+  label = 'load',
+  text: (client: number, n: number) => string = (client, n) => `${label} ${client}-${n}`,
+): Promise<void> {
   let counter = 0;
   const client = async (index: number): Promise<void> => {
     while (!until()) {
@@ -27,9 +37,8 @@ export async function tweetLoad(nodes: () => readonly ProcessNode[], clients: nu
         await new Promise((done) => setTimeout(done, 50));
         continue;
       }
-      const text = `${label} ${index}-${counter++}`;
       try {
-        const receipt = await node.call('tweet', { text }, 15_000);
+        const receipt = await node.call('tweet', { text: text(index, counter++) }, 15_000);
         result.acknowledged.set(receipt.id, receipt.slot);
       } catch (error) {
         if (error instanceof ApiCallError && error.code === 'pending' && error.id !== undefined) result.pending.add(error.id);
