@@ -48,16 +48,26 @@ export function readCheckpoint(fs: FileSystem, dir: string): Uint8Array {
   if (!fs.exists(path)) {
     throw new StorageError('checkpoint-missing', `${path} is missing but the journal exists: the data directory is incomplete. Restore it from a backup, or remove the directory to rejoin the cluster as a fresh node.`);
   }
-  const file = fs.readFile(path);
-  const damaged = (why: string): StorageError =>
-    new StorageError('checkpoint-corrupt', `${path} is damaged (${why}). Restore the data directory from a backup, or remove it to rejoin the cluster as a fresh node.`);
-  if (file.length < HEADER_BYTES || MAGIC.some((byte, i) => file[i] !== byte)) throw damaged('not a Synod checkpoint');
+  const { image, crc } = parseCheckpointFile(fs.readFile(path), path);
+  if (crc32c(image) !== crc) throw checkpointDamaged(path, 'checksum mismatch');
+  return image;
+}
+
+/**
+ * The image inside checkpoint file bytes and the CRC-32C its header promises (the caller checks it, so
+ * that a reader off the critical path can checksum in slices). Throws a StorageError for a file that is
+ * not a checkpoint of this format.
+ */
+export function parseCheckpointFile(file: Uint8Array, path: string): { image: Uint8Array; crc: number } {
+  if (file.length < HEADER_BYTES || MAGIC.some((byte, i) => file[i] !== byte)) throw checkpointDamaged(path, 'not a Synod checkpoint');
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const version = view.getUint16(4, true);
   if (version !== VERSION) throw new StorageError('unsupported-format', `${path} has format version ${version}; this build reads version ${VERSION}. Use a matching Synod version.`);
   const length = Number(view.getBigUint64(12, true));
-  if (length !== file.length - HEADER_BYTES) throw damaged(`expected ${length} bytes of database image, found ${file.length - HEADER_BYTES}`);
-  const image = file.subarray(HEADER_BYTES);
-  if (crc32c(image) !== view.getUint32(8, true)) throw damaged('checksum mismatch');
-  return image;
+  if (length !== file.length - HEADER_BYTES) throw checkpointDamaged(path, `expected ${length} bytes of database image, found ${file.length - HEADER_BYTES}`);
+  return { image: file.subarray(HEADER_BYTES), crc: view.getUint32(8, true) };
+}
+
+export function checkpointDamaged(path: string, why: string): StorageError {
+  return new StorageError('checkpoint-corrupt', `${path} is damaged (${why}). Restore the data directory from a backup, or remove it to rejoin the cluster as a fresh node.`);
 }

@@ -72,6 +72,8 @@ export interface PendingCheckpoint {
   readonly file: Uint8Array;
   readonly segment: number;
   readonly exportMs: number;
+  /** The applied index the image reflects. */
+  readonly slot: Slot;
 }
 
 export interface AppliedCommand {
@@ -82,7 +84,7 @@ export interface AppliedCommand {
   readonly membership?: MembershipOutcome;
 }
 
-const SNAPSHOT_FORMAT = 'synod-snapshot/1';
+export const SNAPSHOT_FORMAT = 'synod-snapshot/1';
 
 export interface ReplicaSnapshot {
   readonly format: typeof SNAPSHOT_FORMAT;
@@ -111,6 +113,8 @@ export class ReplicaStore {
   private readonly acceptedValues = new Map<Slot, SlotValue>();
   /** Size of the last checkpoint file (sets the checkpoint cadence). */
   private checkpointBytes: number;
+  /** The applied index the checkpoint file reflects (see checkpointSlot). */
+  private checkpointAppliedIndex: Slot;
   /** Staged batches not yet written to the log tables, and own commands applied since (see flushTables). */
   private unflushed: StagedBatch[] = [];
   private appliedOwnSeqs: number[] = [];
@@ -127,6 +131,8 @@ export class ReplicaStore {
     this.meta = tables.readMeta();
     this.recovered = null;
     this.checkpointBytes = fs.size(`${dir}/${CHECKPOINT_FILE}`);
+    // Constructed before the journal is replayed: the tables still hold exactly the checkpoint's image.
+    this.checkpointAppliedIndex = this.meta.appliedIndex;
   }
 
   /** Opens (or creates) the data directory and recovers. Throws StorageError when it must not start. */
@@ -282,12 +288,13 @@ export class ReplicaStore {
     this.transaction(() => this.setMeta('journalSegment', segment));
     const exportStart = performance.now();
     const file = checkpointFileBytes(this.db.export());
-    return { dir: this.dir, file, segment, exportMs: performance.now() - exportStart };
+    return { dir: this.dir, file, segment, exportMs: performance.now() - exportStart, slot: this.meta.appliedIndex };
   }
 
   /** The pending checkpoint's file is in place: the segments it covers can go. */
   finishCheckpoint(pending: PendingCheckpoint): void {
     this.checkpointBytes = pending.file.length;
+    this.checkpointAppliedIndex = pending.slot;
     this.journal.dropSegmentsBefore(pending.segment);
   }
 
@@ -312,6 +319,29 @@ export class ReplicaStore {
       this.setMeta('ledger', ledger.export());
       this.setMeta('compactedThrough', slot);
     });
+  }
+
+  /** Path of the checkpoint file (replaced atomically: a reader sees one whole checkpoint or another). */
+  get checkpointPath(): string {
+    return `${this.dir}/${CHECKPOINT_FILE}`;
+  }
+
+  /**
+   * The applied index the checkpoint file reflects, as far as this store knows: a snapshot built from
+   * the file (snapshot-export.ts) summarizes the slots up to here, without stalling the replica.
+   */
+  get checkpointSlot(): Slot {
+    return this.checkpointAppliedIndex;
+  }
+
+  /**
+   * The database image now, from which snapshot-export.ts builds the snapshot at the applied index. The
+   * export stalls the replica like a checkpoint's (several times less than snapshot(), which also reads
+   * every row and builds the JSON): for when the checkpoint file is too old to serve.
+   */
+  exportImage(): { image: Uint8Array; slot: Slot } {
+    this.flushTables();
+    return { image: this.db.export(), slot: this.meta.appliedIndex };
   }
 
   /** The state machine at the applied index, encoded for transfer to a lagging replica. */

@@ -1,0 +1,159 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { FrozenSnapshot } from './snapshot-source';
+import { SnapshotSource, type SnapshotSourceOptions } from './snapshot-source';
+
+/**
+ * A source over a fake store: `applied`, `compacted` and `checkpoint` are the store's positions; an
+ * image is just the slot it holds, and building it yields the slot's bytes.
+ */
+function fakeStore(overrides: Partial<SnapshotSourceOptions> = {}) {
+  const state = { now: 0, applied: 1_000, compacted: 0, checkpoint: 990, reads: 0, exports: 0, builds: 0, errors: [] as unknown[], failNextBuild: false };
+  const source = new SnapshotSource({
+    now: () => state.now,
+    appliedIndex: () => state.applied,
+    compactedThrough: () => state.compacted,
+    checkpointSlot: () => state.checkpoint,
+    readCheckpoint: () => {
+      state.reads++;
+      return Promise.resolve(new TextEncoder().encode(String(state.checkpoint)));
+    },
+    exportImage: () => {
+      state.exports++;
+      return new TextEncoder().encode(String(state.applied));
+    },
+    build: (image) => {
+      state.builds++;
+      if (state.failNextBuild) {
+        state.failNextBuild = false;
+        return Promise.reject(new Error('damaged checkpoint'));
+      }
+      const slot = Number(new TextDecoder().decode(image));
+      return Promise.resolve({ pieces: [new TextEncoder().encode(`snapshot at `), new TextEncoder().encode(String(slot))], slot });
+    },
+    maxStaleSlots: 100,
+    firstTransferId: 1,
+    onError: (error) => state.errors.push(error),
+    ...overrides,
+  });
+  /** Waits for the build under way (if any) to end. */
+  const settle = async (): Promise<void> => {
+    for (const deadline = Date.now() + 10_000; source.busy && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 2));
+  };
+  return { source, state, settle };
+}
+
+
+
+describe('SnapshotSource', () => {
+  it('serves every requester one shared snapshot, built once from a recent checkpoint without an export', async () => {
+    const { source, state, settle } = fakeStore();
+    const ready: FrozenSnapshot[] = [];
+    const onReady = (s: FrozenSnapshot): number => ready.push(s);
+    // A hostile or impatient requester: unknown transfer ids, again and again.
+    for (let i = 0; i < 1_000; i++) expect(source.forNewTransfer(onReady)).toBeNull();
+    await settle();
+    expect(state).toMatchObject({ reads: 1, exports: 0, builds: 1 });
+    expect(ready).toHaveLength(1);
+    const snapshot = ready[0] as FrozenSnapshot;
+    expect(snapshot).toMatchObject({ transferId: 1, slot: 990 });
+    expect(new TextDecoder().decode(gunzipSync(snapshot.bytes))).toBe('snapshot at 990');
+    for (let i = 0; i < 1_000; i++) expect(source.forNewTransfer(() => undefined)).toBe(snapshot);
+    expect(source.transfer(1)).toBe(snapshot);
+    expect(state.builds).toBe(1);
+  });
+
+  it('exports when the checkpoint is too old, at most once per export interval', async () => {
+    const { source, state, settle } = fakeStore({ minBuildIntervalMs: 1_000, minExportIntervalMs: 10_000 });
+    state.checkpoint = 500; // 500 slots behind: a requester would land too far behind to replay the log
+    expect(source.forNewTransfer(() => undefined)).toBeNull();
+    await settle();
+    expect(state).toMatchObject({ reads: 0, exports: 1 });
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(1_000);
+    // The cluster moves on: the snapshot goes stale, but the next export waits for its interval.
+    state.applied = 1_500;
+    state.now = 2_000;
+    const stale = source.forNewTransfer(() => undefined);
+    await settle();
+    expect(state.exports).toBe(1);
+    expect(state.reads).toBe(0); // the checkpoint (500) is older than what is frozen (1000): no use
+    expect(stale?.slot).toBe(1_000); // stale but installable: better than nothing
+    state.now = 10_000;
+    expect(source.forNewTransfer(() => undefined)).toBeNull();
+    await settle();
+    expect(state.exports).toBe(2);
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(1_500);
+  });
+
+  it('falls back to an older checkpoint when an export was made lately, as long as it is installable', async () => {
+    const { source, state, settle } = fakeStore({ minBuildIntervalMs: 0 });
+    state.checkpoint = 500;
+    source.forNewTransfer(() => undefined);
+    await settle(); // export at 1000
+    state.applied = 2_000;
+    state.checkpoint = 1_800; // stale (200 > 100) but newer than the frozen 1000
+    state.now = 1;
+    source.forNewTransfer(() => undefined);
+    await settle();
+    expect(state).toMatchObject({ exports: 1, reads: 1 });
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(1_800);
+  });
+
+  it('never serves a snapshot at or below the compaction point (the requester could not continue from the log)', async () => {
+    const { source, state, settle } = fakeStore({ minExportIntervalMs: 60_000 });
+    source.forNewTransfer(() => undefined);
+    await settle();
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(990);
+    state.compacted = 995;
+    state.applied = 1_050;
+    state.now = 2_000;
+    state.checkpoint = 990;
+    // Export used lately? No: the first build read the checkpoint. So this one exports.
+    expect(source.forNewTransfer(() => undefined)).toBeNull();
+    await settle();
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(1_050);
+    state.compacted = 1_050;
+    state.now = 4_000;
+    expect(source.forNewTransfer(() => undefined)).toBeNull(); // nothing installable, and no export allowed yet
+    await settle();
+    expect(state.exports).toBe(1);
+  });
+
+  it('drops frozen snapshots after maxAgeMs and keeps the previous one for transfers under way', async () => {
+    const { source, state, settle } = fakeStore({ maxAgeMs: 5_000, minBuildIntervalMs: 0, minExportIntervalMs: 0 });
+    source.forNewTransfer(() => undefined);
+    await settle();
+    state.applied = 1_200;
+    state.checkpoint = 1_150;
+    state.now = 1_000;
+    source.forNewTransfer(() => undefined);
+    await settle();
+    expect(source.transfer(1)?.slot).toBe(990);
+    expect(source.transfer(2)?.slot).toBe(1_150);
+    state.now = 5_500;
+    expect(source.transfer(1)).toBeUndefined();
+    expect(source.transfer(2)).toBeDefined();
+  });
+
+  it('prepares a snapshot ahead of the first request, once', async () => {
+    const { source, state, settle } = fakeStore();
+    expect(source.prepare()).toBeNull();
+    expect(source.prepare()).toBeNull();
+    await settle();
+    expect(state.builds).toBe(1);
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(990);
+  });
+
+  it('reports a failed build and tries again on a later request', async () => {
+    const { source, state, settle } = fakeStore({ minBuildIntervalMs: 1_000 });
+    state.failNextBuild = true;
+    source.forNewTransfer(() => undefined);
+    await settle();
+    expect(state.errors).toHaveLength(1);
+    expect(source.busy).toBe(false);
+    state.now = 1_000;
+    source.forNewTransfer(() => undefined);
+    await settle();
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(990);
+  });
+});

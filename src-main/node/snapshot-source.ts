@@ -1,0 +1,246 @@
+/**
+ * The snapshots this replica serves: one frozen snapshot shared by every requester for a while, built
+ * without stalling the replica whenever the store allows it, and rebuilt at a bounded rate.
+ *
+ * Where a snapshot comes from, in order of preference (see startBuild()):
+ *  1. the checkpoint file, when it is recent enough (its slot within `maxStaleSlots` of the applied
+ *     index): read off the thread and turned into snapshot bytes in slices (storage/snapshot-export.ts),
+ *     so the replica never stalls for it;
+ *  2. otherwise a fresh export of the database (ReplicaStore.exportImage(): a stall like a checkpoint's),
+ *     at most once per `minExportIntervalMs`;
+ *  3. otherwise (an export was made lately) the checkpoint file even if older, as long as it is still
+ *     installable: past the compaction point, so the requester can continue from the log.
+ * A requester never causes more than one build per `minBuildIntervalMs` (whoever asks, however often):
+ * an unknown transfer id no longer exports the whole database every time (issue 11).
+ *
+ * Transfer encoding: the snapshot bytes are gzipped (on libuv's thread pool) before they are frozen;
+ * the JSON of a micro-blog compresses about 3 times (measured on tweets of English words), which
+ * divides the transfer time by as much. gzip's CRC-32 also checks the reassembled transfer end to end.
+ */
+import { randomInt } from 'node:crypto';
+import { constants, createGzip } from 'node:zlib';
+import type { SqlJsStatic } from 'sql.js';
+import type { Slot } from '../core/types';
+import type { ReplicaStore } from '../storage/replica-store';
+import { readCheckpointImage, snapshotFromImage, type BuiltSnapshot, type Slicing } from '../storage/snapshot-export';
+import { MAX_SNAPSHOT_BYTES } from './snapshot-transfer';
+
+/** A snapshot as it is transferred; immutable once frozen. */
+export interface FrozenSnapshot {
+  readonly transferId: number;
+  /** The transferred bytes (gzip of the snapshot). */
+  readonly bytes: Uint8Array;
+  /** The snapshot summarizes the slots up to here. */
+  readonly slot: Slot;
+  readonly frozenAt: number;
+}
+
+/** What the snapshot server needs from a source (SnapshotSource, or a test double). */
+export interface SnapshotProvider {
+  /** The snapshot of a transfer under way, if this replica still holds it. */
+  transfer(transferId: number): FrozenSnapshot | undefined;
+  /**
+   * The snapshot a new transfer should send, or null while a better one is being prepared (or none can
+   * be yet): `ready` is then called (once) when one is frozen. Pass the same function every time: the
+   * source keeps each distinct one until then.
+   */
+  forNewTransfer(ready: (snapshot: FrozenSnapshot) => void): FrozenSnapshot | null;
+}
+
+export interface SnapshotSourceOptions {
+  readonly now: () => number;
+  readonly appliedIndex: () => Slot;
+  /** Slots up to here are gone from the log: a snapshot at or below it is of no use to anyone. */
+  readonly compactedThrough: () => Slot;
+  /** The applied index the checkpoint file reflects. */
+  readonly checkpointSlot: () => Slot;
+  /** The checkpoint file's database image, read without stalling. */
+  readonly readCheckpoint: () => Promise<Uint8Array>;
+  /** The database image now (stalls the replica). */
+  readonly exportImage: () => Uint8Array;
+  /** Snapshot bytes from a database image, built in slices. */
+  readonly build: (image: Uint8Array) => Promise<BuiltSnapshot>;
+  /** The transfer encoding of the snapshot's bytes (given in pieces). Default gzip (off the thread). */
+  readonly encode?: (pieces: readonly Uint8Array[]) => Promise<Uint8Array>;
+  /**
+   * A snapshot further behind the applied index than this is rebuilt for new transfers: a requester
+   * that installs it should land close enough to continue from the log (the core fetches a snapshot
+   * when it is more than snapshotCatchupSlots behind; pass half of that).
+   */
+  readonly maxStaleSlots: number;
+  /** A frozen snapshot is dropped this long after it was frozen. Default 60 s. */
+  readonly maxAgeMs?: number;
+  /** Builds start at most this often. Default 1 s. */
+  readonly minBuildIntervalMs?: number;
+  /** Exports (the builds that stall) happen at most this often. Default 10 s. */
+  readonly minExportIntervalMs?: number;
+  /** Transfer ids count up from here. Default random, so a requester never mistakes a restarted server's transfer for its old one. */
+  readonly firstTransferId?: number;
+  /** A build failed (a damaged checkpoint file, ...); the next request tries again. */
+  readonly onError: (error: unknown) => void;
+}
+
+export const DEFAULT_SNAPSHOT_MAX_AGE_MS = 60_000;
+export const DEFAULT_SNAPSHOT_MIN_BUILD_INTERVAL_MS = 1_000;
+export const DEFAULT_SNAPSHOT_MIN_EXPORT_INTERVAL_MS = 10_000;
+/** Frozen snapshots kept: the newest, and the one before it for transfers still under way. */
+const FROZEN_KEPT = 2;
+
+/**
+ * gzip at its fastest level (the snapshot is sent once; the wire, not the ratio, is the bottleneck),
+ * streamed piece by piece through libuv's thread pool: this thread only hands pieces over and gathers
+ * the (several times smaller) output.
+ */
+export function gzipSnapshot(pieces: readonly Uint8Array[]): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const gzip = createGzip({ level: constants.Z_BEST_SPEED });
+    const output: Buffer[] = [];
+    gzip.on('data', (data: Buffer) => output.push(data));
+    gzip.on('end', () => resolve(Buffer.concat(output)));
+    gzip.on('error', reject);
+    for (const piece of pieces) gzip.write(piece);
+    gzip.end();
+  });
+}
+
+export class SnapshotSource implements SnapshotProvider {
+  private frozen: FrozenSnapshot[] = [];
+  private building = false;
+  private lastBuildAt = -Infinity;
+  private lastExportAt = -Infinity;
+  private nextTransferId: number;
+  /** Who waits for the build under way (distinct functions; the server always passes the same one). */
+  private readonly waiting = new Set<(snapshot: FrozenSnapshot) => void>();
+  private readonly maxAgeMs: number;
+  private readonly minBuildIntervalMs: number;
+  private readonly minExportIntervalMs: number;
+  private readonly encode: (pieces: readonly Uint8Array[]) => Promise<Uint8Array>;
+
+  constructor(private readonly options: SnapshotSourceOptions) {
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_SNAPSHOT_MAX_AGE_MS;
+    this.minBuildIntervalMs = options.minBuildIntervalMs ?? DEFAULT_SNAPSHOT_MIN_BUILD_INTERVAL_MS;
+    this.minExportIntervalMs = options.minExportIntervalMs ?? DEFAULT_SNAPSHOT_MIN_EXPORT_INTERVAL_MS;
+    this.encode = options.encode ?? gzipSnapshot;
+    this.nextTransferId = options.firstTransferId ?? randomInt(1, 2 ** 31);
+  }
+
+  /** Builds a snapshot from this replica's store (the runtime's source). */
+  static forStore(store: ReplicaStore, sqlJs: SqlJsStatic, options: Pick<SnapshotSourceOptions, 'now' | 'maxStaleSlots' | 'onError'> & Partial<SnapshotSourceOptions> & { readonly slicing?: Slicing }): SnapshotSource {
+    return new SnapshotSource({
+      appliedIndex: () => store.appliedIndex,
+      compactedThrough: () => store.compactedThrough,
+      checkpointSlot: () => store.checkpointSlot,
+      readCheckpoint: () => readCheckpointImage(store.checkpointPath, options.slicing),
+      exportImage: () => store.exportImage().image,
+      build: (image) => snapshotFromImage(sqlJs, image, options.slicing),
+      ...options,
+    });
+  }
+
+  transfer(transferId: number): FrozenSnapshot | undefined {
+    this.expire();
+    return this.frozen.find((snapshot) => snapshot.transferId === transferId);
+  }
+
+  forNewTransfer(ready: (snapshot: FrozenSnapshot) => void): FrozenSnapshot | null {
+    const latest = this.prepare();
+    if (latest !== null && this.fresh(latest.slot)) return latest;
+    if (this.building) {
+      this.waiting.add(ready);
+      return null; // a better one is on its way
+    }
+    if (latest !== null) return latest;
+    this.waiting.add(ready); // nothing to serve yet: whoever asks again after the next build gets it
+    return null;
+  }
+
+  /**
+   * Starts building a snapshot now if the newest one is stale and the intervals allow, so that it is
+   * ready when a lagging peer asks (the runtime may call this when it sees a peer fall far behind).
+   * Returns the newest installable snapshot, fresh or not (null if none).
+   */
+  prepare(): FrozenSnapshot | null {
+    this.expire();
+    const latest = this.latest();
+    const installable = latest !== null && this.installable(latest.slot) ? latest : null;
+    if (installable === null || !this.fresh(installable.slot)) this.startBuild();
+    return installable;
+  }
+
+  /** Whether a build is under way (for status and tests). */
+  get busy(): boolean {
+    return this.building;
+  }
+
+  private latest(): FrozenSnapshot | null {
+    return this.frozen.at(-1) ?? null;
+  }
+
+  private installable(slot: Slot): boolean {
+    return slot > this.options.compactedThrough();
+  }
+
+  private fresh(slot: Slot): boolean {
+    return this.options.appliedIndex() - slot <= this.options.maxStaleSlots;
+  }
+
+  private expire(): void {
+    const now = this.options.now();
+    this.frozen = this.frozen.filter((snapshot) => now - snapshot.frozenAt <= this.maxAgeMs);
+  }
+
+  /** Starts a build if none runs, the interval allows one, and it can beat what is frozen. */
+  private startBuild(): void {
+    const now = this.options.now();
+    if (this.building || now - this.lastBuildAt < this.minBuildIntervalMs) return;
+    const latestSlot = this.latest()?.slot ?? 0;
+    const checkpoint = this.options.checkpointSlot();
+    const checkpointUseful = this.installable(checkpoint) && checkpoint > latestSlot;
+    let image: Promise<Uint8Array>;
+    if (checkpointUseful && this.fresh(checkpoint)) image = this.options.readCheckpoint();
+    else if (now - this.lastExportAt >= this.minExportIntervalMs && this.options.appliedIndex() > latestSlot) {
+      this.lastExportAt = now;
+      try {
+        image = Promise.resolve(this.options.exportImage());
+      } catch (error) {
+        this.options.onError(error);
+        return;
+      }
+    } else if (checkpointUseful) image = this.options.readCheckpoint();
+    else return;
+    this.building = true;
+    this.lastBuildAt = now;
+    void this.finishBuild(image);
+  }
+
+  private async finishBuild(image: Promise<Uint8Array>): Promise<void> {
+    let snapshot: FrozenSnapshot | null = null;
+    try {
+      const built = await this.options.build(await image);
+      const latest = this.latest();
+      if (latest !== null && built.slot <= latest.slot) {
+        snapshot = latest; // nothing newer after all: transfers keep the one they use
+      } else {
+        const bytes = await this.encode(built.pieces);
+        // No fetcher would take it (see MAX_SNAPSHOT_BYTES): say so rather than serve it in vain.
+        if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
+        snapshot = { transferId: this.nextTransferId++, bytes, slot: built.slot, frozenAt: this.options.now() };
+        this.frozen = [...this.frozen, snapshot].slice(-FROZEN_KEPT);
+      }
+    } catch (error) {
+      this.options.onError(error);
+    } finally {
+      this.building = false;
+    }
+    if (snapshot === null || !this.installable(snapshot.slot)) return;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const ready of waiting) {
+      try {
+        ready(snapshot);
+      } catch (error) {
+        this.options.onError(error);
+      }
+    }
+  }
+}
