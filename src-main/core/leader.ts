@@ -30,6 +30,7 @@ import type { Learner } from './learner';
 import type { Outbox } from './outbox';
 import { sameIds } from './membership';
 import { majority } from './quorum';
+import { MAX_FACTOR } from './election-timer';
 import { Fifo } from './fifo';
 import { commandKey, type AcceptedEntry, type AcceptedMessage, type Command, type NodeId, type PromiseMessage, type Slot, type SlotValue } from './types';
 import { commandSizeBound } from './message-size';
@@ -46,6 +47,15 @@ interface InflightSlot {
   readonly value: SlotValue;
   readonly acks: Set<NodeId>;
   sentAt: number;
+}
+
+/**
+ * A leader steps down when no majority answered for this long: the longest election timeout a follower
+ * may have adapted to (election-timer.ts), so followers that are merely slow are not taken for lost,
+ * and a partitioned leader still gives way (its followers elect another meanwhile; it decides nothing).
+ */
+function quorumWindowTicks(config: ProtocolConfig): number {
+  return MAX_FACTOR * config.electionTicks;
 }
 
 export interface LeaderContext {
@@ -93,7 +103,7 @@ export class Leader {
   ) {
     for (const member of promises.keys()) this.lastHeardAt.set(member, now);
     this.heartbeatAt = now;
-    this.quorumCheckAt = now + ctx.config.electionTicks;
+    this.quorumCheckAt = now + quorumWindowTicks(ctx.config);
     this.announcedCommit = ctx.learner.commitIndex;
     this.nextSlot = fromSlot;
     this.lastPlanned = this.planReproposals(fromSlot, promises);
@@ -213,7 +223,8 @@ export class Leader {
    * because no majority answered within an election timeout.
    */
   tick(now: number): boolean {
-    const { heartbeatTicks, retransmitTicks, electionTicks } = this.ctx.config;
+    const { heartbeatTicks, retransmitTicks } = this.ctx.config;
+    const window = quorumWindowTicks(this.ctx.config);
     for (const [slotNumber, slot] of this.inflight) {
       if (this.ctx.learner.isChosen(slotNumber)) {
         this.forget(slotNumber, slot);
@@ -225,11 +236,11 @@ export class Leader {
     }
     if (now - this.heartbeatAt >= heartbeatTicks) this.broadcastCommit(now);
     if (now >= this.quorumCheckAt) {
-      this.quorumCheckAt = now + electionTicks;
+      this.quorumCheckAt = now + window;
       let active = this.ctx.epochMembers.includes(this.ctx.self) ? 1 : 0;
       for (const member of this.ctx.epochMembers) {
         const heard = this.lastHeardAt.get(member);
-        if (member !== this.ctx.self && heard !== undefined && now - heard <= electionTicks) active++;
+        if (member !== this.ctx.self && heard !== undefined && now - heard <= window) active++;
       }
       if (active < majority(this.ctx.epochMembers.length)) return false;
     }

@@ -410,7 +410,9 @@ export class Replica {
     const changed = this.leaderId !== leader;
     this.leaderId = leader;
     this.leaderBallot = maxBallot(this.leaderBallot, ballot);
-    this.timer.reset();
+    // A silence that ends with the same leader speaking was one of its gaps: the timeout learns from it.
+    if (changed) this.timer.reset();
+    else this.timer.heardFromLeader();
     if (changed) this.submitter.resendAll();
   }
 
@@ -524,7 +526,7 @@ export class Replica {
 
   private hasLiveLeader(): boolean {
     if (this.leadership !== null) return true;
-    return this.leaderId !== null && this.timer.elapsed < this.config.electionTicks;
+    return this.leaderId !== null && this.timer.elapsed < this.timer.thresholdTicks;
   }
 
   /**

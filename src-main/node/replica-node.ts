@@ -99,11 +99,13 @@ const DEFAULT_TICK_MS = 10;
 /** A snapshot download re-asks its missing blocks after this long without a chunk. */
 const SNAPSHOT_RETRY_MS = 200;
 /**
- * Election timeout in ticks for real nodes: 30 ticks of 10 ms, so a follower waits 300-600 ms without
- * a heartbeat before it campaigns. Why: on a loaded 2-core machine (3 replicas, 64 clients, fsyncs) the
- * event-loop stalls measured (status().metrics.eventLoopDelayMaxMs) reach 50-150 ms, from a checkpoint's
- * database export, garbage collection and applying a batch; with the core's 100-200 ms a stall of the
- * leader deposed it. Failover after a real crash stays near 0.3-0.6 s, well under etcd's 1.1 s here.
+ * Minimum election timeout in ticks for real nodes: 30 ticks of 10 ms, so a follower waits at least
+ * 300-600 ms without a heartbeat before it campaigns, and failover after a crash stays well under
+ * etcd's 1.1 s here. Why not the core's 10: on a loaded 2-core machine (3 replicas, 64 clients, fsyncs)
+ * the event-loop stalls measured (status().metrics.eventLoopDelayMaxMs) reach 150-300 ms, from a
+ * checkpoint's database export, applying a batch, garbage collection and CPU starvation; with 100-200 ms
+ * such a stall of the leader deposed it. Longer stalls are absorbed by the adaptive timeout
+ * (core/election-timer.ts: a follower learns its leader's gaps, up to 4 times this minimum).
  * (The simulator keeps the core's default: it has no stalls but the ones it injects.)
  */
 const DEFAULT_ELECTION_TICKS = 30;

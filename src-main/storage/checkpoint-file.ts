@@ -19,16 +19,28 @@ const HEADER_BYTES = 20;
 
 export const CHECKPOINT_TEMP_FILE = 'checkpoint.tmp';
 
+/** The header that precedes a database image of `imageBytes` bytes whose CRC-32C is `imageCrc`. */
+export function checkpointHeader(imageCrc: number, imageBytes: number): Uint8Array {
+  const header = new Uint8Array(HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  header.set(MAGIC, 0);
+  view.setUint16(4, VERSION, true);
+  view.setUint32(8, imageCrc, true);
+  view.setBigUint64(12, BigInt(imageBytes), true);
+  return header;
+}
+
 /** The checkpoint file's bytes for a database image (header + image). */
 export function checkpointFileBytes(image: Uint8Array): Uint8Array {
   const file = new Uint8Array(HEADER_BYTES + image.length);
-  const view = new DataView(file.buffer);
-  file.set(MAGIC, 0);
-  view.setUint16(4, VERSION, true);
-  view.setUint32(8, crc32c(image), true);
-  view.setBigUint64(12, BigInt(image.length), true);
+  file.set(checkpointHeader(crc32c(image), image.length), 0);
   file.set(image, HEADER_BYTES);
   return file;
+}
+
+/** Size of a checkpoint file holding `imageBytes` of database image. */
+export function checkpointFileSize(imageBytes: number): number {
+  return HEADER_BYTES + imageBytes;
 }
 
 /** Writes checkpoint bytes atomically: temp file, fsync, rename over the checkpoint, fsync the directory. */

@@ -25,7 +25,7 @@ import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
 import { applyMembershipSlot, bootstrapMembership, parseMembershipState, type MembershipOutcome, type MembershipState } from '../core/membership';
 import { commandKey, type ChosenEntry, type Command, type DurableState, type NodeId, type PersistBatch, type Slot, type SlotValue } from '../core/types';
-import { CHECKPOINT_FILE, checkpointFileBytes, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
+import { CHECKPOINT_FILE, checkpointFileBytes, checkpointFileSize, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
 import type { FileSystem } from './file-system';
@@ -69,7 +69,8 @@ export interface CheckpointStats {
  */
 export interface PendingCheckpoint {
   readonly dir: string;
-  readonly file: Uint8Array;
+  /** The database image; the file is checkpointHeader(CRC-32C of it, its length) followed by it. */
+  readonly image: Uint8Array;
   readonly segment: number;
   readonly exportMs: number;
   /** The applied index the image reflects. */
@@ -287,13 +288,14 @@ export class ReplicaStore {
     const segment = this.journal.roll();
     this.transaction(() => this.setMeta('journalSegment', segment));
     const exportStart = performance.now();
-    const file = checkpointFileBytes(this.db.export());
-    return { dir: this.dir, file, segment, exportMs: performance.now() - exportStart, slot: this.meta.appliedIndex };
+    // Only the export happens here: checksumming and writing the image can be done off this turn.
+    const image = this.db.export();
+    return { dir: this.dir, image, segment, exportMs: performance.now() - exportStart, slot: this.meta.appliedIndex };
   }
 
   /** The pending checkpoint's file is in place: the segments it covers can go. */
   finishCheckpoint(pending: PendingCheckpoint): void {
-    this.checkpointBytes = pending.file.length;
+    this.checkpointBytes = checkpointFileSize(pending.image.length);
     this.checkpointAppliedIndex = pending.slot;
     this.journal.dropSegmentsBefore(pending.segment);
   }
@@ -302,9 +304,10 @@ export class ReplicaStore {
   checkpoint(): CheckpointStats {
     const pending = this.beginCheckpoint();
     const writeStart = performance.now();
-    writeCheckpointFile(this.fs, this.dir, pending.file);
+    const file = checkpointFileBytes(pending.image);
+    writeCheckpointFile(this.fs, this.dir, file);
     this.finishCheckpoint(pending);
-    return { exportMs: pending.exportMs, writeMs: performance.now() - writeStart, bytes: pending.file.length };
+    return { exportMs: pending.exportMs, writeMs: performance.now() - writeStart, bytes: file.length };
   }
 
   /** Drops chosen slots through `slot` (which must be applied); their command ids join the compacted ledger. */
