@@ -25,11 +25,12 @@ describe('ElectionTimer', () => {
     const timer = new ElectionTimer(30, seededRandom(2));
     for (let i = 0; i < 28; i++) expect(timer.tick()).toBe(false);
     timer.heardFromLeader();
-    expect(timer.thresholdTicks).toBe(42);
+    expect(timer.thresholdTicks).toBe(56);
     for (let i = 0; i < 40; i++) expect(timer.tick()).toBe(false);
     timer.heardFromLeader();
-    expect(timer.thresholdTicks).toBe(60);
-    expect(ticksUntilTimeout(timer)).toBeGreaterThanOrEqual(60);
+    expect(timer.thresholdTicks).toBe(80);
+    expect(ticksUntilTimeout(timer)).toBeGreaterThanOrEqual(80);
+    timer.reset(); // the follower campaigned; a new leader's heartbeats follow
     // Two thousand ticks of regular heartbeats later, the minimum is back.
     for (let beat = 0; beat < 1_000; beat++) {
       timer.tick();

@@ -6,7 +6,7 @@
  * The timeout adapts to the leader it follows (in the spirit of TCP's retransmission timeout): a
  * leader on a saturated machine stalls now and then (garbage collection, a checkpoint's export, a
  * process starved of CPU), and a follower that saw gaps of g ticks between its messages waits at least
- * GAP_FACTOR * g before it campaigns, up to MAX_FACTOR * minTicks. A healthy leader's gaps are a
+ * GAP_FACTOR * g (twice g) before it campaigns, up to MAX_FACTOR * minTicks. A healthy leader's gaps are a
  * heartbeat, so an idle or lightly loaded cluster keeps the minimum and fails over fast; a loaded one
  * stops deposing a leader that is merely slow. Old gaps fade (GAP_DECAY_PER_TICK), so one bad second is
  * forgotten within half a minute of 10 ms ticks.
@@ -17,7 +17,7 @@
 import { randomInt, type RandomSource } from './random';
 
 /** A follower tolerates gaps this many times longer than the longest it saw lately. */
-const GAP_FACTOR = 1.5;
+const GAP_FACTOR = 2;
 /** The adaptive timeout never exceeds this many times the minimum (it bounds failover after a crash). */
 export const MAX_FACTOR = 4;
 /** The remembered gap shrinks by this many ticks per tick. */
