@@ -236,3 +236,28 @@ describe('ReplicaStore', () => {
     expect(() => reopened.installSnapshot(new TextEncoder().encode('{"format":"nope"}'))).toThrow(/not a Synod snapshot/);
   });
 });
+
+describe('ReplicaStore and a poisoned log', () => {
+  it('applies a chosen addMember with an invalid id as a rejection, and recovers the same way after a restart', () => {
+    const fs = new FaultyFileSystem();
+    const store = ReplicaStore.open(fs, sqlJs, DIR, OPTIONS);
+    store.takeDurableState();
+    // The review's poison pill: one member forwarded it, a leader proposed it, a quorum chose it.
+    const poison: Command = { origin: 'n2', seq: 1, payload: JSON.stringify(['addMember', 'bad id!', '127.0.0.1:9']) };
+    const tweet: Command = { origin: 'n1', seq: 1, payload: encodeCommand({ type: 'tweet', text: 'after the poison', at: 1 }) };
+    store.stage({ promised: null, accepted: [], chosen: [{ slot: 1, value: [poison] }, { slot: 2, value: [tweet] }], proposals: [] });
+    store.sync();
+    const applied = store.apply([
+      { slot: 1, value: [poison] },
+      { slot: 2, value: [tweet] },
+    ]);
+    expect(applied[0]?.membership).toMatchObject({ status: 'rejected', reason: 'invalid-change' });
+    expect(store.membership?.epochs.at(-1)?.members.map((m) => m.id)).toEqual(['n1']);
+    store.close();
+    const reopened = ReplicaStore.open(fs, sqlJs, DIR, OPTIONS);
+    const durable = reopened.takeDurableState();
+    expect(durable.appliedIndex).toBe(2);
+    expect(durable.membership?.epochs.at(-1)?.members.map((m) => m.id)).toEqual(['n1']);
+    reopened.close();
+  });
+});
