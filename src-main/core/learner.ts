@@ -12,6 +12,7 @@
  *    compacted (slots <= compactedThrough were applied and are summarized by the snapshot).
  *  - Committed entries are emitted exactly once each, in slot order, starting after appliedIndex.
  */
+import { CatchupSources, type CatchupTarget } from './catchup-sources';
 import type { CommandLedger } from './command-ledger';
 import { chosenEntrySizeBound } from './message-size';
 import type { Outbox } from './outbox';
@@ -34,9 +35,10 @@ export class Learner {
   private applied: Slot;
   /** Commands emitted since the runtime last took a Ready (see readyTaken). */
   private emittedCommandsInReady = 0;
-  /** The most advanced commit index heard from a peer, and who said it: the catch-up source. */
-  private peerCommit: Slot = 0;
-  private peerCommitSource: NodeId | null = null;
+  /** Peers' claims about their commit indexes, and whom to catch up from. */
+  private readonly sources = new CatchupSources();
+  /** The source chosen at the last requestCatchup (null: nobody claims to be ahead). */
+  private target: CatchupTarget | null = null;
   /** Catch-up requests in flight: first slot of the range -> when it was asked for. */
   private readonly catchupAsked = new Map<Slot, number>();
 
@@ -80,7 +82,7 @@ export class Learner {
 
   /** How far the most advanced peer heard of is ahead of this replica's commit index (0 if none is). */
   get lagSlots(): Slot {
-    return Math.max(0, this.peerCommit - this.commit);
+    return Math.max(0, (this.target?.commitIndex ?? 0) - this.commit);
   }
 
   /** Committed slots not yet handed to the runtime (they go out in later Readys). */
@@ -94,9 +96,15 @@ export class Learner {
     this.emitCommitted();
   }
 
-  /** The peer with the most advanced commit index heard of, if it is ahead of us. */
+  /** Chooses whom to catch up from now (see CatchupSources); aheadPeer and lagSlots follow it. */
+  refreshTarget(now: number): CatchupTarget | null {
+    this.target = this.sources.select(this.commit, now);
+    return this.target;
+  }
+
+  /** The peer chosen to catch up from, if it is ahead of us. */
   get aheadPeer(): NodeId | null {
-    return this.peerCommit > this.commit ? this.peerCommitSource : null;
+    return this.target !== null && this.target.commitIndex > this.commit ? this.target.peer : null;
   }
 
   /** Known chosen (compacted slots count as chosen: they were). */
@@ -155,10 +163,7 @@ export class Learner {
 
   /** A peer reports that everything up to `commitIndex` is chosen. */
   notePeerCommit(source: NodeId, commitIndex: Slot): void {
-    if (commitIndex > this.peerCommit) {
-      this.peerCommit = commitIndex;
-      this.peerCommitSource = source;
-    }
+    this.sources.note(source, commitIndex);
   }
 
   /** A peer could not serve our catch-up: what we miss is compacted there, so we need its snapshot. */
@@ -172,23 +177,23 @@ export class Learner {
    * range unanswered for `retransmitTicks` is asked for again (replies may be lost).
    */
   requestCatchup(now: number, retransmitTicks: number, maxSlots: number, maxInflight: number, snapshotBeyondSlots: number): void {
-    const source = this.peerCommitSource;
+    const target = this.refreshTarget(now);
     // Far behind (a laptop that slept): one snapshot is much cheaper than thousands of slots, for both sides.
-    if (source !== null && this.peerCommit - this.commit > snapshotBeyondSlots) {
-      this.outbox.requestSnapshot(source);
+    if (target !== null && target.commitIndex - this.commit > snapshotBeyondSlots) {
+      this.outbox.requestSnapshot(target.peer);
       return;
     }
     for (const [from, at] of this.catchupAsked) {
       // Forget ranges that arrived, and those unanswered for too long (they are asked for again below).
       if (from <= this.commit || now - at >= retransmitTicks) this.catchupAsked.delete(from);
     }
-    if (source === null || this.peerCommit <= this.commit) return;
+    if (target === null) return;
     let from = this.commit + 1;
-    while (this.catchupAsked.size < maxInflight && from <= this.peerCommit) {
+    while (this.catchupAsked.size < maxInflight && from <= target.commitIndex) {
       if (!this.catchupAsked.has(from)) {
-        const toSlot = Math.min(this.peerCommit, from + maxSlots - 1);
+        const toSlot = Math.min(target.commitIndex, from + maxSlots - 1);
         this.catchupAsked.set(from, now);
-        this.outbox.send(source, { type: 'catchupRequest', fromSlot: from, toSlot });
+        this.outbox.send(target.peer, { type: 'catchupRequest', fromSlot: from, toSlot });
       }
       from += maxSlots;
     }

@@ -382,7 +382,10 @@ export class Replica {
 
   private requestCatchup(): void {
     // Replaying the log needs the membership of its slots: a newcomer waits for a snapshot instead.
-    if (this.membershipState === null) return;
+    if (this.membershipState === null) {
+      this.learner.refreshTarget(this.now);
+      return;
+    }
     this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests, this.config.snapshotCatchupSlots);
   }
 

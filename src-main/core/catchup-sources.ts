@@ -1,0 +1,62 @@
+/**
+ * Whom a lagging replica catches up from. Every peer's latest claim about its commit index is kept (a
+ * restarted peer's lower claim replaces its higher one), and the replica catches up from the peer that
+ * claims the most. A claim is only a claim: a buggy or hostile peer can say it is far ahead and then
+ * serve nothing. So a source under which this replica's commit index does not move for PATIENCE_TICKS is
+ * benched for BENCH_TICKS and the next best claim is used; an honest leader's heartbeats always offer one.
+ *
+ * Invariants: at most MAX_PEERS claims are kept (the oldest is forgotten first); a benched peer is never
+ * selected before its bench ends.
+ */
+import type { NodeId, Slot } from './types';
+
+/** How long catching up from one source may make no progress before it is benched (10 s of 10 ms ticks). */
+export const PATIENCE_TICKS = 1_000;
+const BENCH_TICKS = 3 * PATIENCE_TICKS;
+const MAX_PEERS = 256;
+
+export interface CatchupTarget {
+  readonly peer: NodeId;
+  readonly commitIndex: Slot;
+}
+
+export class CatchupSources {
+  private readonly claims = new Map<NodeId, Slot>();
+  private readonly benchedUntil = new Map<NodeId, number>();
+  /** The source in use, since when, and our commit index when we last saw it make progress. */
+  private current: { peer: NodeId; progressAt: number; commitAtProgress: Slot } | null = null;
+
+  /** A peer says every slot <= commitIndex is chosen. */
+  note(peer: NodeId, commitIndex: Slot): void {
+    this.claims.delete(peer);
+    this.claims.set(peer, commitIndex);
+    if (this.claims.size > MAX_PEERS) this.claims.delete(this.claims.keys().next().value as NodeId);
+  }
+
+  /** The best source for a replica whose commit index is `commit`, or null when nobody claims to be ahead. */
+  select(commit: Slot, now: number): CatchupTarget | null {
+    this.benchIfStuck(commit, now);
+    let best: CatchupTarget | null = null;
+    for (const [peer, commitIndex] of this.claims) {
+      if (commitIndex <= commit || (this.benchedUntil.get(peer) ?? -1) > now) continue;
+      if (best === null || commitIndex > best.commitIndex) best = { peer, commitIndex };
+    }
+    if (best === null) this.current = null;
+    else if (this.current?.peer !== best.peer) this.current = { peer: best.peer, progressAt: now, commitAtProgress: commit };
+    return best;
+  }
+
+  private benchIfStuck(commit: Slot, now: number): void {
+    const current = this.current;
+    if (current === null) return;
+    if (commit > current.commitAtProgress) {
+      current.commitAtProgress = commit;
+      current.progressAt = now;
+      return;
+    }
+    if (now - current.progressAt < PATIENCE_TICKS) return;
+    this.benchedUntil.set(current.peer, now + BENCH_TICKS);
+    this.current = null;
+    for (const [peer, until] of this.benchedUntil) if (until <= now) this.benchedUntil.delete(peer);
+  }
+}
