@@ -4,6 +4,10 @@
  * the laggard resumed, in both orders of who campaigns first. A write through a survivor must be
  * chosen within 2 s of the leader's death, no survivor may exit, leadership must not change while
  * the leader is alive, and every acknowledged write must be in every surviving replica exactly once.
+ *
+ * Opt-in (SYNOD_STRESS=1): it needs the machine to itself (64 clients and 3 replicas saturate 2 cores),
+ * and under the parallel test projects of `npm test` it measures the machine, not Synod.
+ * `npm run bench:failover` runs it 20 times.
  */
 import { afterEach, expect, it } from 'vitest';
 import { expectSameHistory } from './consistency';
@@ -21,7 +25,7 @@ afterEach(async () => {
   cluster = null;
 });
 
-it.each<CampaignOrder>(['laggard-first', 'survivor-first'])(
+it.runIf(process.env.SYNOD_STRESS === '1').each<CampaignOrder>(['laggard-first', 'survivor-first'])(
   'the leader dies while a follower is 1,000 full slots behind (%s): a survivor chooses a write within 2 s, nobody exits, nothing flaps, nothing acknowledged is lost',
   async (order) => {
     cluster = await ProcessCluster.start({ size: 3 });
