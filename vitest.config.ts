@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'core',
           environment: 'node',
-          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts', 'scripts/**/*.test.ts', 'test/support/**/*.test.ts'],
         },
       },
       {
@@ -31,6 +31,21 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // Real synod-node processes on several hosts (Linux network namespaces; needs root): one file at a
+        // time, after the other projects (its scenarios measure progress under load and need the CPU).
+        // The global setup checks once whether the rig can run and clears leftovers of killed runs.
+        test: {
+          name: 'hosts',
+          environment: 'node',
+          include: ['test/hosts/**/*.test.ts'],
+          globalSetup: ['test/hosts/global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
