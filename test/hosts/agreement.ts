@@ -11,7 +11,8 @@
  * histories with blocks, on top of the history checker.
  */
 import { expect } from 'vitest';
-import type { CommandView, LogEntryView, TimelineEntry, UserView } from '../../shared/api';
+import type { CommandView, LogEntryView, UserView } from '../../shared/api';
+import { fullTimeline } from '../process/consistency';
 import { checkHistory, describeViolations, type ChosenCommand, type ClientOperation, type HistoryReport } from '../support/history-checker';
 import type { HostNode } from './host-node';
 import type { Rig } from './rig';
@@ -21,17 +22,6 @@ interface MemberLog {
   readonly firstSlot: number;
   /** Command id -> slot, for the retained slots. */
   readonly slotOf: ReadonlyMap<string, number>;
-}
-
-/** Every tweet in `node`'s timeline, newest first. */
-async function fullTimeline(node: HostNode): Promise<TimelineEntry[]> {
-  const entries: TimelineEntry[] = [];
-  for (;;) {
-    const last = entries.at(-1);
-    const page = await node.call('timeline', { limit: 500, ...(last === undefined ? {} : { before: { slot: last.slot, position: last.position } }) });
-    entries.push(...page);
-    if (page.length < 500) return entries;
-  }
 }
 
 async function readLog(node: HostNode, chosenBySlot: Map<number, LogEntryView>): Promise<MemberLog> {

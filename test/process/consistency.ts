@@ -14,20 +14,7 @@ export async function expectConsistentCluster(cluster: ProcessCluster, acknowled
   const logs = await Promise.all(nodes.map((node) => node.fullLog()));
   const chosenBySlot = new Map<number, string>();
   nodes.forEach((node, i) => {
-    const log = logs[i] as LogEntryView[];
-    const slotOf = new Map<string, number>();
-    for (const entry of log) {
-      expect(entry.status, `${node.spec.id} slot ${entry.slot}`).toBe('chosen');
-      const ids = entry.commands.map((c) => c.id);
-      for (const id of ids) {
-        expect(slotOf.has(id), `${node.spec.id}: command ${id} in slots ${slotOf.get(id)} and ${entry.slot}`).toBe(false);
-        slotOf.set(id, entry.slot);
-      }
-      const key = ids.join(',');
-      const other = chosenBySlot.get(entry.slot);
-      if (other === undefined) chosenBySlot.set(entry.slot, key);
-      else expect(key, `slot ${entry.slot} differs between replicas`).toBe(other);
-    }
+    const slotOf = checkRetainedLog(node, logs[i] as LogEntryView[], chosenBySlot);
     for (const [id, slot] of acknowledged) expect(slotOf.get(id), `${node.spec.id}: acknowledged ${id} (slot ${slot})`).toBe(slot);
   });
   for (const [i, node] of nodes.entries()) {
@@ -44,8 +31,29 @@ export async function expectConsistentCluster(cluster: ProcessCluster, acknowled
   }
 }
 
+/**
+ * Checks one replica's retained log: every slot chosen, no command twice, and each slot equal to what
+ * the replicas checked before chose there (recorded in `chosenBySlot`). Returns command id -> slot.
+ */
+function checkRetainedLog(node: ProcessNode, log: readonly LogEntryView[], chosenBySlot: Map<number, string>): Map<string, number> {
+  const slotOf = new Map<string, number>();
+  for (const entry of log) {
+    expect(entry.status, `${node.spec.id} slot ${entry.slot}`).toBe('chosen');
+    const ids = entry.commands.map((c) => c.id);
+    for (const id of ids) {
+      expect(slotOf.has(id), `${node.spec.id}: command ${id} in slots ${slotOf.get(id)} and ${entry.slot}`).toBe(false);
+      slotOf.set(id, entry.slot);
+    }
+    const key = ids.join(',');
+    const other = chosenBySlot.get(entry.slot);
+    if (other === undefined) chosenBySlot.set(entry.slot, key);
+    else expect(key, `slot ${entry.slot} differs between replicas`).toBe(other);
+  }
+  return slotOf;
+}
+
 /** Every tweet in `node`'s timeline, newest first. */
-async function fullTimeline(node: ProcessNode): Promise<TimelineEntry[]> {
+export async function fullTimeline(node: ProcessNode): Promise<TimelineEntry[]> {
   const entries: TimelineEntry[] = [];
   for (;;) {
     const last = entries.at(-1);
@@ -67,21 +75,8 @@ async function fullTimeline(node: ProcessNode): Promise<TimelineEntry[]> {
 export async function expectSameHistory(nodes: readonly ProcessNode[], acknowledged: ReadonlyMap<string, number>, mustBeChosen: ReadonlySet<string> = new Set()): Promise<void> {
   const chosenBySlot = new Map<number, string>();
   for (const node of nodes) {
-    const log = await node.fullLog();
     const firstSlot = (await node.call('log', { limit: 1 })).firstSlot;
-    const slotOf = new Map<string, number>();
-    for (const entry of log) {
-      expect(entry.status, `${node.spec.id} slot ${entry.slot}`).toBe('chosen');
-      const ids = entry.commands.map((c) => c.id);
-      for (const id of ids) {
-        expect(slotOf.has(id), `${node.spec.id}: command ${id} in slots ${slotOf.get(id)} and ${entry.slot}`).toBe(false);
-        slotOf.set(id, entry.slot);
-      }
-      const key = ids.join(',');
-      const other = chosenBySlot.get(entry.slot);
-      if (other === undefined) chosenBySlot.set(entry.slot, key);
-      else expect(key, `slot ${entry.slot} differs between replicas`).toBe(other);
-    }
+    const slotOf = checkRetainedLog(node, await node.fullLog(), chosenBySlot);
     for (const [id, slot] of acknowledged) if (slot >= firstSlot) expect(slotOf.get(id), `${node.spec.id}: acknowledged ${id} (slot ${slot})`).toBe(slot);
   }
   let reference: readonly string[] | null = null;

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeStatus, TimelineEntry } from '../../shared/api';
+import type { NodeStatus } from '../../shared/api';
+import { fullTimeline } from './consistency';
 import { ApiCallError, freeLoopbackUdpPort, freeTcpPort, ProcessNode, waitFor } from './harness';
 import { newLoadResult, tweetLoad } from './load';
 
@@ -72,15 +73,6 @@ class GrowingCluster {
   }
 }
 
-async function fullTimeline(node: ProcessNode): Promise<TimelineEntry[]> {
-  const entries: TimelineEntry[] = [];
-  for (;;) {
-    const last = entries.at(-1);
-    const page = await node.call('timeline', { limit: 500, ...(last === undefined ? {} : { before: { slot: last.slot, position: last.position } }) });
-    entries.push(...page);
-    if (page.length < 500) return entries;
-  }
-}
 
 let cluster: GrowingCluster | null = null;
 afterEach(async () => {
