@@ -5,8 +5,11 @@
  * serve nothing. So a source under which this replica's commit index does not move for PATIENCE_TICKS is
  * benched for BENCH_TICKS and the next best claim is used; an honest leader's heartbeats always offer one.
  *
+ * A claim also goes stale: a peer not heard from for `staleTicks` (a crashed leader, say) is not a
+ * source, or a woken laptop would keep asking the dead leader while the survivors need its vote.
+ *
  * Invariants: at most MAX_PEERS claims are kept (the oldest is forgotten first); a benched peer is never
- * selected before its bench ends.
+ * selected before its bench ends, nor a peer silent for staleTicks.
  */
 import type { NodeId, Slot } from './types';
 
@@ -21,15 +24,17 @@ export interface CatchupTarget {
 }
 
 export class CatchupSources {
-  private readonly claims = new Map<NodeId, Slot>();
+  private readonly claims = new Map<NodeId, { commitIndex: Slot; heardAt: number }>();
   private readonly benchedUntil = new Map<NodeId, number>();
   /** The source in use, since when, and our commit index when we last saw it make progress. */
   private current: { peer: NodeId; progressAt: number; commitAtProgress: Slot } | null = null;
 
-  /** A peer says every slot <= commitIndex is chosen. */
-  note(peer: NodeId, commitIndex: Slot): void {
+  constructor(private readonly staleTicks: number) {}
+
+  /** A peer says, at `now`, that every slot <= commitIndex is chosen. */
+  note(peer: NodeId, commitIndex: Slot, now: number): void {
     this.claims.delete(peer);
-    this.claims.set(peer, commitIndex);
+    this.claims.set(peer, { commitIndex, heardAt: now });
     if (this.claims.size > MAX_PEERS) this.claims.delete(this.claims.keys().next().value as NodeId);
   }
 
@@ -37,8 +42,8 @@ export class CatchupSources {
   select(commit: Slot, now: number): CatchupTarget | null {
     this.benchIfStuck(commit, now);
     let best: CatchupTarget | null = null;
-    for (const [peer, commitIndex] of this.claims) {
-      if (commitIndex <= commit || (this.benchedUntil.get(peer) ?? -1) > now) continue;
+    for (const [peer, { commitIndex, heardAt }] of this.claims) {
+      if (commitIndex <= commit || now - heardAt > this.staleTicks || (this.benchedUntil.get(peer) ?? -1) > now) continue;
       if (best === null || commitIndex > best.commitIndex) best = { peer, commitIndex };
     }
     if (best === null) this.current = null;

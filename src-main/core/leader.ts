@@ -25,7 +25,7 @@
  */
 import { ballotsEqual, compareBallots, type Ballot } from './ballot';
 import type { CommandLedger } from './command-ledger';
-import type { ProtocolConfig } from './config';
+import { acceptWindowSlots, type ProtocolConfig } from './config';
 import type { Learner } from './learner';
 import type { Outbox } from './outbox';
 import { sameIds } from './membership';
@@ -232,7 +232,7 @@ export class Leader {
       }
       if (now - slot.sentAt < retransmitTicks) continue;
       slot.sentAt = now;
-      for (const member of this.ctx.epochMembers) if (!slot.acks.has(member)) this.sendAccept(member, slotNumber, slot.value);
+      for (const member of this.ctx.epochMembers) if (!slot.acks.has(member) && !this.isFarBehind(member, slotNumber)) this.sendAccept(member, slotNumber, slot.value);
     }
     if (now - this.heartbeatAt >= heartbeatTicks) this.broadcastCommit(now);
     if (now >= this.quorumCheckAt) {
@@ -245,6 +245,16 @@ export class Leader {
       if (active < majority(this.ctx.epochMembers.length)) return false;
     }
     return true;
+  }
+
+  /**
+   * A follower whose reported commit index is further below `slot` than it accepts (acceptWindowSlots)
+   * drops the accept: resending it would only crowd a slow link its catch-up needs. It gets the slot
+   * once it caught up (through catch-up, or the next retransmission after its commit index rose).
+   */
+  private isFarBehind(member: NodeId, slot: Slot): boolean {
+    const commit = this.peerCommit.get(member);
+    return commit !== undefined && slot - commit > acceptWindowSlots(this.ctx.config);
   }
 
   /**

@@ -36,7 +36,7 @@ export class Learner {
   /** Commands emitted since the runtime last took a Ready (see readyTaken). */
   private emittedCommandsInReady = 0;
   /** Peers' claims about their commit indexes, and whom to catch up from. */
-  private readonly sources = new CatchupSources();
+  private readonly sources: CatchupSources;
   /** The source chosen at the last requestCatchup (null: nobody claims to be ahead). */
   private target: CatchupTarget | null = null;
   /** Catch-up requests in flight: first slot of the range -> when it was asked for. */
@@ -52,7 +52,10 @@ export class Learner {
     private readonly onCommitted: (entry: ChosenEntry) => void,
     /** At most this many commands are emitted per Ready (at least one slot). */
     private readonly maxEmitCommands: number,
+    /** A peer silent this long is no catch-up source (see CatchupSources). */
+    catchupStaleTicks: number,
   ) {
+    this.sources = new CatchupSources(catchupStaleTicks);
     if (recovery.appliedIndex < recovery.compactedThrough) {
       throw new Error(`applied index ${recovery.appliedIndex} is below the compaction point ${recovery.compactedThrough}`);
     }
@@ -162,8 +165,8 @@ export class Learner {
   }
 
   /** A peer reports that everything up to `commitIndex` is chosen. */
-  notePeerCommit(source: NodeId, commitIndex: Slot): void {
-    this.sources.note(source, commitIndex);
+  notePeerCommit(source: NodeId, commitIndex: Slot, now: number): void {
+    this.sources.note(source, commitIndex, now);
   }
 
   /** A peer could not serve our catch-up: what we miss is compacted there, so we need its snapshot. */

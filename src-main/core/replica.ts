@@ -134,6 +134,8 @@ export class Replica {
       (command) => this.submitter.chosen(command),
       (entry) => this.trackMembership(entry),
       this.config.maxCommittedCommandsPerReady,
+      // A source silent for a few retransmissions (a crashed leader) is replaced at once.
+      4 * this.config.retransmitTicks,
     );
     this.submitter = new Submitter(this.id, this.config, this.outbox, this.ledger, durable.proposals);
     this.timer = new ElectionTimer(this.config.electionTicks, options.rng);
@@ -256,13 +258,13 @@ export class Replica {
       case 'prevote':
         return this.onPrevote(message);
       case 'prevoteReply':
-        this.learner.notePeerCommit(message.from, message.commitIndex);
+        this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
         if (this.campaign?.onPrevoteReply(message) === true) this.startPrepare();
         return;
       case 'prepare':
         return this.onPrepare(message);
       case 'promise':
-        this.learner.notePeerCommit(message.from, message.commitIndex);
+        this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
         if (this.campaign?.onPromise(message) === true) this.becomeLeader();
         return;
       case 'nack':
@@ -276,7 +278,7 @@ export class Replica {
         return this.onCommit(message);
       case 'commitAck':
         if (this.leadership !== null && ballotsEqual(message.ballot, this.leadership.ballot)) this.leadership.heardFrom(message.from, this.now, message.commitIndex);
-        this.learner.notePeerCommit(message.from, message.commitIndex);
+        this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
         return;
       case 'forward':
         // Not leading: drop. The origin keeps retrying and will find the leader through its heartbeats.
@@ -299,7 +301,7 @@ export class Replica {
 
   /** Grants a pre-vote only if a real prepare would be promised and no live leader is known. */
   private onPrevote(message: PrevoteMessage): void {
-    this.learner.notePeerCommit(message.from, message.commitIndex);
+    this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
     const wouldPromise = compareBallots(message.ballot, this.refusalFloor()) > 0;
     const granted = wouldPromise && !this.hasLiveLeader() && !this.isTooFarBehind(message.commitIndex);
     this.outbox.send(message.from, { type: 'prevoteReply', ballot: message.ballot, granted, commitIndex: this.learner.commitIndex });
@@ -334,7 +336,7 @@ export class Replica {
   }
 
   private onNack(message: NackMessage): void {
-    this.learner.notePeerCommit(message.from, message.commitIndex);
+    this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
     this.highestSeen = maxBallot(this.highestSeen, message.promised);
     const mine = this.leadership?.ballot ?? this.campaign?.ballot;
     if (mine !== undefined && ballotsEqual(message.ballot, mine) && compareBallots(message.promised, mine) > 0) this.stepDown();
@@ -375,7 +377,7 @@ export class Replica {
 
   private onCatchupReply(message: CatchupReplyMessage): void {
     for (const entry of message.entries) this.learner.learn(entry.slot, entry.value);
-    this.learner.notePeerCommit(message.from, message.commitIndex);
+    this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
     if (message.entries.length === 0) this.learner.notePeerCompaction(message.from, message.compactedThrough);
     else this.requestCatchup(); // keep the pipe full: do not wait for the next tick
   }
@@ -395,7 +397,7 @@ export class Replica {
    * ballot); the other slots come through catch-up. Scans a bounded range per call.
    */
   private learnFromLeaderCommit(leader: NodeId, ballot: Ballot, commitIndex: Slot): void {
-    this.learner.notePeerCommit(leader, commitIndex);
+    this.learner.notePeerCommit(leader, commitIndex, this.now);
     const first = this.learner.commitIndex + 1;
     const last = Math.min(commitIndex, this.learner.commitIndex + this.config.maxInflightSlots);
     for (let slot = first; slot <= last; slot++) {

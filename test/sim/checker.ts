@@ -21,6 +21,8 @@
  *     chosen forever: in the same slot of the truth and in the applied sequence of every final member.
  *  8. No two disjoint quorums decide in the same configuration: any two quorums that decided slots
  *     governed by the same member set intersect.
+ *  9. Every message a replica sends fits the transport: its messageSizeBound is at most the protocol's
+ *     maxMessageBytes (a larger one could not be sent, and a node that needs it could never progress).
  * Liveness (after the faults stop) concerns the final members, those of the latest configuration in the
  * truth: they apply the whole chosen log, and every command durably submitted at one of them is chosen.
  * Commands submitted at nodes that are not members at the end (removed, or never added) may stay unchosen.
@@ -35,7 +37,7 @@ import {
   type MembershipState,
 } from '../../src-main/core/membership';
 import { majority } from '../../src-main/core/quorum';
-import { commandKey, type AcceptedEntry, type Command, type NodeId, type Slot, type SlotValue } from '../../src-main/core/types';
+import { commandKey, type AcceptedEntry, type Command, type Message, type NodeId, type Slot, type SlotValue } from '../../src-main/core/types';
 
 export class InvariantViolation extends Error {}
 
@@ -43,8 +45,19 @@ export function describeValue(value: SlotValue): string {
   return value.length === 0 ? 'no-op' : `[${value.map((c) => commandKey(c.origin, c.seq)).join(',')}]`;
 }
 
+/**
+ * Keys of values already seen, by identity: simulated nodes share message objects (nothing is encoded),
+ * so one value usually reaches every acceptor and learner as the same array.
+ */
+const valueKeys = new WeakMap<SlotValue, string>();
+
 function valueKey(value: SlotValue): string {
-  return value.map((c) => `${commandKey(c.origin, c.seq)}=${c.payload}`).join('|');
+  let key = valueKeys.get(value);
+  if (key === undefined) {
+    key = value.map((c) => `${commandKey(c.origin, c.seq)}=${c.payload}`).join('|');
+    valueKeys.set(value, key);
+  }
+  return key;
 }
 
 function describeMembers(ids: readonly NodeId[]): string {
@@ -67,9 +80,11 @@ export class InvariantChecker {
   /** Slots with durable accepts whose configuration was not known yet when they arrived. */
   private readonly awaitingConfig = new Set<Slot>();
   private readonly chosen = new Map<Slot, { key: string; value: SlotValue }>();
+  private highestChosen: Slot = 0;
   private readonly slotOfCommand = new Map<string, Slot>();
   private readonly payloadsProposed = new Map<string, Set<string>>();
-  private readonly durableSubmissions = new Map<string, Command>();
+  /** Durably submitted commands not chosen yet (kept small: the liveness phase asks every tick). */
+  private readonly unchosenDurableSubmissions = new Map<string, Command>();
   private readonly promiseSent = new Map<NodeId, Ballot>();
   private readonly appliedThrough = new Map<NodeId, Slot>();
   private readonly acknowledged = new Map<string, Slot>();
@@ -119,9 +134,12 @@ export class InvariantChecker {
 
   /** The highest slot with a chosen value, and whether every slot below it is chosen too. */
   chosenFrontier(): { highest: Slot; contiguous: boolean } {
-    let highest = 0;
-    for (const slot of this.chosen.keys()) highest = Math.max(highest, slot);
-    return { highest, contiguous: this.chosen.size === highest };
+    return { highest: this.highestChosen, contiguous: this.chosen.size === this.highestChosen };
+  }
+
+  /** Whether `command` is chosen (in the ground truth). */
+  isChosen(command: Command): boolean {
+    return this.slotOfCommand.has(commandKey(command.origin, command.seq));
   }
 
   proposed(command: Command): void {
@@ -132,7 +150,8 @@ export class InvariantChecker {
   }
 
   durablySubmitted(command: Command): void {
-    this.durableSubmissions.set(commandKey(command.origin, command.seq), command);
+    const key = commandKey(command.origin, command.seq);
+    if (!this.slotOfCommand.has(key)) this.unchosenDurableSubmissions.set(key, command);
   }
 
   /**
@@ -141,7 +160,7 @@ export class InvariantChecker {
    */
   unchosenSubmissions(): Command[] {
     const members = new Set(this.finalMembers());
-    return [...this.durableSubmissions.entries()].filter(([key, command]) => !this.slotOfCommand.has(key) && members.has(command.origin)).map(([, command]) => command);
+    return [...this.unchosenDurableSubmissions.values()].filter((command) => members.has(command.origin));
   }
 
   durablyAccepted(node: NodeId, entry: AcceptedEntry): void {
@@ -242,6 +261,14 @@ export class InvariantChecker {
     }
   }
 
+  /** Invariant 9, for a message of `bytes` (its messageSizeBound) on its way out. */
+  messageFits(message: Message, bytes: number, maxMessageBytes: number): void {
+    if (bytes > maxMessageBytes) {
+      const entries = message.type === 'promise' ? ` (${message.accepted.length} accepted and ${message.chosen.length} chosen slots from slot ${message.fromSlot})` : '';
+      this.fail(`${message.from} sent a ${message.type} of ${bytes} bytes to ${message.to}${entries}, over maxMessageBytes ${maxMessageBytes}: the transport cannot carry it`);
+    }
+  }
+
   acknowledgedToClient(command: Command, slot: Slot): void {
     const key = commandKey(command.origin, command.seq);
     if (this.slotOfCommand.get(key) !== slot) this.fail(`command ${key} was acknowledged in slot ${slot} but is not chosen there`);
@@ -281,12 +308,14 @@ export class InvariantChecker {
     }
     this.recordDecidingQuorum(slot, config, quorum);
     this.chosen.set(slot, { key, value });
+    this.highestChosen = Math.max(this.highestChosen, slot);
     for (const command of value) {
       const id = commandKey(command.origin, command.seq);
       if (!this.payloadsProposed.get(id)?.has(command.payload)) this.fail(`slot ${slot} chose command ${id}, which was never proposed with that payload`);
       const other = this.slotOfCommand.get(id);
       if (other !== undefined) this.fail(`command ${id} is chosen in two slots: ${other} and ${slot}`);
       this.slotOfCommand.set(id, slot);
+      this.unchosenDurableSubmissions.delete(id);
     }
     this.advanceTruth();
   }

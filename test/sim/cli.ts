@@ -1,6 +1,8 @@
 /**
- * `npm run sim -- --seeds N [--replicas R] [--bug NAME] [--start S] [--seed S] [--safety-ms MS] [--membership-weight W] [--real-storage]`
+ * `npm run sim -- --seeds N [--replicas R] [--bug NAME] [--start S] [--seed S] [--safety-ms MS] [--membership-weight W] [--real-storage]
+ *   [--bandwidth BYTES_PER_MS|unlimited] [--workload light|full] [--sleeping-laptop yes|no]`
  *
+ * The last three pin the stress each seed otherwise draws (stress.ts).
  * Runs seeds start..start+N-1 (or the one --seed), prints each failing seed with its trace and the
  * command that replays it, and ends with `seeds=N violations=V ...`. Exits 1 on any violation.
  */
@@ -8,7 +10,8 @@ import { parseArgs } from 'node:util';
 import initSqlJs from 'sql.js';
 import { PLANTED_BUGS, type PlantedBug } from './sim-node';
 import { REAL_STORAGE_CHECKPOINT_BYTES, runSimulation } from './simulation';
-import { summarize } from './summary';
+import type { Workload } from './stress';
+import { describeRun, summarize } from './summary';
 
 function fail(message: string): never {
   console.error(`sim: ${message}`);
@@ -25,6 +28,9 @@ const { values } = parseArgs({
     'safety-ms': { type: 'string' },
     /** How much more often than other faults the membership changes (default 1). */
     'membership-weight': { type: 'string' },
+    bandwidth: { type: 'string' },
+    workload: { type: 'string' },
+    'sleeping-laptop': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     'real-storage': { type: 'boolean', default: false },
   },
@@ -46,6 +52,18 @@ const first = single ?? integer('start', values.start) ?? 1;
 const count = single !== undefined ? 1 : (integer('seeds', values.seeds) ?? 100);
 const safetyMs = integer('safety-ms', values['safety-ms']);
 const membershipWeight = integer('membership-weight', values['membership-weight']);
+const bandwidthBytesPerMs = values.bandwidth === 'unlimited' ? null : integer('bandwidth', values.bandwidth);
+if (bandwidthBytesPerMs === 0) fail('--bandwidth must be positive (or "unlimited")');
+const workload = values.workload as Workload | undefined;
+if (workload !== undefined && workload !== 'light' && workload !== 'full') fail(`--workload must be light or full, got "${workload}"`);
+const laptopFlag = values['sleeping-laptop'];
+if (laptopFlag !== undefined && laptopFlag !== 'yes' && laptopFlag !== 'no') fail(`--sleeping-laptop must be yes or no, got "${laptopFlag}"`);
+const sleepingLaptop = laptopFlag === undefined ? undefined : laptopFlag === 'yes';
+const stress = {
+  ...(bandwidthBytesPerMs === undefined ? {} : { bandwidthBytesPerMs }),
+  ...(workload === undefined ? {} : { workload }),
+  ...(sleepingLaptop === undefined ? {} : { sleepingLaptop }),
+};
 
 // The real storage code on fault-injecting file systems; small checkpoints so crashes hit every state.
 const realStorage = values['real-storage'] ? { sqlJs: await initSqlJs(), checkpointJournalBytes: REAL_STORAGE_CHECKPOINT_BYTES } : undefined;
@@ -59,6 +77,9 @@ const replay = (seed: number): string =>
     safetyMs !== undefined ? `--safety-ms ${safetyMs}` : '',
     membershipWeight !== undefined ? `--membership-weight ${membershipWeight}` : '',
     realStorage !== undefined ? '--real-storage' : '',
+    values.bandwidth !== undefined ? `--bandwidth ${values.bandwidth}` : '',
+    workload !== undefined ? `--workload ${workload}` : '',
+    laptopFlag !== undefined ? `--sleeping-laptop ${laptopFlag}` : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -66,10 +87,10 @@ const replay = (seed: number): string =>
 const started = performance.now();
 const results = [];
 for (let seed = first; seed < first + count; seed++) {
-  const result = runSimulation({ seed, replicas, plantedBug: bug ?? null, safetyMs, membershipWeight, realStorage });
+  const result = runSimulation({ seed, replicas, plantedBug: bug ?? null, safetyMs, membershipWeight, realStorage, ...stress });
   results.push(result);
   if (result.violation !== null) {
-    console.log(`\nseed ${seed} (${result.replicas} replicas) VIOLATION: ${result.violation}`);
+    console.log(`\nseed ${seed} (${describeRun(result)}) VIOLATION: ${result.violation}`);
     console.log(result.trace.map((line) => `  ${line}`).join('\n'));
     console.log(`replay: ${replay(seed)}\n`);
   } else if (!values.quiet && count <= 20) {

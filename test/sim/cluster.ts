@@ -4,16 +4,19 @@
  */
 import type { SqlJsStatic } from 'sql.js';
 import { encodeCommand } from '../../src-main/app/commands';
-import type { ProtocolConfig } from '../../src-main/core/config';
+import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../../src-main/core/config';
+import { commandSizeBound } from '../../src-main/core/message-size';
 import { seededRandom } from '../../src-main/core/random';
 import { bootstrapMembership, encodeMembershipChange, type MembershipChange } from '../../src-main/core/membership';
 import type { Command, Message, NodeId, ReplicaStatus } from '../../src-main/core/types';
 import { InvariantChecker } from './checker';
 import { EventQueue } from './event-queue';
-import { CALM_NETWORK, SimNetwork } from './network';
+import { CALM_NETWORK, SimNetwork, type LinkCapacity } from './network';
 import { MemoryDisk } from './memory-disk';
 import type { NodeDisk } from './node-disk';
 import { SimNode, type PlantedBug, type SimNodeSettings, type SnapshotFetch } from './sim-node';
+import { SnapshotDownload } from './snapshot-download';
+import { FULL_TWEET_TEXT, SIM_PROTOCOL_CONFIG } from './sim-protocol';
 import { StoreDisk } from './store-disk';
 import { SimRandom } from './sim-random';
 
@@ -23,7 +26,10 @@ const TRACE_LENGTH = 60;
 export interface ClusterOptions {
   readonly seed: number;
   readonly replicas: number;
+  /** Overrides of SIM_PROTOCOL_CONFIG. */
   readonly protocol?: Partial<ProtocolConfig>;
+  /** Bandwidth of every directed link (absent or null: infinitely fast links). */
+  readonly linkCapacity?: LinkCapacity | null;
   readonly plantedBug?: PlantedBug | null;
   /** Compact logs beyond this many applied slots (null or absent: never). */
   readonly retainSlots?: number | null;
@@ -42,7 +48,12 @@ export class SimCluster {
   private readonly traceLines: string[] = [];
   private readonly settings: SimNodeSettings;
   private readonly realStorage: ClusterOptions['realStorage'];
+  private readonly snapshotRetryMs: number;
+  /** The nodes' protocol configuration (over the core's defaults). */
+  readonly protocol: Partial<ProtocolConfig>;
   submitted = 0;
+  /** Encoded bytes (commandSizeBound) of the commands submitted: what the state machine may come to hold. */
+  submittedBytes = 0;
   crashes = 0;
   nodesAdded = 0;
 
@@ -51,14 +62,20 @@ export class SimCluster {
     this.members = Array.from({ length: options.replicas }, (_, i) => `n${i + 1}`);
     this.checker = new InvariantChecker(this.members);
     this.checker.onMembershipOutcome = (text) => this.note(text);
-    this.network = new SimNetwork(this.events, this.random, (message: Message) => this.nodes.get(message.to)?.deliver(message));
+    this.network = new SimNetwork(this.events, this.random, options.linkCapacity ?? null);
     this.realStorage = options.realStorage;
+    const protocol = { ...SIM_PROTOCOL_CONFIG, ...options.protocol };
+    this.protocol = protocol;
+    // The real fetcher asks again after one election timeout of silence (replica-node.ts).
+    this.snapshotRetryMs = 2 * (protocol.electionTicks ?? DEFAULT_PROTOCOL_CONFIG.electionTicks) * TICK_MS;
     this.settings = {
-      protocol: options.protocol ?? {},
+      protocol,
       tickMs: TICK_MS,
       fsyncMinMs: 0.2,
       fsyncMaxMs: 3,
       inboxLimit: 4096,
+      // The transport asks for a 4 MiB receive buffer; scaled down like the byte limits (sim-protocol.ts).
+      inboxLimitBytes: 512 * 1024,
       plantedBug: options.plantedBug ?? null,
       retainSlots: options.retainSlots ?? null,
     };
@@ -71,7 +88,7 @@ export class SimCluster {
     const real = this.realStorage;
     const initial = bootstrap === null ? null : bootstrapMembership(bootstrap.map((member) => ({ id: member, address: '' })));
     const disk: NodeDisk = real === undefined ? new MemoryDisk(initial) : new StoreDisk(id, real.sqlJs, seededRandom(this.random.int(2 ** 31)), real.checkpointJournalBytes, initial);
-    const node = new SimNode(id, disk, this.settings, this.events, rng, this.checker, (m) => this.network.send(m), this.fetchSnapshot, bootstrap);
+    const node = new SimNode(id, disk, this.settings, this.events, rng, this.checker, this.sendMessage, this.fetchSnapshot, bootstrap);
     this.nodes.set(id, node);
     return node;
   }
@@ -100,18 +117,20 @@ export class SimCluster {
     return command;
   }
 
-  /**
-   * Snapshot transfer between simulated runtimes: taken from the peer's disk when the request arrives,
-   * delivered one network delay later; lost when either side is down or the link is cut.
-   */
-  private readonly fetchSnapshot: SnapshotFetch = (from, to, deliver) => {
-    if (!this.network.canReach(to, from)) return;
-    this.events.schedule(this.network.delayMs(), () => {
-      const peer = this.nodes.get(from);
-      if (peer === undefined || !peer.isUp || !this.network.canReach(from, to)) return;
-      const snapshot = peer.disk.snapshot();
-      this.events.schedule(this.network.delayMs(), () => deliver(snapshot));
-      this.note(`${to} fetches a snapshot of ${snapshot.length} bytes from ${from}`);
+  private readonly sendMessage = (message: Message, bytes: number): void => {
+    this.network.send(message.from, message.to, bytes, () => this.nodes.get(message.to)?.deliver(message, bytes));
+  };
+
+  /** Snapshot transfer between simulated runtimes: chunk windows over the network (see SnapshotDownload). */
+  private readonly fetchSnapshot: SnapshotFetch = (from, to, done) => {
+    const peer = this.nodes.get(from);
+    const fetcher = this.nodes.get(to);
+    if (peer === undefined || fetcher === undefined) return done(null);
+    const life = fetcher.incarnation;
+    const server = { get incarnation() { return peer.incarnation; }, snapshot: () => peer.disk.snapshot() };
+    new SnapshotDownload(this.network, this.events, to, from, server, () => fetcher.incarnation === life, this.snapshotRetryMs, (snapshot) => {
+      if (snapshot !== null) this.note(`${to} fetched a snapshot of ${snapshot.length} bytes from ${from}`);
+      done(snapshot);
     });
   };
 
@@ -145,8 +164,16 @@ export class SimCluster {
   /** Submits a command at `id`; by default a real micro-blog tweet. */
   submit(id: NodeId, payload: string = encodeCommand({ type: 'tweet', text: `tweet ${this.submitted}`, at: Math.floor(this.now) })): Command | null {
     const command = this.node(id).submit(payload);
-    if (command !== null) this.submitted++;
+    if (command !== null) {
+      this.submitted++;
+      this.submittedBytes += commandSizeBound(command);
+    }
     return command;
+  }
+
+  /** Submits the largest tweet the app takes (280 four-byte emoji, near maxCommandBytes) at `id`. */
+  submitFullTweet(id: NodeId): Command | null {
+    return this.submit(id, encodeCommand({ type: 'tweet', text: FULL_TWEET_TEXT, at: Math.floor(this.now) }));
   }
 
   crash(id: NodeId): void {
@@ -217,14 +244,14 @@ export class SimCluster {
     return distinct.size > 1 ? `state machines differ after convergence: ${digests.join(' ')}` : null;
   }
 
-  /** Stops all faults: links heal, the network calms down, every node is up and running. */
-  healEverything(): void {
+  /** Stops all faults: links heal, the network calms down, every node is up and running (but those in `keepDown`). */
+  healEverything(keepDown: ReadonlySet<NodeId> = new Set()): void {
     this.network.heal();
     this.network.conditions = { ...CALM_NETWORK };
     for (const node of this.nodes.values()) {
-      if (!node.isUp) node.restart();
+      if (!node.isUp && !keepDown.has(node.id)) node.restart();
       if (node.isPaused) node.resume();
     }
-    this.note('faults stop, every node up');
+    this.note(keepDown.size === 0 ? 'faults stop, every node up' : `faults stop, every node up but ${[...keepDown].join(', ')}`);
   }
 }

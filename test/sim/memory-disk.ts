@@ -1,18 +1,28 @@
 /**
  * A node's disk in the fast simulator: writes are buffered until a sync; a crash loses everything not
  * synced. Compaction and snapshot installation are atomic and durable (as a real checkpoint is). The
- * state machine is the applied log itself, so a snapshot is a slot and a ledger.
+ * state machine is the applied log itself, so a snapshot is a slot and a ledger, plus the size a real
+ * state machine holding those commands would transfer (stateBytes).
  */
 import { compareBallots, ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
 import { CommandLedger, type LedgerState } from '../../src-main/core/command-ledger';
 import { commandKey, type AcceptedEntry, type ChosenEntry, type Command, type PersistBatch, type Slot, type SlotValue } from '../../src-main/core/types';
 import { replayMembership, type MembershipState } from '../../src-main/core/membership';
-import type { NodeDisk, RecoveredDisk } from './node-disk';
+import { commandSizeBound } from '../../src-main/core/message-size';
+import type { NodeDisk, RecoveredDisk, SnapshotImage } from './node-disk';
 
 interface MemorySnapshot {
   readonly slot: Slot;
   readonly ledger: LedgerState;
   readonly membership: MembershipState;
+  /** The encoded bytes of every command in slots <= slot: what a real snapshot of them would weigh. */
+  readonly stateBytes: number;
+}
+
+function valueStateBytes(value: SlotValue): number {
+  let bytes = 0;
+  for (const command of value) bytes += commandSizeBound(command);
+  return bytes;
 }
 
 export class MemoryDisk implements NodeDisk {
@@ -23,6 +33,8 @@ export class MemoryDisk implements NodeDisk {
   /** Ids of the commands in compacted slots (never of later slots: see CommandLedger's invariant). */
   private readonly compactedLedger = new CommandLedger();
   private compactedThrough: Slot = 0;
+  /** stateBytes of the compacted slots. */
+  private compactedStateBytes = 0;
   private unsynced: PersistBatch[] = [];
 
   /** `membership`: as of compactedThrough (the bootstrap configuration, or null for a node that joins later). */
@@ -76,13 +88,19 @@ export class MemoryDisk implements NodeDisk {
     this.dropThrough(slot, replayMembership(this.membership, this.chosenRange(slot)));
   }
 
-  snapshot(): Uint8Array {
+  snapshot(): SnapshotImage {
     const slot = this.appliedIndex();
     if (this.membership === null) throw new Error('no snapshot before the membership is known');
     const ledger = new CommandLedger(this.compactedLedger.export());
-    for (let s = this.compactedThrough + 1; s <= slot; s++) for (const command of this.chosen.get(s) ?? []) ledger.add(command.origin, command.seq);
-    const snapshot: MemorySnapshot = { slot, ledger: ledger.export(), membership: replayMembership(this.membership, this.chosenRange(slot)) };
-    return new TextEncoder().encode(JSON.stringify(snapshot));
+    let stateBytes = this.compactedStateBytes;
+    for (let s = this.compactedThrough + 1; s <= slot; s++) {
+      const value = this.chosen.get(s) ?? [];
+      for (const command of value) ledger.add(command.origin, command.seq);
+      stateBytes += valueStateBytes(value);
+    }
+    const snapshot: MemorySnapshot = { slot, ledger: ledger.export(), membership: replayMembership(this.membership, this.chosenRange(slot)), stateBytes };
+    const bytes = new TextEncoder().encode(JSON.stringify(snapshot));
+    return { bytes, transferBytes: bytes.length + stateBytes };
   }
 
   installSnapshot(bytes: Uint8Array): MemorySnapshot | null {
@@ -90,6 +108,7 @@ export class MemoryDisk implements NodeDisk {
     if (snapshot.slot <= this.appliedIndex()) return null;
     this.compactedLedger.merge(snapshot.ledger);
     this.dropThrough(snapshot.slot, snapshot.membership);
+    this.compactedStateBytes = snapshot.stateBytes;
     return snapshot;
   }
 
@@ -113,7 +132,11 @@ export class MemoryDisk implements NodeDisk {
   /** `membership` is the membership as of `slot`. */
   private dropThrough(slot: Slot, membership: MembershipState): void {
     this.membership = membership;
-    for (let s = this.compactedThrough + 1; s <= slot; s++) for (const command of this.chosen.get(s) ?? []) this.compactedLedger.add(command.origin, command.seq);
+    for (let s = this.compactedThrough + 1; s <= slot; s++) {
+      const value = this.chosen.get(s) ?? [];
+      for (const command of value) this.compactedLedger.add(command.origin, command.seq);
+      this.compactedStateBytes += valueStateBytes(value);
+    }
     this.compactedThrough = Math.max(this.compactedThrough, slot);
     for (const s of this.chosen.keys()) if (s <= this.compactedThrough) this.chosen.delete(s);
     for (const s of this.accepted.keys()) if (s <= this.compactedThrough) this.accepted.delete(s);

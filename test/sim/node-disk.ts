@@ -13,6 +13,16 @@ export interface RecoveredDisk {
   readonly applied: readonly ChosenEntry[];
 }
 
+/** A snapshot as a peer transfers it. */
+export interface SnapshotImage {
+  readonly bytes: Uint8Array;
+  /**
+   * What a real transfer of this state machine would carry (at least 1): the bytes themselves on real
+   * storage; on the in-memory disk, whose snapshot leaves the tweets out, the tweets' bytes too.
+   */
+  readonly transferBytes: number;
+}
+
 export interface NodeDisk {
   /** Recovers after a (re)start. */
   open(): RecoveredDisk;
@@ -25,8 +35,8 @@ export interface NodeDisk {
   /** Power loss: everything not synced may be lost or torn. The disk must be open()ed again. */
   crash(): void;
   compact(slot: Slot): void;
-  /** The state machine at its applied index, as bytes for transfer. */
-  snapshot(): Uint8Array;
+  /** The state machine at its applied index, for transfer. */
+  snapshot(): SnapshotImage;
   /** Installs a peer's snapshot if it is newer; returns what the core needs, or null. */
   installSnapshot(bytes: Uint8Array): { slot: Slot; ledger: LedgerState; membership: MembershipState } | null;
   /** A digest of the state machine, when the disk has a real one (to compare replicas). */

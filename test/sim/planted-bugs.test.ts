@@ -19,4 +19,13 @@ describe('planted bugs are caught within 200 seeds', () => {
     expect(failures.length, 'ignore-config-boundary was not caught within 20 seeds').toBe(1);
     expect(failures[0]?.report).toMatch(/decided slot \d+ with a quorum of configuration \{[^}]+\} .*, not of config\(\d+\) \{[^}]+\}: quorums of the two may be disjoint/);
   });
+
+  it('unbounded-promise is reported as a message the transport cannot carry, with the seed that replays it', () => {
+    // An acceptor that reports every slot a far-behind candidate misses (a sleeping laptop that wakes with
+    // stale pre-vote grants) sends a promise over maxMessageBytes: a violation, not a silent drop.
+    const { failures } = sweep(1, 200, { plantedBug: 'unbounded-promise' }, true);
+    expect(failures.length, 'unbounded-promise was not caught within 200 seeds').toBe(1);
+    expect(failures[0]?.report).toMatch(/^seed \d+: \S+ sent a promise of \d+ bytes to \S+ \(\d+ accepted and \d+ chosen slots from slot \d+\), over maxMessageBytes \d+/);
+    expect(failures[0]?.report).toMatch(/replay: npm run sim -- --seed \d+ --bug unbounded-promise/);
+  });
 });

@@ -7,11 +7,17 @@
  * While an fsync is in flight, arriving messages and ticks wait in the inbox (group commit: the next
  * Ready carries all of them). A crash discards the replica, the inbox and every unsynced write; a
  * restart builds a new replica from what the disk kept. A paused node (SIGSTOP) neither ticks nor
- * processes, but its inbox keeps filling, so it resumes with stale messages and a stale view.
+ * processes, but its inbox (the socket's receive buffer, bounded in datagrams and bytes) keeps filling,
+ * so it resumes with stale messages and a stale view, and has to fetch what the full buffer dropped.
+ *
+ * Every message is measured with messageSizeBound on its way out: one larger than the protocol's
+ * maxMessageBytes would not fit the transport (a real send would fail), so the checker reports it as a
+ * violation instead of the network silently dropping it.
  */
 import { type PlantedLeaderBug } from '../../src-main/core/leader';
 import { Replica } from '../../src-main/core/replica';
-import type { ProtocolConfig } from '../../src-main/core/config';
+import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../../src-main/core/config';
+import { messageSizeBound } from '../../src-main/core/message-size';
 import type { RandomSource } from '../../src-main/core/random';
 import { mayPrecedePersist, type Command, type Message, type NodeId, type Ready } from '../../src-main/core/types';
 import type { InvariantChecker } from './checker';
@@ -21,33 +27,39 @@ import type { NodeDisk } from './node-disk';
 /** Bugs the simulator can plant to prove that the checker catches them. */
 export type PlantedBug = PlantedLeaderBug | 'no-persist';
 
-export const PLANTED_BUGS: readonly PlantedBug[] = ['no-persist', 'ignore-accepted', 'ignore-config-boundary'];
+export const PLANTED_BUGS: readonly PlantedBug[] = ['no-persist', 'ignore-accepted', 'ignore-config-boundary', 'unbounded-promise'];
 
 export interface SimNodeSettings {
   readonly protocol: Partial<ProtocolConfig>;
   readonly tickMs: number;
   readonly fsyncMinMs: number;
   readonly fsyncMaxMs: number;
-  /** Datagrams that arrive while the inbox holds this many are dropped (a full socket buffer). */
+  /** Datagrams that arrive while the inbox holds this many, or that would take it over inboxLimitBytes, are dropped (a full socket buffer). */
   readonly inboxLimit: number;
+  readonly inboxLimitBytes: number;
   readonly plantedBug: PlantedBug | null;
   /** Compact the log once more than this many applied slots are retained (null: never compact). */
   readonly retainSlots: number | null;
 }
 
-/** How the simulated runtime fetches a peer's snapshot: delivered later, or lost (never delivered). */
-export type SnapshotFetch = (from: NodeId, to: NodeId, deliver: (snapshot: Uint8Array) => void) => void;
+/** How the simulated runtime fetches a peer's snapshot: `done` gets its bytes, or null when the transfer failed. */
+export type SnapshotFetch = (from: NodeId, to: NodeId, done: (snapshot: Uint8Array | null) => void) => void;
+
+/** Sends one message of `bytes` (its messageSizeBound) into the network. */
+export type SendMessage = (message: Message, bytes: number) => void;
 
 type InboxItem = Message | 'tick' | { readonly snapshot: Uint8Array };
 
 export class SimNode {
   private replica: Replica | null = null;
   private inbox: InboxItem[] = [];
+  private inboxBytes = 0;
   private syncing = false;
   private paused = false;
   /** Bumped on every crash so that callbacks of an earlier life are ignored. */
-  private incarnation = 0;
+  private life = 0;
   private fetchingSnapshot = false;
+  private readonly maxMessageBytes: number;
   restarts = 0;
   snapshotsInstalled = 0;
 
@@ -58,11 +70,13 @@ export class SimNode {
     private readonly events: EventQueue,
     private readonly rng: RandomSource,
     private readonly checker: InvariantChecker,
-    private readonly send: (message: Message) => void,
+    private readonly send: SendMessage,
     private readonly fetchSnapshot: SnapshotFetch,
     /** The cluster's first configuration (member ids), or null for a node that joins later (a newcomer). */
     private readonly bootstrap: readonly NodeId[] | null,
-  ) {}
+  ) {
+    this.maxMessageBytes = { ...DEFAULT_PROTOCOL_CONFIG, ...settings.protocol }.maxMessageBytes;
+  }
 
   get isUp(): boolean {
     return this.replica !== null;
@@ -70,6 +84,11 @@ export class SimNode {
 
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  /** Which life of this node is running (bumped by every crash), or null while it is down. */
+  get incarnation(): number | null {
+    return this.replica === null ? null : this.life;
   }
 
   /** The live replica, for inspection by the simulation (never to bypass the loop). */
@@ -91,17 +110,18 @@ export class SimNode {
       durable,
       plantedBug: bug,
     });
-    this.scheduleTick(this.incarnation, this.rngInt(this.settings.tickMs));
+    this.scheduleTick(this.life, this.rngInt(this.settings.tickMs));
     this.pump();
   }
 
   crash(): void {
     this.replica = null;
     this.inbox = [];
+    this.inboxBytes = 0;
     this.syncing = false;
     this.paused = false;
     this.fetchingSnapshot = false;
-    this.incarnation++;
+    this.life++;
     this.disk.crash();
   }
 
@@ -119,10 +139,12 @@ export class SimNode {
     this.pump();
   }
 
-  deliver(message: Message): void {
+  /** A datagram of `bytes` arrives. */
+  deliver(message: Message, bytes: number): void {
     if (this.replica === null) return;
-    if (this.inbox.length >= this.settings.inboxLimit) return;
+    if (this.inbox.length >= this.settings.inboxLimit || this.inboxBytes + bytes > this.settings.inboxLimitBytes) return;
     this.inbox.push(message);
+    this.inboxBytes += bytes;
     this.pump();
   }
 
@@ -136,14 +158,14 @@ export class SimNode {
     return result.command;
   }
 
-  private scheduleTick(incarnation: number, delay: number): void {
+  private scheduleTick(life: number, delay: number): void {
     this.events.schedule(delay, () => {
-      if (incarnation !== this.incarnation || this.replica === null) return;
+      if (life !== this.life || this.replica === null) return;
       if (!this.paused) {
         this.inbox.push('tick');
         this.pump();
       }
-      this.scheduleTick(incarnation, this.settings.tickMs);
+      this.scheduleTick(life, this.settings.tickMs);
     });
   }
 
@@ -153,6 +175,7 @@ export class SimNode {
     if (replica === null || this.syncing || this.paused) return;
     const inputs = this.inbox;
     this.inbox = [];
+    this.inboxBytes = 0;
     for (const item of inputs) {
       if (item === 'tick') replica.tick();
       else if ('snapshot' in item) this.install(replica, item.snapshot);
@@ -163,20 +186,24 @@ export class SimNode {
     this.disk.write(ready.persist);
     this.syncing = true;
     // As the real runtime: what may precede the persist leaves now, the rest after the fsync.
-    this.transmit(ready.messages.filter((m) => this.settings.plantedBug === 'no-persist' || mayPrecedePersist(m)));
-    const incarnation = this.incarnation;
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const message of ready.messages) (this.settings.plantedBug === 'no-persist' || mayPrecedePersist(message) ? early : late).push(message);
+    this.transmit(early);
+    const life = this.life;
     this.events.schedule(this.settings.fsyncMinMs + this.rng.next() * (this.settings.fsyncMaxMs - this.settings.fsyncMinMs), () => {
-      if (incarnation !== this.incarnation) return;
-      this.synced(replica, ready);
+      if (life !== this.life) return;
+      this.synced(replica, ready, late);
     });
   }
 
-  private synced(replica: Replica, ready: Ready): void {
+  /** The fsync of `ready` returned: `late` are its messages that had to wait for it. */
+  private synced(replica: Replica, ready: Ready, late: readonly Message[]): void {
     for (const batch of this.disk.sync()) {
       for (const entry of batch.accepted) this.checker.durablyAccepted(this.id, entry);
       for (const command of batch.proposals) this.checker.durablySubmitted(command);
     }
-    if (this.settings.plantedBug !== 'no-persist') this.transmit(ready.messages.filter((m) => !mayPrecedePersist(m)));
+    this.transmit(late);
     for (const entry of ready.persist.chosen) this.checker.learned(this.id, entry.slot, entry.value);
     this.disk.apply(ready.committed);
     for (const entry of ready.committed) {
@@ -200,18 +227,19 @@ export class SimNode {
     replica.compact(appliedIndex - retain);
   }
 
+  /** One transfer at a time; when it ends (installed or failed), the core's next request starts another. */
   private requestSnapshot(from: NodeId): void {
     if (this.fetchingSnapshot) return;
     this.fetchingSnapshot = true;
-    const incarnation = this.incarnation;
+    const life = this.life;
     this.fetchSnapshot(from, this.id, (snapshot) => {
-      if (incarnation !== this.incarnation || this.replica === null) return;
+      if (life !== this.life || this.replica === null) return;
+      if (snapshot === null) {
+        this.fetchingSnapshot = false;
+        return;
+      }
       this.inbox.push({ snapshot });
       this.pump();
-    });
-    // A lost transfer is retried when the core asks again, after this back-off.
-    this.events.schedule(this.settings.tickMs * 10, () => {
-      if (incarnation === this.incarnation) this.fetchingSnapshot = false;
     });
   }
 
@@ -229,7 +257,9 @@ export class SimNode {
   private transmit(messages: readonly Message[]): void {
     for (const message of messages) {
       if (message.type === 'promise') this.checker.promiseWasSent(this.id, message.ballot);
-      this.send(message);
+      const bytes = messageSizeBound(message);
+      this.checker.messageFits(message, bytes, this.maxMessageBytes);
+      this.send(message, bytes);
     }
   }
 

@@ -7,7 +7,10 @@
  *    a crashed member is replaced). Progress is not required; every invariant is checked at every step.
  *  - liveness phase: faults stop, crashed nodes restart, partitions heal. Every command durably
  *    submitted at a final member must then be chosen and every final member must apply the whole log
- *    within a bound (removed nodes keep running as non-members).
+ *    within a bound (removed nodes keep running as non-members; see liveness-bound.ts).
+ *
+ * Each seed also draws the stress of issue 10 (stress.ts): the links' bandwidth, full-size batches, and
+ * a sleeping laptop. Every message must fit maxMessageBytes (SimNode checks it).
  *
  * Everything random derives from the seed, so `runSimulation({ seed })` replays a run exactly.
  */
@@ -17,8 +20,10 @@ import { seededRandom } from '../../src-main/core/random';
 import type { NodeId } from '../../src-main/core/types';
 import { InvariantViolation } from './checker';
 import { SimCluster, TICK_MS, type ClusterOptions } from './cluster';
+import { livenessBoundMs } from './liveness-bound';
 import type { PlantedBug } from './sim-node';
 import { SimRandom } from './sim-random';
+import { drawStress, scheduleStress, type StressOptions, type Workload } from './stress';
 
 export type FaultKind = 'loss' | 'duplication' | 'delay' | 'partition' | 'deaf' | 'crash' | 'pause' | 'membership';
 export const ALL_FAULTS: readonly FaultKind[] = ['loss', 'duplication', 'delay', 'partition', 'deaf', 'crash', 'pause', 'membership'];
@@ -31,10 +36,7 @@ const MAX_NODES = 16;
 /** Journal bytes between checkpoints in real-storage runs: small, so crashes find every state. */
 export const REAL_STORAGE_CHECKPOINT_BYTES = 16 * 1024;
 
-/** The liveness phase must converge within this many ticks (stated in README). */
-export const LIVENESS_BOUND_TICKS = 2_000;
-
-export interface SimulationOptions {
+export interface SimulationOptions extends StressOptions {
   readonly seed: number;
   /** Cluster size; when absent the seed picks 3, 5 or 7. */
   readonly replicas?: number;
@@ -57,6 +59,10 @@ export interface SimulationOptions {
 export interface SimulationResult {
   readonly seed: number;
   readonly replicas: number;
+  /** The stress the seed drew (bandwidth null: infinitely fast links). */
+  readonly bandwidthBytesPerMs: number | null;
+  readonly workload: Workload;
+  readonly sleepingLaptop: boolean;
   readonly violation: string | null;
   /** The last events before the end (or the violation), oldest first. */
   readonly trace: readonly string[];
@@ -65,6 +71,9 @@ export interface SimulationResult {
     readonly commandsAcknowledged: number;
     readonly slotsChosen: number;
     readonly messagesSent: number;
+    readonly bytesSent: number;
+    /** Datagrams dropped by full link queues. */
+    readonly linkOverflows: number;
     readonly crashes: number;
     readonly snapshotsInstalled: number;
     /** Membership changes the ground truth applied (accepted addMember/removeMember), and fresh nodes started. */
@@ -72,6 +81,8 @@ export interface SimulationResult {
     readonly nodesAdded: number;
     /** Ticks from the start of the liveness phase until convergence (-1 if it did not converge). */
     readonly convergeTicks: number;
+    /** The bound convergeTicks had to meet (liveness-bound.ts). */
+    readonly boundTicks: number;
   };
 }
 
@@ -82,32 +93,47 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const kinds = options.faults ?? ALL_FAULTS;
   const weight = options.membershipWeight ?? 1;
   const faults = kinds.flatMap((kind) => (kind === 'membership' ? Array<FaultKind>(weight).fill(kind) : [kind]));
-  // Half the runs compact their logs aggressively, so lagging replicas must install snapshots.
-  const retainSlots = options.retainSlots !== undefined ? options.retainSlots : random.chance(0.5) ? random.pick([3, 10, 40]) : null;
+  const stress = drawStress(options.seed, options);
+  // Half the runs compact their logs aggressively, so lagging replicas must install snapshots (a sleeping
+  // laptop's peers keep a real retention instead: see Stress.retainSlots).
+  let retainSlots = options.retainSlots;
+  if (retainSlots === undefined) {
+    const drawn = random.chance(0.5) ? random.pick([3, 10, 40]) : null;
+    retainSlots = stress.retainSlots !== undefined ? stress.retainSlots : drawn;
+  }
+  const stressRandom = new SimRandom(seededRandom(options.seed ^ 0x1a9709));
   const cluster = new SimCluster({
     seed: options.seed,
     replicas,
     protocol: options.protocol ?? {},
     plantedBug: options.plantedBug ?? null,
     retainSlots,
-    ...(options.realStorage === undefined ? {} : { realStorage: options.realStorage }),
+    linkCapacity: stress.linkCapacity,
+    ...(options.realStorage === undefined ? {} : { realStorage: scaleCheckpoints(options.realStorage, stress.workload) }),
   });
   let violation: string | null = null;
   let convergeTicks = -1;
+  let boundTicks = -1;
   try {
     cluster.start();
     const heldDown = new Set<NodeId>();
     repeat(cluster, random, 25, safetyMs, () => submitBurst(cluster, random, random.chance(0.1) ? random.between(5, 40) : 1));
-    repeat(cluster, random, 250, safetyMs, () => injectFault(cluster, random, faults, safetyMs, heldDown));
+    const laptop = scheduleStress(cluster, stressRandom, stress, safetyMs, heldDown);
+    repeat(cluster, random, 250, safetyMs, () => {
+      if (laptop === null || !laptop.owns(cluster.now)) injectFault(cluster, random, faults, safetyMs, heldDown);
+    });
     cluster.runFor(safetyMs);
 
-    cluster.healEverything();
+    cluster.healEverything(laptop?.keptDown ?? new Set());
+    // The sleeping laptop's progress check may still run, with the leader that crashed as it woke kept down.
+    if (laptop !== null) cluster.runUntil(() => laptop.keptDown.size === 0, Infinity);
     const livenessStart = cluster.now;
+    boundTicks = Math.ceil(livenessBoundMs(cluster.submittedBytes, stress.linkCapacity, cluster.protocol, TICK_MS) / TICK_MS);
     repeat(cluster, random, 50, livenessStart + 500, () => submitBurst(cluster, random, 1));
     cluster.runFor(500);
-    const converged = cluster.runUntil(() => cluster.convergenceGaps().length === 0, LIVENESS_BOUND_TICKS * TICK_MS - 500);
+    const converged = cluster.runUntil(() => cluster.convergenceGaps().length === 0, boundTicks * TICK_MS - 500);
     if (!converged) {
-      throw new InvariantViolation(`liveness: not converged ${LIVENESS_BOUND_TICKS} ticks after faults stopped: ${cluster.convergenceGaps().join('; ')}`);
+      throw new InvariantViolation(`liveness: not converged ${boundTicks} ticks after faults stopped: ${cluster.convergenceGaps().join('; ')}`);
     }
     convergeTicks = Math.ceil((cluster.now - livenessStart) / TICK_MS);
     cluster.checker.checkAcknowledgedSurvive();
@@ -121,6 +147,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   return {
     seed: options.seed,
     replicas,
+    bandwidthBytesPerMs: stress.linkCapacity?.bandwidthBytesPerMs ?? null,
+    workload: stress.workload,
+    sleepingLaptop: stress.sleepingLaptop,
     violation,
     trace: cluster.trace,
     stats: {
@@ -128,13 +157,25 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       commandsAcknowledged: cluster.checker.acknowledgedCount,
       slotsChosen: cluster.checker.chosenSlots,
       messagesSent: cluster.network.sent,
+      bytesSent: cluster.network.bytesSent,
+      linkOverflows: cluster.network.overflowed,
       crashes: cluster.crashes,
       snapshotsInstalled: cluster.allNodes().reduce((n, node) => n + node.snapshotsInstalled, 0),
       membershipChanges: cluster.checker.membershipChanges,
       nodesAdded: cluster.nodesAdded,
       convergeTicks,
+      boundTicks,
     },
   };
+}
+
+/**
+ * Full-size tweets fill a journal about twenty times faster than the light workload's: checkpoints that
+ * often would cost more than the rest of the run and find no more states, so they come twenty times
+ * further apart.
+ */
+function scaleCheckpoints(realStorage: NonNullable<ClusterOptions['realStorage']>, workload: Workload): NonNullable<ClusterOptions['realStorage']> {
+  return workload === 'full' ? { ...realStorage, checkpointJournalBytes: 20 * realStorage.checkpointJournalBytes } : realStorage;
 }
 
 /** Runs `action` at random intervals averaging `meanGapMs` until virtual time `until`. */

@@ -8,7 +8,7 @@ import type { RandomSource } from '../../src-main/core/random';
 import type { ChosenEntry, PersistBatch, Slot } from '../../src-main/core/types';
 import { FaultyFileSystem } from '../../src-main/storage/faulty-file-system';
 import { ReplicaStore } from '../../src-main/storage/replica-store';
-import type { NodeDisk, RecoveredDisk } from './node-disk';
+import type { NodeDisk, RecoveredDisk, SnapshotImage } from './node-disk';
 
 export class StoreDisk implements NodeDisk {
   private readonly fs = new FaultyFileSystem();
@@ -70,8 +70,9 @@ export class StoreDisk implements NodeDisk {
     this.current().compact(slot);
   }
 
-  snapshot(): Uint8Array {
-    return this.current().snapshot();
+  snapshot(): SnapshotImage {
+    const bytes = this.current().snapshot();
+    return { bytes, transferBytes: Math.max(1, bytes.length) };
   }
 
   installSnapshot(bytes: Uint8Array): ReturnType<NodeDisk['installSnapshot']> {

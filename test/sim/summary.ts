@@ -6,6 +6,12 @@ export interface Summary {
   readonly line: string;
 }
 
+/** The shape of a run, for failure reports: cluster size and the stress it drew. */
+export function describeRun(result: SimulationResult): string {
+  const links = result.bandwidthBytesPerMs === null ? 'unlimited links' : `links of ${result.bandwidthBytesPerMs} bytes/ms`;
+  return [`${result.replicas} replicas`, links, `${result.workload} workload`, ...(result.sleepingLaptop ? ['a sleeping laptop'] : [])].join(', ');
+}
+
 export function summarize(results: readonly SimulationResult[], seconds: number): Summary {
   const violations = results.filter((r) => r.violation !== null).length;
   const converged = results.filter((r) => r.stats.convergeTicks >= 0).map((r) => r.stats.convergeTicks);
@@ -22,6 +28,10 @@ export function summarize(results: readonly SimulationResult[], seconds: number)
     `nodes_added=${sum((r) => r.stats.nodesAdded)}`,
     `messages=${sum((r) => r.stats.messagesSent)}`,
     `converge_ticks_max=${converged.length > 0 ? Math.max(...converged) : -1}`,
+    // How close the slowest convergence came to its bound (liveness-bound.ts): 1 would be a failure.
+    `converge_of_bound_max=${Math.max(0, ...results.filter((r) => r.stats.convergeTicks >= 0).map((r) => r.stats.convergeTicks / r.stats.boundTicks)).toFixed(2)}`,
+    `sleeping_laptops=${results.filter((r) => r.sleepingLaptop).length}`,
+    `link_overflows=${sum((r) => r.stats.linkOverflows)}`,
   ];
   return { violations, line: figures.join(' ') };
 }

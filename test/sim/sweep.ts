@@ -1,5 +1,6 @@
 /** Runs a range of seeds and reports failures with their replay commands (shared by the test sweeps). */
 import { runSimulation, type SimulationOptions, type SimulationResult } from './simulation';
+import { describeRun } from './summary';
 
 export interface SweepFailure {
   readonly seed: number;
@@ -18,12 +19,15 @@ export function sweep(firstSeed: number, count: number, options: Omit<Simulation
       options.plantedBug ? `--bug ${options.plantedBug}` : '',
       options.membershipWeight !== undefined ? `--membership-weight ${options.membershipWeight}` : '',
       options.realStorage ? '--real-storage' : '',
+      options.bandwidthBytesPerMs !== undefined ? `--bandwidth ${options.bandwidthBytesPerMs ?? 'unlimited'}` : '',
+      options.workload !== undefined ? `--workload ${options.workload}` : '',
+      options.sleepingLaptop !== undefined ? `--sleeping-laptop ${options.sleepingLaptop ? 'yes' : 'no'}` : '',
     ]
       .filter(Boolean)
       .join(' ');
     failures.push({
       seed,
-      report: [`seed ${seed}: ${result.violation}`, ...result.trace.map((l) => `  ${l}`), `replay: npm run sim -- --seed ${seed} ${flags}`].join('\n'),
+      report: [`seed ${seed}: ${result.violation}`, `  (${describeRun(result)})`, ...result.trace.map((l) => `  ${l}`), `replay: npm run sim -- --seed ${seed} ${flags}`].join('\n'),
     });
     if (stopAtFirstFailure) break;
   }
