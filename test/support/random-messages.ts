@@ -1,5 +1,6 @@
 /**
- * Random and sample WireMessages for the codec's property tests and benchmark (not used at runtime).
+ * Random and sample WireMessages for the codec's property tests and benchmark, and the building blocks
+ * of the hostile-member fuzzer (test/fuzz). Test code: no production module imports it.
  *
  * The generator aims at the codec's edges: integers at varint boundaries and up to
  * Number.MAX_SAFE_INTEGER, ZERO_BALLOT, empty and long lists, strings with multi-byte and astral
