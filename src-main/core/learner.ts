@@ -83,23 +83,13 @@ export class Learner {
     return this.compacted;
   }
 
-  /** How far the most advanced peer heard of is ahead of this replica's commit index (0 if none is). */
-  get lagSlots(): Slot {
-    return Math.max(0, (this.target?.commitIndex ?? 0) - this.commit);
-  }
-
-  /** Committed slots not yet handed to the runtime (they go out in later Readys). */
-  get hasUnemitted(): boolean {
-    return this.emitted < this.commit;
-  }
-
   /** The runtime took a Ready: the next one may carry maxEmitCommands more commands. */
   readyTaken(): void {
     this.emittedCommandsInReady = 0;
     this.emitCommitted();
   }
 
-  /** Chooses whom to catch up from now (see CatchupSources); aheadPeer and lagSlots follow it. */
+  /** Chooses whom to catch up from now (see CatchupSources); aheadPeer follows it. */
   refreshTarget(now: number): CatchupTarget | null {
     this.target = this.sources.select(this.commit, now);
     return this.target;

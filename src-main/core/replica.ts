@@ -235,6 +235,11 @@ export class Replica {
     };
   }
 
+  /** Every slot <= commitIndex is chosen (cheap, unlike status(): the runtime reads it per message). */
+  get commitIndex(): Slot {
+    return this.learner.commitIndex;
+  }
+
   /** Membership over the chosen prefix, or null while a newcomer does not know it yet. */
   membership(): MembershipState | null {
     return this.membershipState;

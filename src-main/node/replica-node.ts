@@ -567,7 +567,7 @@ export class ReplicaNode {
   }
 
   private dispatch(received: WireMessage): void {
-    const message = admitInbound(received, { commitIndex: this.replica.status().commitIndex, config: this.protocolConfig }, (reason) => {
+    const message = admitInbound(received, { commitIndex: this.replica.commitIndex, config: this.protocolConfig }, (reason) => {
       this.droppedByCheck[reason] = (this.droppedByCheck[reason] ?? 0) + 1;
     });
     if (message === null) return;
