@@ -6,28 +6,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freeUdpPort } from '../../src-main/node/free-port';
+import { freeTestPort } from '../support/ports';
 import type { ApiMethodName, ApiMethods, LogEntryView, NodeStatus } from '../../shared/api';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'synod-node.mjs');
 
-/** Free loopback ports for test processes. */
-export const freeLoopbackUdpPort = (): Promise<number> => freeUdpPort('127.0.0.1');
-
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+/** Free loopback ports for test processes (see test/support/ports.ts for why not port 0). */
+export const freeLoopbackUdpPort = freeTestPort;
+export const freeTcpPort = freeTestPort;
 
 export class ApiCallError extends Error {
   constructor(
