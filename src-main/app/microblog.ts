@@ -22,8 +22,8 @@ import { isMembershipPayload } from '../core/membership';
 import { commandKey, type Command, type NodeId, type Slot } from '../core/types';
 import { decodeCommand, type AppCommand } from './commands';
 import { describeRejectReason, isRejectReason, judgeCommand, PROPOSER_TEXT_RULES, REPLICATED_TEXT_RULES, type AppView, type RejectReason, type Verdict } from './rules';
-import { APP_SCHEMA_SQL, APP_TABLES } from './schema';
-import { digestTables, parseAppSnapshot, readAppSnapshot, writeAppSnapshot, type AppSnapshot } from './snapshot';
+import { APP_SCHEMA_SQL } from './schema';
+import { digestTables } from './digest';
 import { integerAt, StatementCache, textAt, textOrNullAt, type Row } from './statements';
 
 export type ApplyOutcome =
@@ -124,13 +124,6 @@ export class MicroBlog implements AppView {
 
   static schema(): string {
     return APP_SCHEMA_SQL;
-  }
-
-  /** A MicroBlog on `db` holding exactly `snapshot` (validated first; see replaceState). */
-  static importState(db: Database, snapshot: unknown): MicroBlog {
-    const blog = new MicroBlog(db);
-    blog.replaceState(snapshot);
-    return blog;
   }
 
   private loadLast(): void {
@@ -270,36 +263,6 @@ export class MicroBlog implements AppView {
       blocks: this.statements.all(SQL.blocksOf, [id], (row) => textAt(row, 0)),
       blockedBy: this.statements.all(SQL.blockersOf, [id], (row) => textAt(row, 0)),
     };
-  }
-
-  /** Every app row, in a deterministic order (JSON-serializable). */
-  exportState(): AppSnapshot {
-    return readAppSnapshot(this.statements);
-  }
-
-  /**
-   * Replaces all app tables with `snapshot`, atomically: validated before anything is touched, then
-   * written inside a savepoint (which works whether or not the caller has a transaction open) that is
-   * rolled back on any failure.
-   */
-  replaceState(snapshot: unknown): void {
-    const valid = parseAppSnapshot(snapshot);
-    this.db.run('SAVEPOINT app_replace_state');
-    try {
-      for (const table of APP_TABLES) this.db.run(`DELETE FROM ${table.name}`);
-      writeAppSnapshot(this.db, valid);
-      this.db.run('RELEASE app_replace_state');
-    } catch (error) {
-      try {
-        this.db.run('ROLLBACK TO app_replace_state');
-        this.db.run('RELEASE app_replace_state');
-      } catch {
-        // SQLite already rolled the whole transaction back (and the savepoint with it): nothing to undo.
-      }
-      throw error;
-    } finally {
-      this.loadLast();
-    }
   }
 
   /** SHA-256 (hex) of every app row in deterministic order: equal on replicas with equal state. */

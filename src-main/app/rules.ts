@@ -21,13 +21,16 @@ export type RejectReason =
   | 'self-target'
   | 'unknown-user';
 
-const REJECT_REASONS: ReadonlySet<string> = new Set<RejectReason>([
+/** Every reject reason code (the replicated tables hold nothing else). */
+export const REJECT_REASON_CODES: readonly RejectReason[] = [
   'malformed-payload',
   'invalid-author',
   ...(['empty', 'too-long', 'control-character', 'ill-formed', 'not-text'] as const).flatMap((p) => [`text-${p}` as const, `name-${p}` as const]),
   'self-target',
   'unknown-user',
-]);
+];
+
+const REJECT_REASONS: ReadonlySet<string> = new Set<string>(REJECT_REASON_CODES);
 
 export function isRejectReason(value: unknown): value is RejectReason {
   return typeof value === 'string' && REJECT_REASONS.has(value);

@@ -56,48 +56,38 @@ export type ColumnKind = 'text' | 'integer' | 'reason-or-null';
 
 export interface TableSpec {
   readonly name: string;
-  /** The table's field in AppSnapshot. */
-  readonly key: 'users' | 'tweets' | 'blocks' | 'applied';
   readonly columns: readonly (readonly [name: string, kind: ColumnKind])[];
-  /** The primary key: rows are exported, imported and hashed in this order. */
+  /** The primary key: rows are hashed in this order. */
   readonly orderBy: string;
 }
 
 export const USERS_TABLE: TableSpec = {
   name: 'app_users',
-  key: 'users',
   columns: [['id', 'text'], ['name', 'text'], ['registered_slot', 'integer']],
   orderBy: 'id',
 };
 
 export const TWEETS_TABLE: TableSpec = {
   name: 'app_tweets',
-  key: 'tweets',
   columns: [['slot', 'integer'], ['position', 'integer'], ['author', 'text'], ['seq', 'integer'], ['text', 'text'], ['at', 'integer']],
   orderBy: 'slot, position',
 };
 
 export const BLOCKS_TABLE: TableSpec = {
   name: 'app_blocks',
-  key: 'blocks',
   columns: [['blocker', 'text'], ['target', 'text'], ['since_slot', 'integer']],
   orderBy: 'blocker, target',
 };
 
 export const APPLIED_TABLE: TableSpec = {
   name: 'app_applied',
-  key: 'applied',
   columns: [['origin', 'text'], ['seq', 'integer'], ['slot', 'integer'], ['position', 'integer'], ['rejected', 'reason-or-null']],
   orderBy: 'origin, seq',
 };
 
-/** Every app table, in the fixed order snapshots and the digest use. */
+/** Every app table, in the fixed order the digest uses; snapshot-image.ts checks every column's kind. */
 export const APP_TABLES: readonly TableSpec[] = [USERS_TABLE, TWEETS_TABLE, BLOCKS_TABLE, APPLIED_TABLE];
 
 export function selectAllSql(table: TableSpec): string {
   return `SELECT ${table.columns.map(([name]) => name).join(', ')} FROM ${table.name} ORDER BY ${table.orderBy}`;
-}
-
-export function insertSql(table: TableSpec): string {
-  return `INSERT INTO ${table.name} (${table.columns.map(([name]) => name).join(', ')}) VALUES (${table.columns.map(() => '?').join(', ')})`;
 }

@@ -641,18 +641,19 @@ export class ReplicaNode {
     this.snapshotToInstall = null;
     let installed: ReturnType<ReplicaStore['installSnapshot']>;
     const appliedBefore = this.store.appliedIndex;
+    const installStart = performance.now();
     try {
       installed = this.store.installSnapshot(pending.bytes);
     } catch (error) {
-      // Failing after the state was replaced (its checkpoint could not be written) leaves the store
-      // ahead of the core and its durable image behind both: a storage failure, never carried on from.
+      // Failing after the state was replaced (moving this replica's own rows in) leaves the store ahead
+      // of the core: a storage failure, never carried on from. An invalid snapshot changed nothing.
       if (this.store.appliedIndex !== appliedBefore) throw new Error(`installing a snapshot failed after the state machine was replaced: ${String(error)}`, { cause: error });
       this.logger.event('snapshot-rejected', { from: pending.from, reason: String(error) });
       return;
     }
     if (installed === null) return;
     this.replica.installSnapshot(installed.slot, installed.ledger, installed.membership);
-    this.logger.event('snapshot-installed', { from: pending.from, slot: installed.slot, bytes: pending.bytes.length });
+    this.logger.event('snapshot-installed', { from: pending.from, slot: installed.slot, bytes: pending.bytes.length, ms: Math.round(performance.now() - installStart) });
     // Our own commands inside the snapshot were never applied one by one here: answer their callers.
     for (const id of this.requests.ids()) {
       const [origin, seq] = id.split('/');

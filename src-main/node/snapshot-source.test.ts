@@ -29,7 +29,7 @@ function fakeStore(overrides: Partial<SnapshotSourceOptions> = {}) {
         return Promise.reject(new Error('damaged checkpoint'));
       }
       const slot = Number(new TextDecoder().decode(image));
-      return Promise.resolve({ pieces: [new TextEncoder().encode(`snapshot at `), new TextEncoder().encode(String(slot))], slot });
+      return Promise.resolve({ bytes: new TextEncoder().encode(`snapshot at ${slot}`), slot });
     },
     maxStaleSlots: 100,
     firstTransferId: 1,

@@ -22,7 +22,8 @@ import { constants, createGzip } from 'node:zlib';
 import type { SqlJsStatic } from 'sql.js';
 import type { Slot } from '../core/types';
 import type { ReplicaStore } from '../storage/replica-store';
-import { readCheckpointImage, snapshotFromImage, type BuiltSnapshot, type Slicing } from '../storage/snapshot-export';
+import { readCheckpointImage, snapshotFromImage, type Slicing } from '../storage/snapshot-export';
+import type { SnapshotImage } from '../storage/snapshot-image';
 import { MAX_SNAPSHOT_BYTES } from './snapshot-transfer';
 
 /** A snapshot as it is transferred; immutable once frozen. */
@@ -59,9 +60,9 @@ export interface SnapshotSourceOptions {
   /** The database image now (stalls the replica). */
   readonly exportImage: () => Uint8Array;
   /** Snapshot bytes from a database image, built in slices. */
-  readonly build: (image: Uint8Array) => Promise<BuiltSnapshot>;
-  /** The transfer encoding of the snapshot's bytes (given in pieces). Default gzip (off the thread). */
-  readonly encode?: (pieces: readonly Uint8Array[]) => Promise<Uint8Array>;
+  readonly build: (image: Uint8Array) => Promise<SnapshotImage>;
+  /** The transfer encoding of the snapshot's bytes. Default gzip (off the thread). */
+  readonly encode?: (bytes: Uint8Array) => Promise<Uint8Array>;
   /**
    * A snapshot further behind the applied index than this is rebuilt for new transfers: a requester
    * that installs it should land close enough to continue from the log (the core fetches a snapshot
@@ -88,18 +89,17 @@ const FROZEN_KEPT = 2;
 
 /**
  * gzip at its fastest level (the snapshot is sent once; the wire, not the ratio, is the bottleneck),
- * streamed piece by piece through libuv's thread pool: this thread only hands pieces over and gathers
- * the (several times smaller) output.
+ * streamed through libuv's thread pool: this thread only hands the bytes over and gathers the (several
+ * times smaller) output.
  */
-export function gzipSnapshot(pieces: readonly Uint8Array[]): Promise<Uint8Array> {
+export function gzipSnapshot(bytes: Uint8Array): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const gzip = createGzip({ level: constants.Z_BEST_SPEED });
     const output: Buffer[] = [];
     gzip.on('data', (data: Buffer) => output.push(data));
     gzip.on('end', () => resolve(Buffer.concat(output)));
     gzip.on('error', reject);
-    for (const piece of pieces) gzip.write(piece);
-    gzip.end();
+    gzip.end(bytes);
   });
 }
 
@@ -114,7 +114,7 @@ export class SnapshotSource implements SnapshotProvider {
   private readonly maxAgeMs: number;
   private readonly minBuildIntervalMs: number;
   private readonly minExportIntervalMs: number;
-  private readonly encode: (pieces: readonly Uint8Array[]) => Promise<Uint8Array>;
+  private readonly encode: (bytes: Uint8Array) => Promise<Uint8Array>;
 
   constructor(private readonly options: SnapshotSourceOptions) {
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_SNAPSHOT_MAX_AGE_MS;
@@ -221,7 +221,7 @@ export class SnapshotSource implements SnapshotProvider {
       if (latest !== null && built.slot <= latest.slot) {
         snapshot = latest; // nothing newer after all: transfers keep the one they use
       } else {
-        const bytes = await this.encode(built.pieces);
+        const bytes = await this.encode(built.bytes);
         // No fetcher would take it (see MAX_SNAPSHOT_BYTES): say so rather than serve it in vain.
         if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
         snapshot = { transferId: this.nextTransferId++, bytes, slot: built.slot, frozenAt: this.options.now() };

@@ -229,11 +229,13 @@ describe('ReplicaStore', () => {
     expect(installed?.slot).toBe(source.appliedIndex);
     expect(target.app.digest()).toBe(source.app.digest());
     expect(target.installSnapshot(source.snapshot())).toBeNull(); // not newer: ignored
+    expect(target.checkpointDue()).toBe(true); // the runtime takes it at once; then the install is durable
+    target.checkpoint();
     fs.crash();
     const reopened = ReplicaStore.open(fs, sqlJs, '/data/n3', { ...OPTIONS, nodeId: 'n3' });
     expect(reopened.app.digest()).toBe(source.app.digest());
     expect(reopened.takeDurableState()).toMatchObject({ appliedIndex: source.appliedIndex, compactedThrough: source.appliedIndex });
-    expect(() => reopened.installSnapshot(new TextEncoder().encode('{"format":"nope"}'))).toThrow(/not a Synod snapshot/);
+    expect(() => reopened.installSnapshot(new TextEncoder().encode('{"format":"nope"}'))).toThrow(/not a valid Synod snapshot/);
   });
 });
 

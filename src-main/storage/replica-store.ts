@@ -20,16 +20,16 @@
 import type { SqlJsStatic, Database } from 'sql.js';
 import type { ApplyOutcome } from '../app/microblog';
 import { MicroBlog } from '../app/microblog';
-import { parseAppSnapshot, type AppSnapshot } from '../app/snapshot';
 import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
-import { applyMembershipSlot, bootstrapMembership, parseMembershipState, type MembershipOutcome, type MembershipState } from '../core/membership';
+import { applyMembershipSlot, bootstrapMembership, type MembershipOutcome, type MembershipState } from '../core/membership';
 import { commandKey, type ChosenEntry, type Command, type DurableState, type NodeId, type PersistBatch, type Slot, type SlotValue } from '../core/types';
 import { CHECKPOINT_FILE, checkpointFileBytes, checkpointFileSize, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
 import type { FileSystem } from './file-system';
 import { Journal, parseSegmentFileName, type JournalStats } from './journal';
+import { openSnapshotImage, snapshotFromImageNow } from './snapshot-image';
 import { STORE_FORMAT, StoreTables, type LogRow, type StoreMeta } from './store-tables';
 
 export interface ReplicaStoreOptions {
@@ -85,18 +85,6 @@ export interface AppliedCommand {
   readonly membership?: MembershipOutcome;
 }
 
-export const SNAPSHOT_FORMAT = 'synod-snapshot/1';
-
-export interface ReplicaSnapshot {
-  readonly format: typeof SNAPSHOT_FORMAT;
-  readonly clusterId: string;
-  /** The state machine reflects exactly the slots up to here. */
-  readonly slot: Slot;
-  readonly app: AppSnapshot;
-  /** The membership as of `slot` (configurations of the slots after it follow from it and the log). */
-  readonly membership: MembershipState;
-}
-
 /** What the core's installSnapshot() needs. */
 export interface InstalledSnapshot {
   readonly slot: Slot;
@@ -118,14 +106,18 @@ export class ReplicaStore {
   private checkpointAppliedIndex: Slot;
   /** Staged batches not yet written to the log tables, and own commands applied since (see flushTables). */
   private unflushed: StagedBatch[] = [];
+  /** A snapshot was installed and no checkpoint begun since: one is due at once (see installSnapshot). */
+  private snapshotNotCheckpointed = false;
   private appliedOwnSeqs: number[] = [];
 
   private constructor(
     private readonly fs: FileSystem,
+    private readonly sqlJs: SqlJsStatic,
     private readonly dir: string,
-    private readonly db: Database,
-    private readonly tables: StoreTables,
-    readonly app: MicroBlog,
+    /** The database and the two views of it; all three are replaced together when a snapshot is installed. */
+    private db: Database,
+    private tables: StoreTables,
+    private appView: MicroBlog,
     private readonly journal: Journal,
     private readonly options: ReplicaStoreOptions,
   ) {
@@ -143,7 +135,7 @@ export class ReplicaStore {
     const db = fresh ? new sqlJs.Database() : loadImage(sqlJs, readCheckpoint(fs, dir), dir);
     const tables = new StoreTables(db);
     if (fresh) {
-      tables.initialize({
+      tables.replaceMeta({
         nodeId: options.nodeId,
         clusterId: options.clusterId,
         format: STORE_FORMAT,
@@ -161,7 +153,7 @@ export class ReplicaStore {
     const meta = checkIdentity(tables, dir, options);
     const { journal, records } = Journal.open(fs, dir, { firstSegment: meta.journalSegment, onWarning: options.onWarning });
     const app = new MicroBlog(db);
-    const store = new ReplicaStore(fs, dir, db, tables, app, journal, options);
+    const store = new ReplicaStore(fs, sqlJs, dir, db, tables, app, journal, options);
     store.replay(records);
     store.recovered = store.buildDurableState();
     return store;
@@ -180,6 +172,11 @@ export class ReplicaStore {
 
   get appliedIndex(): Slot {
     return this.meta.appliedIndex;
+  }
+
+  /** The micro-blog as of the applied index (a new object after a snapshot is installed: do not keep it). */
+  get app(): MicroBlog {
+    return this.appView;
   }
 
   /** The membership as of the applied index, or null while a joining node has not installed a snapshot. */
@@ -275,6 +272,7 @@ export class ReplicaStore {
   }
 
   checkpointDue(): boolean {
+    if (this.snapshotNotCheckpointed) return true;
     const minimum = this.options.checkpointJournalBytes ?? DEFAULT_CHECKPOINT_JOURNAL_BYTES;
     return this.journal.currentSegmentBytes >= Math.max(minimum, this.checkpointBytes * CHECKPOINT_IMAGE_FRACTION);
   }
@@ -285,6 +283,7 @@ export class ReplicaStore {
    */
   beginCheckpoint(): PendingCheckpoint {
     this.flushTables();
+    this.snapshotNotCheckpointed = false;
     const segment = this.journal.roll();
     this.transaction(() => this.setMeta('journalSegment', segment));
     const exportStart = performance.now();
@@ -347,39 +346,66 @@ export class ReplicaStore {
     return { image: this.db.export(), slot: this.meta.appliedIndex };
   }
 
-  /** The state machine at the applied index, encoded for transfer to a lagging replica. */
+  /** The state machine at the applied index, as a snapshot for a lagging replica (stalls: see snapshot-image.ts for the sliced way). */
   snapshot(): Uint8Array {
-    const membership = this.membership;
-    if (membership === null) throw new Error('no snapshot before the membership is known');
-    const snapshot: ReplicaSnapshot = { format: SNAPSHOT_FORMAT, clusterId: this.meta.clusterId, slot: this.meta.appliedIndex, app: this.app.exportState(), membership };
-    return new TextEncoder().encode(JSON.stringify(snapshot));
+    return snapshotFromImageNow(this.sqlJs, this.exportImage().image).bytes;
   }
 
   /**
-   * Replaces the state machine with a peer's snapshot (if it is ahead of us) and checkpoints at once so
-   * the install is durable. Returns what the core's installSnapshot() needs, or null if it was not newer.
+   * Replaces the state machine with a peer's snapshot (snapshot-image.ts) if it is ahead of us. Returns
+   * what the core's installSnapshot() needs, or null if it was not newer. Throws InvalidSnapshotError,
+   * with nothing changed, if the snapshot is not valid; any other error comes after the state machine
+   * was replaced.
+   *
+   * The snapshot's database becomes this store's database: this replica's private state moves into it
+   * (meta, the log rows above the snapshot, its own proposals not applied in the snapshot).
+   *
+   * The install is durable with the next checkpoint, which is due at once (checkpointDue()), so that
+   * the runtime takes it the usual way, the file written off its turn. Until then a crash recovers the
+   * older checkpoint plus the journal: the state of a replica that had not installed the snapshot, with
+   * everything it accepted or promised since (the journal holds it). That loses nothing: a snapshot
+   * only brings chosen values, which the replica learns again from its peers.
    */
   installSnapshot(bytes: Uint8Array): InstalledSnapshot | null {
-    const snapshot = decodeSnapshot(bytes);
     this.flushTables();
-    if (snapshot.clusterId !== this.meta.clusterId) throw new Error(`snapshot of cluster "${snapshot.clusterId}" offered to cluster "${this.meta.clusterId}"`);
-    if (snapshot.slot <= this.meta.appliedIndex) return null;
-    // Every command of the snapshot sits in a slot <= snapshot.slot: exactly the compacted ledger's scope.
-    const ledger = new CommandLedger();
-    for (const [origin, seq] of snapshot.app.applied) ledger.add(origin, seq);
-    const state = ledger.export();
+    const snapshot = openSnapshotImage(this.sqlJs, bytes, this.meta.clusterId);
+    if (snapshot.slot <= this.meta.appliedIndex) {
+      snapshot.db.close();
+      return null;
+    }
+    const { db, slot, ledger, membership } = snapshot;
+    const ledgerView = new CommandLedger(ledger);
+    const above = this.tables.rows(slot + 1, Number.MAX_SAFE_INTEGER);
+    const proposals = this.tables.proposals(this.options.nodeId).filter((command) => !ledgerView.hasCommand(command));
+    let tables: StoreTables;
+    try {
+      tables = new StoreTables(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.tables.dispose();
+    this.appView.dispose();
+    this.db.close();
+    this.db = db;
+    this.tables = tables;
+    this.appView = new MicroBlog(db);
+    this.meta = { ...this.meta, appliedIndex: slot, compactedThrough: slot, ledger, membership: membership.epochs };
     this.transaction(() => {
-      this.app.replaceState(snapshot.app);
-      this.tables.dropThrough(snapshot.slot);
-      for (const command of this.tables.proposals(this.options.nodeId)) if (ledger.hasCommand(command)) this.tables.forgetProposal(command.seq);
-      this.setMeta('ledger', state);
-      this.setMeta('appliedIndex', snapshot.slot);
-      this.setMeta('compactedThrough', snapshot.slot);
-      this.setMeta('membership', snapshot.membership.epochs);
+      this.tables.replaceMeta(this.meta);
+      this.tables.stage(
+        {
+          promised: null,
+          accepted: above.flatMap((row) => (row.accepted === null ? [] : [{ slot: row.slot, ...row.accepted }])),
+          chosen: above.flatMap((row) => (row.chosen === null ? [] : [{ slot: row.slot, value: row.chosen }])),
+          proposals,
+        },
+        slot,
+      );
     });
-    for (const slot of this.acceptedValues.keys()) if (slot <= snapshot.slot) this.acceptedValues.delete(slot);
-    this.checkpoint();
-    return { slot: snapshot.slot, ledger: state, membership: snapshot.membership };
+    for (const acceptedSlot of this.acceptedValues.keys()) if (acceptedSlot <= slot) this.acceptedValues.delete(acceptedSlot);
+    this.snapshotNotCheckpointed = true;
+    return { slot, ledger, membership };
   }
 
   /** Retained log rows for the dashboard's inspector. */
@@ -470,14 +496,4 @@ function checkIdentity(tables: StoreTables, dir: string, options: ReplicaStoreOp
     throw new StorageError('wrong-cluster', `${dir} belongs to cluster "${meta.clusterId}", not "${options.clusterId}". Check the cluster secret, or point --data at a directory of this cluster.`);
   }
   return meta;
-}
-
-function decodeSnapshot(bytes: Uint8Array): ReplicaSnapshot {
-  const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Partial<ReplicaSnapshot>;
-  if (value.format !== SNAPSHOT_FORMAT || typeof value.clusterId !== 'string' || !Number.isSafeInteger(value.slot) || (value.slot ?? 0) < 1) {
-    throw new Error('not a Synod snapshot');
-  }
-  const membership = parseMembershipState(value.membership);
-  if (membership.through !== value.slot) throw new Error(`snapshot at slot ${String(value.slot)} carries the membership of slot ${membership.through}`);
-  return { format: SNAPSHOT_FORMAT, clusterId: value.clusterId, slot: value.slot as Slot, app: parseAppSnapshot(value.app), membership };
 }

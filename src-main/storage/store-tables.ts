@@ -64,8 +64,9 @@ export class StoreTables {
     this.sql = new StatementCache(db);
   }
 
-  /** Writes every meta field (a fresh data directory). */
-  initialize(meta: StoreMeta): void {
+  /** Makes the meta table hold exactly `meta` (a fresh data directory, or an installed snapshot's database). */
+  replaceMeta(meta: StoreMeta): void {
+    this.sql.run('DELETE FROM synod_meta', null);
     for (const key of META_KEYS) this.setMeta(key, meta[key]);
   }
 
