@@ -150,10 +150,60 @@ export interface NodeConfig {
   readonly note: string | null;
   /** This node holds commands of its own cluster's history (joining another cluster would discard them). */
   readonly hasHistory: boolean;
+  /** The UDP port peers reach this node on (the firewall must let it in). */
+  readonly port: number;
+  /** Why the port is not Synod's usual one, in words, when that is worth saying; else null. */
+  readonly portNote: string | null;
 }
+
+/** Synod's usual UDP port, the one README tells people to open. */
+export const DEFAULT_UDP_PORT = 7400;
 
 export interface ConfigUpdate {
   readonly name?: string;
+  /** A new UDP port (1..65535): the replica restarts on it, and its peers follow its datagrams there. */
+  readonly port?: number;
+}
+
+/** What a new machine needs to join this node's cluster, in one string (shared/invite-code.ts). */
+export interface InviteCode {
+  /** As sensitive as the secret inside it: whoever holds it can join the cluster. */
+  readonly code: string;
+  /** The member addresses it lists, the ones a new machine will ask. */
+  readonly addresses: readonly string[];
+}
+
+/** A member of another cluster heard announcing itself on the local network. */
+export interface HeardMember {
+  readonly id: string;
+  /** Its display name, as it announces it. */
+  readonly name: string;
+  /** `host:port`: the address its announcement came from and the UDP port it names. */
+  readonly address: string;
+}
+
+/**
+ * A Synod cluster heard on the local network (mDNS/DNS-SD). Announcements are unauthenticated: this is a
+ * list to pick from, nothing more; joining still needs the cluster's secret.
+ */
+export interface DiscoveredCluster {
+  /** Groups the announcements of one cluster: derived from the cluster id, never the secret. */
+  readonly tag: string;
+  /** How many members the cluster says it has. */
+  readonly members: number;
+  /** The members heard, at most a few. */
+  readonly heard: readonly HeardMember[];
+  /** Milliseconds since the latest announcement. */
+  readonly lastHeardMs: number;
+}
+
+export interface Discovery {
+  /** Whether this node announces itself and listens for others on the local network. */
+  readonly enabled: boolean;
+  /** Why it is off or not working, in words; else null. */
+  readonly note: string | null;
+  /** Other clusters heard lately, the most recently heard first (never this node's own). */
+  readonly clusters: readonly DiscoveredCluster[];
 }
 
 export interface ElectionRecord {
@@ -331,8 +381,8 @@ export interface LogArgs {
 }
 
 export interface JoinArgs {
-  /** The UDP address `host:port` of any member of the cluster to join. */
-  readonly address: string;
+  /** The UDP address `host:port` of a member of the cluster to join, or several: any one that answers adds this node. */
+  readonly address: string | readonly string[];
   /** That cluster's secret (8+ characters). */
   readonly secret: string;
   /** Consent to discard this node's own history (its one-node cluster's tweets); required when it has any. */
@@ -368,10 +418,14 @@ export interface ApiMethods {
   faults: { args: void; result: Faults };
   setFaults: { args: Partial<Faults>; result: Faults };
   config: { args: void; result: NodeConfig };
-  /** Saves the configuration (the display name). */
+  /** Saves the configuration (the display name, the UDP port) and restarts the replica with it. */
   updateConfig: { args: ConfigUpdate; result: NodeConfig };
   /** The cluster secret, for the user to copy to a new member. */
   revealSecret: { args: void; result: { readonly secret: string } };
+  /** An invite code: some members' addresses and the secret, for a new machine to join with. */
+  inviteCode: { args: void; result: InviteCode };
+  /** The other Synod clusters heard on the local network, to pick one to join. */
+  discovered: { args: void; result: Discovery };
   /**
    * Makes this node a member of another cluster: saves the secret, discards this node's own history
    * (refused with `needs-confirmation` unless `discardHistory` when it has any) and asks the member at
@@ -401,6 +455,8 @@ export const API_METHODS: readonly ApiMethodName[] = [
   'config',
   'updateConfig',
   'revealSecret',
+  'inviteCode',
+  'discovered',
   'join',
   'removeMember',
 ];

@@ -29,3 +29,26 @@ describe('validateArgs: join', () => {
     expect(refusal(() => validateArgs('join', { address, secret: 'long enough \ud800' })).message).toMatch(/surrogate/);
   });
 });
+
+describe('validateArgs: join through several members', () => {
+  const secret = 'long enough secret';
+
+  it('takes a list of member addresses, without repeats', () => {
+    expect(validateArgs('join', { address: ['10.0.0.1:7400', '10.0.0.2:7400', '10.0.0.1:7400'], secret })).toEqual({ address: ['10.0.0.1:7400', '10.0.0.2:7400'], secret });
+  });
+
+  it('refuses an empty list, a long one and any bad address in it', () => {
+    expect(refusal(() => validateArgs('join', { address: [], secret })).message).toBe('join: give the address of at least one member');
+    expect(refusal(() => validateArgs('join', { address: Array.from({ length: 17 }, (_, i) => `10.0.0.${i + 1}:7400`), secret })).message).toMatch(/at most 16/);
+    expect(refusal(() => validateArgs('join', { address: ['10.0.0.1:7400', 'nowhere'], secret })).message).toMatch(/must be HOST:PORT/);
+    expect(refusal(() => validateArgs('join', { address: [7400], secret })).message).toMatch(/must be a string/);
+  });
+});
+
+describe('validateArgs: updateConfig', () => {
+  it('takes a UDP port from 1 to 65535', () => {
+    expect(validateArgs('updateConfig', { port: 7401 })).toEqual({ port: 7401 });
+    expect(validateArgs('updateConfig', { name: ' Ann ', port: 1 })).toEqual({ name: 'Ann', port: 1 });
+    for (const port of [0, 65_536, 7400.5, '7400', null]) expect(refusal(() => validateArgs('updateConfig', { port })).message).toMatch(/port must be an integer from 1 to 65535/);
+  });
+});

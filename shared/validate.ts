@@ -59,6 +59,9 @@ const noArgs =
     throw invalid(`${method} takes no arguments`);
   };
 
+/** A join asks the members it is given in turn: a handful is plenty (an invite code lists at most 16). */
+const MAX_JOIN_ADDRESSES = 16;
+
 /** `host:port` with a host name, IPv4 or [IPv6] address and a port 1..65535. */
 const ADDRESS_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/;
 
@@ -74,27 +77,36 @@ const VALIDATORS: Validators = {
   status: noArgs('status'),
   config: noArgs('config'),
   revealSecret: noArgs('revealSecret'),
+  inviteCode: noArgs('inviteCode'),
+  discovered: noArgs('discovered'),
   updateConfig(raw) {
-    const args = objectArgs('updateConfig', raw, ['name'], false);
-    const result: { name?: string } = {};
+    const args = objectArgs('updateConfig', raw, ['name', 'port'], false);
+    const result: { name?: string; port?: number } = {};
     if (args['name'] !== undefined) {
       const name = args['name'];
       if (typeof name !== 'string' || name.trim().length === 0 || name.length > 40) throw invalid('updateConfig: name must be 1 to 40 characters');
       result.name = name.trim();
     }
+    if (args['port'] !== undefined) result.port = integerIn('updateConfig', 'port', args['port'], 1, 65_535);
     return result;
   },
   join(raw) {
     const args = objectArgs('join', raw, ['address', 'secret', 'discardHistory'], false);
-    const problem = addressProblem(args['address']);
-    if (problem !== null) throw invalid(`join: the member's address ${problem}`);
+    const given = args['address'];
+    const addresses: unknown[] = Array.isArray(given) ? given : [given];
+    if (addresses.length === 0) throw invalid("join: give the address of at least one member");
+    if (addresses.length > MAX_JOIN_ADDRESSES) throw invalid(`join: at most ${MAX_JOIN_ADDRESSES} member addresses, got ${addresses.length}`);
+    for (const address of addresses) {
+      const problem = addressProblem(address);
+      if (problem !== null) throw invalid(`join: the member's address ${problem}`);
+    }
     const secret = args['secret'];
     if (typeof secret !== 'string') throw invalid(`join: the cluster secret must be a string, got ${typeof secret}`);
     const secretProblem = clusterSecretProblem(secret);
     if (secretProblem !== null) throw invalid(`join: the cluster secret ${secretProblem}`);
     const discard = args['discardHistory'];
     if (discard !== undefined && typeof discard !== 'boolean') throw invalid('join: discardHistory must be true or false');
-    return { address: args['address'] as string, secret, ...(discard === undefined ? {} : { discardHistory: discard }) };
+    return { address: Array.isArray(given) ? [...new Set(addresses as string[])] : (given as string), secret, ...(discard === undefined ? {} : { discardHistory: discard }) };
   },
   removeMember(raw) {
     const args = objectArgs('removeMember', raw, ['id', 'force'], false);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { API_METHODS } from '../../shared/api';
+import { API_METHODS, DEFAULT_UDP_PORT } from '../../shared/api';
+import { udpPortProblem } from '../node/free-port';
 import { apiChannel } from '../../shared/ipc';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,6 +103,27 @@ vi.mock('electron', () => {
   };
 });
 
+// No multicast from unit tests: LAN discovery is a fake that records what the app announces.
+const discovery = vi.hoisted(() => ({ announced: [] as unknown[], started: 0, stopped: 0 }));
+vi.mock('../node/discovery', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../node/discovery')>();
+  class LanDiscovery {
+    constructor() {
+      discovery.started++;
+    }
+    announce(announcement: unknown): void {
+      discovery.announced.push(announcement);
+    }
+    view() {
+      return { enabled: true, note: null, clusters: [] };
+    }
+    async stop(): Promise<void> {
+      discovery.stopped++;
+    }
+  }
+  return { ...original, LanDiscovery };
+});
+
 // Captured before any test runs: importing main.ts outside Electron must not boot the app.
 const appListenersAfterImport = electron.appListeners.size;
 
@@ -158,6 +180,8 @@ describe('electron main shell', () => {
     const userData = mkdtempSync(join(tmpdir(), 'synod-desktop-'));
     electron.paths.set('userData', userData);
     process.argv.push('--profile', 'laptop');
+    // The usual port, unless something on this machine holds it right now (then the next free one, said plainly).
+    const usualPortFree = (await udpPortProblem('0.0.0.0', DEFAULT_UDP_PORT)) === null;
     try {
       await main.bootDesktop();
       const profileDir = join(userData, 'profiles', 'laptop');
@@ -173,19 +197,28 @@ describe('electron main shell', () => {
       expect(callback).toHaveBeenCalledWith(false);
       expect(electron.permissionCheckHandler?.()).toBe(false);
       // First start: a one-node cluster that works at once.
-      const config = JSON.parse(readFileSync(join(profileDir, 'config.json'), 'utf8')) as { id: string; peers: unknown[] };
+      const config = JSON.parse(readFileSync(join(profileDir, 'config.json'), 'utf8')) as { id: string; peers: unknown[]; listen: { host: string; port: number }; portNote: string | null; discover: boolean };
       expect(config.peers).toEqual([]);
+      expect(config.listen.host).toBe('0.0.0.0');
+      if (usualPortFree) expect(config).toMatchObject({ listen: { port: DEFAULT_UDP_PORT }, portNote: null });
+      else expect(config.portNote).toMatch(new RegExp(`^UDP port 7400, Synod's usual port, was in use .* so this node took ${config.listen.port}\\.`));
       expect([...electron.ipcHandlers.keys()].sort()).toEqual(API_METHODS.map(apiChannel).sort());
       const call = (method: string, args: unknown, url = 'app://synod/index.html') => electron.ipcHandlers.get(apiChannel(method as never))?.({ senderFrame: { url } }, args);
       expect(await call('status', undefined, 'file:///tmp/index.html')).toMatchObject({ error: { code: 'unauthorized' } });
       expect(await call('tweet', { text: 42 })).toMatchObject({ error: { code: 'invalid-argument' } });
       expect(await call('tweet', { text: 'hello from the desktop' })).toMatchObject({ result: { id: expect.stringMatching(new RegExp(`^${config.id}/`)) } });
-      expect(await call('status', undefined)).toMatchObject({ result: { id: config.id, role: 'leader' } });
+      expect(await call('status', undefined)).toMatchObject({ result: { id: config.id, role: 'leader', address: `0.0.0.0:${config.listen.port}` } });
+      expect(await call('config', undefined)).toMatchObject({ result: { port: config.listen.port, portNote: config.portNote } });
+      // It announces its one-node cluster on the network, and lists what it hears.
+      expect(discovery.started).toBe(1);
+      expect(discovery.announced.at(-1)).toMatchObject({ id: config.id, members: 1, port: config.listen.port });
+      expect(await call('discovered', undefined)).toEqual({ result: { enabled: true, note: null, clusters: [] } });
       // Quitting stops the replica first (final checkpoint), then quits for real.
       const preventDefault = vi.fn();
       electron.appListeners.get('before-quit')?.({ preventDefault });
       expect(preventDefault).toHaveBeenCalled();
       await vi.waitFor(() => expect(vi.mocked(electronModule.app.quit)).toHaveBeenCalled());
+      expect(discovery.stopped).toBe(1);
     } finally {
       process.argv.splice(process.argv.indexOf('--profile'), 2);
       rmSync(userData, { recursive: true, force: true });

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import type { Session, WebContents, WebFrameMain, WebPreferences } from 'electron';
 import type { SynodApi } from '../../shared/api';
-import { lineLogger } from '../node/logger';
+import { announceHost, LanDiscovery } from '../node/discovery';
+import { lineLogger, type Logger } from '../node/logger';
 import { ConfigFile, NodeHost, type SavedConfig } from '../node/node-host';
 import type { NodeOptions } from '../node/replica-node';
-import { createNodeService } from '../service/node-service';
+import { createNodeService, discoveryOff } from '../service/node-service';
 import { StorageError } from '../storage/errors';
 import { APP_SCHEME_PRIVILEGES, appProtocolHandler } from './app-protocol';
 import { firstStartConfig } from './first-start';
@@ -100,8 +101,10 @@ export async function createMainWindow(api: SynodApi = PLACEHOLDER_API): Promise
   return win;
 }
 
+const DISCOVERY_OFF_NOTE = 'Finding clusters on the local network is turned off ("discover": false in config.json).';
+
 /** NodeOptions for the saved configuration of this profile. */
-export function nodeOptionsFor(saved: SavedConfig, userData: string, version: string, onFatal: (error: unknown) => void): NodeOptions {
+export function nodeOptionsFor(saved: SavedConfig, userData: string, version: string, onFatal: (error: unknown) => void, logger: Logger = stderrLogger(saved.id)): NodeOptions {
   return {
     id: saved.id,
     name: saved.name,
@@ -111,9 +114,13 @@ export function nodeOptionsFor(saved: SavedConfig, userData: string, version: st
     secret: saved.secret,
     join: saved.join ?? null,
     version,
-    logger: lineLogger(saved.id, (line) => process.stderr.write(line)),
+    logger,
     onFatal,
   };
+}
+
+function stderrLogger(id: string): Logger {
+  return lineLogger(id, (line) => process.stderr.write(line));
 }
 
 function fail(title: string, message: string, exitCode: number): void {
@@ -140,17 +147,22 @@ export async function bootDesktop(): Promise<void> {
 
   const file = new ConfigFile(join(userData, 'config.json'));
   if (!file.exists()) file.save(await firstStartConfig());
+  const saved = file.load();
+  const logger = stderrLogger(saved.id);
   let host: NodeHost;
   try {
     host = await NodeHost.start(
-      nodeOptionsFor(file.load(), userData, app.getVersion(), (error) => fail('Synod stopped', `The replica stopped after a storage failure: ${String(error)}`, 1)),
+      nodeOptionsFor(saved, userData, app.getVersion(), (error) => fail('Synod stopped', `The replica stopped after a storage failure: ${String(error)}`, 1), logger),
       { file },
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return fail('Synod cannot start its replica', message, error instanceof StorageError ? error.exitCode : 1);
   }
-  const api = createNodeService(host);
+  // On unless turned off: people on one network find each other's clusters on the Peers page.
+  const discovery = saved.discover === false ? null : new LanDiscovery({ logger });
+  const stopAnnouncing = discovery === null ? null : announceHost(discovery, host);
+  const api = createNodeService(host, discovery ?? discoveryOff(DISCOVERY_OFF_NOTE));
   registerIpcHandlers(api);
   let window = await createMainWindow(api);
   app.on('second-instance', () => {
@@ -166,11 +178,17 @@ export async function bootDesktop(): Promise<void> {
   let stopped = false;
   app.on('before-quit', (event) => {
     if (stopped) return;
-    event.preventDefault(); // a clean stop first: final checkpoint
-    void host.stop().finally(() => {
-      stopped = true;
-      app.quit();
-    });
+    event.preventDefault(); // a clean stop first: a goodbye on the network, the final checkpoint
+    stopAnnouncing?.();
+    void (async () => {
+      try {
+        await discovery?.stop().catch(() => undefined); // the replica stops whatever the network says
+        await host.stop();
+      } finally {
+        stopped = true;
+        app.quit();
+      }
+    })();
   });
 }
 

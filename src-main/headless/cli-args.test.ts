@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeInviteCode } from '../../shared/invite-code';
 import { httpExposureWarning, parseCli, USAGE } from './cli-args';
 
 const run = (argv: string[], env: Record<string, string> = {}) => {
@@ -55,8 +56,8 @@ describe('synod-node arguments', () => {
 
   it('--join names a member of a running cluster and needs its secret', () => {
     const options = run(['--id', 'n4', '--data', 'd', '--join', '192.168.1.20:7400', '--secret', 'the cluster secret']);
-    expect(options).toMatchObject({ join: { host: '192.168.1.20', port: 7400 }, discardHistory: false, secret: { kind: 'value' } });
-    expect(run(['--id', 'n4', '--data', 'd', '--join', '[::1]:7400', '--discard-history'], { SYNOD_SECRET: 'the cluster secret' })).toMatchObject({ join: { host: '::1' }, discardHistory: true });
+    expect(options).toMatchObject({ join: [{ host: '192.168.1.20', port: 7400 }], discardHistory: false, secret: { kind: 'value' } });
+    expect(run(['--id', 'n4', '--data', 'd', '--join', '[::1]:7400', '--discard-history'], { SYNOD_SECRET: 'the cluster secret' })).toMatchObject({ join: [{ host: '::1' }], discardHistory: true });
     expect(run(['--id', 'n1', '--data', 'd']).join).toBeNull();
     expect(error(['--id', 'n4', '--data', 'd', '--join', '192.168.1.20:7400'])).toMatch(/--join needs the cluster's secret/);
     expect(error(['--id', 'n4', '--data', 'd', '--join', '7400', '--secret', 'the cluster secret'])).toMatch(/--join must be HOST:PORT/);
@@ -91,6 +92,35 @@ describe('synod-node arguments', () => {
 
   it('steers to --secret-file and SYNOD_TOKEN: what is on the command line shows in the process list', () => {
     expect(USAGE).toMatch(/--secret S {12}the secret itself: other users of this machine can read it in the\s+process list, so prefer --secret-file/);
-    expect(USAGE).toMatch(/visible in the process list: prefer SYNOD_TOKEN/);
+    expect(USAGE).toMatch(/SYNOD_TOKEN, else the one kept in DIR\/api-token/);
+  });
+
+  it('an invite code (--join-code, --join-code-file or SYNOD_JOIN_CODE) gives the members to join and the secret', () => {
+    const code = encodeInviteCode({ addresses: ['198.18.0.11:7400', '198.18.0.12:7400'], secret: 'the cluster secret' });
+    const expected = { join: [{ host: '198.18.0.11', port: 7400 }, { host: '198.18.0.12', port: 7400 }], secret: { kind: 'join-code', value: 'the cluster secret' } };
+    expect(run(['--id', 'n4', '--data', 'd', '--join-code', code])).toMatchObject(expected);
+    expect(run(['--id', 'n4', '--data', 'd', '--discard-history'], { SYNOD_JOIN_CODE: code })).toMatchObject({ ...expected, discardHistory: true });
+    const files = (path: string): string => {
+      if (path === '/invite') return `${code}\n`;
+      throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    };
+    const fromFile = parseCli(['--id', 'n4', '--data', 'd', '--join-code-file', '/invite'], {}, files);
+    expect(fromFile).toMatchObject({ kind: 'run', options: expected });
+    // The flag wins over the environment.
+    expect(run(['--id', 'n4', '--data', 'd', '--join-code', code], { SYNOD_JOIN_CODE: 'garbage' })).toMatchObject(expected);
+
+    expect(parseCli(['--id', 'n4', '--data', 'd', '--join-code-file', '/missing'], {}, files)).toEqual({ kind: 'error', message: "cannot read --join-code-file /missing: ENOENT: no such file or directory, open '/missing'" });
+    expect(error(['--id', 'n4', '--data', 'd', '--join-code', code, '--join', 'h:1'])).toMatch(/invite code carries the members to join and the secret/);
+    expect(error(['--id', 'n4', '--data', 'd', '--join-code', code, '--secret', 'the cluster secret'])).toMatch(/without --join, --peer, --secret/);
+    // A damaged code is refused with the reason, and never quoted (it holds the secret).
+    const damaged = error(['--id', 'n4', '--data', 'd', '--join-code', code.replace('synod1.eyJ', 'synod1.eyK')]);
+    expect(damaged).toMatch(/^the invite code \(--join-code\) cannot be used\. The invite code is damaged or incomplete/);
+    expect(damaged).not.toContain(code.slice(10, 30));
+    expect(error(['--id', 'n4', '--data', 'd'], { SYNOD_JOIN_CODE: 'synod2.abc.00000000' })).toMatch(/SYNOD_JOIN_CODE cannot be used.*format version 2/);
+  });
+
+  it('--discover turns on finding clusters on the local network', () => {
+    expect(run(['--id', 'n1', '--data', 'd']).discover).toBe(false);
+    expect(run(['--id', 'n1', '--data', 'd', '--discover']).discover).toBe(true);
   });
 });

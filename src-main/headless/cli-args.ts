@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { clusterSecretProblem } from '../../shared/cluster-secret';
+import { decodeInviteCode } from '../../shared/invite-code';
 import { isLoopbackHost } from './http-guard';
 
 export const USAGE = `Usage: synod-node --id ID --data DIR [options]
@@ -20,19 +21,25 @@ Cluster:
                         any --peer (or --join) this is a one-node cluster that works at once
   --join HOST:PORT      join the running cluster of the member at this UDP address (needs
                         the cluster's secret); the member adds this node through the log
-  --discard-history     with --join: allowed to set aside DIR's own one-node history
+  --join-code-file FILE join with the invite code in FILE (a member's Peers page shows it under
+                        "Invite a machine"): it carries some members' addresses and the secret.
+                        Or give it in the SYNOD_JOIN_CODE environment variable
+  --join-code CODE      the invite code itself: visible in the process list, like --secret
+  --discard-history     with --join or a join code: allowed to set aside DIR's own one-node history
   --secret-file FILE    read the cluster secret (8 to 512 characters, the same on every
                         member) from FILE, or give it in the SYNOD_SECRET environment variable.
                         A one-node cluster without a secret generates one in DIR/cluster-secret
   --secret S            the secret itself: other users of this machine can read it in the
                         process list, so prefer --secret-file
   --name NAME           display name of this node's user (default: the id)
+  --discover            announce this node on the local network (mDNS) and list the Synod
+                        clusters heard there on the Peers page (never the secret)
 
 Dashboard and API:
   --http [HOST:]PORT    serve the HTTP API and the dashboard (host defaults to 127.0.0.1; any
                         other address, 0.0.0.0 included, exposes it unencrypted: a warning says so)
-  --token T             API token (default: SYNOD_TOKEN, else a random one, printed in the URL);
-                        like --secret, visible in the process list: prefer SYNOD_TOKEN
+  --token T             API token (default: SYNOD_TOKEN, else the one kept in DIR/api-token, made
+                        at the first start); like --secret, visible in the process list
 
 Tuning:
   --tick-ms MS          protocol tick (default 10; election timeouts are 10-20 ticks)
@@ -58,11 +65,19 @@ export interface CliOptions {
   readonly name: string | undefined;
   readonly listen: HostPortArg;
   readonly peers: ReadonlyMap<string, HostPortArg>;
-  /** A member of the cluster to join, or null. */
-  readonly join: HostPortArg | null;
+  /** Members of the cluster to join (any one that answers adds this node), or null. */
+  readonly join: readonly HostPortArg[] | null;
   readonly discardHistory: boolean;
-  /** Where the secret comes from; resolved by the entry point (files and generation are I/O). */
-  readonly secret: { readonly kind: 'value'; readonly value: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'generate' };
+  /**
+   * Where the secret comes from; resolved by the entry point (files and generation are I/O).
+   * 'join-code': it came with an invite code, and the entry point keeps it in DIR/cluster-secret.
+   */
+  readonly secret:
+    | { readonly kind: 'value'; readonly value: string }
+    | { readonly kind: 'join-code'; readonly value: string }
+    | { readonly kind: 'file'; readonly path: string }
+    | { readonly kind: 'generate' };
+  readonly discover: boolean;
   readonly http: HostPortArg | null;
   readonly token: string | undefined;
   readonly tickMs: number | undefined;
@@ -107,7 +122,42 @@ function positiveInteger(flag: string, text: string | undefined, max: number): n
   return value;
 }
 
-export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliParse {
+/** Reads a file named on the command line (--join-code-file); throws with the system's reason. */
+export type ReadText = (path: string) => string;
+
+/**
+ * The invite code given (at most one way: --join-code, --join-code-file or SYNOD_JOIN_CODE, which only
+ * counts without the other two), decoded; null when none was given. Its problems never quote it: it
+ * holds the secret.
+ */
+function joinCode(value: string | undefined, file: string | undefined, fromEnv: string | undefined, readText: ReadText): { addresses: HostPortArg[]; secret: string } | null {
+  if (value !== undefined && file !== undefined) throw new CliError('give the invite code once: --join-code or --join-code-file');
+  let text: string;
+  let where: string;
+  if (file !== undefined) {
+    try {
+      text = readText(file);
+    } catch (error) {
+      throw new CliError(`cannot read --join-code-file ${file}: ${(error as Error).message}`);
+    }
+    where = `the invite code in ${file}`;
+  } else if (value !== undefined) {
+    text = value;
+    where = 'the invite code (--join-code)';
+  } else if (fromEnv !== undefined && fromEnv !== '') {
+    text = fromEnv;
+    where = 'the invite code in SYNOD_JOIN_CODE';
+  } else {
+    return null;
+  }
+  const decoded = decodeInviteCode(text);
+  if (!decoded.ok) throw new CliError(`${where} cannot be used. ${decoded.problem}`);
+  return { addresses: decoded.invite.addresses.map((address) => hostPort('an invite code address', address, null)), secret: decoded.invite.secret };
+}
+
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, readText: ReadText = () => {
+  throw new Error('no file access');
+}): CliParse {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -119,7 +169,10 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         listen: { type: 'string' },
         peer: { type: 'string', multiple: true },
         join: { type: 'string' },
+        'join-code': { type: 'string' },
+        'join-code-file': { type: 'string' },
         'discard-history': { type: 'boolean' },
+        discover: { type: 'boolean' },
         secret: { type: 'string' },
         'secret-file': { type: 'string' },
         http: { type: 'string' },
@@ -149,13 +202,18 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
       if (peers.has(peerId)) throw new CliError(`--peer ${peerId} is given twice`);
       peers.set(peerId, hostPort(`--peer ${peerId}`, spec.slice(eq + 1), null));
     }
-    const join = values.join === undefined ? null : hostPort('--join', values.join, null);
+    const invite = joinCode(values['join-code'], values['join-code-file'], env['SYNOD_JOIN_CODE'], readText);
+    if (invite !== null && (values.join !== undefined || peers.size > 0 || values.secret !== undefined || values['secret-file'] !== undefined)) {
+      throw new CliError('an invite code carries the members to join and the secret: give it without --join, --peer, --secret or --secret-file');
+    }
+    const join = invite?.addresses ?? (values.join === undefined ? null : [hostPort('--join', values.join, null)]);
     if (join !== null && peers.size > 0) throw new CliError('--join and --peer exclude each other: --peer lists the members of a new cluster, --join adds this node to a running one');
-    if (values['discard-history'] === true && join === null) throw new CliError('--discard-history only makes sense with --join');
+    if (values['discard-history'] === true && join === null) throw new CliError('--discard-history only makes sense with --join or an invite code');
     const sources = [values.secret !== undefined, values['secret-file'] !== undefined].filter(Boolean).length;
     if (sources > 1) throw new CliError('give the secret once: --secret or --secret-file');
     let secret: CliOptions['secret'];
-    if (values.secret !== undefined) secret = { kind: 'value', value: values.secret };
+    if (invite !== null) secret = { kind: 'join-code', value: invite.secret };
+    else if (values.secret !== undefined) secret = { kind: 'value', value: values.secret };
     else if (values['secret-file'] !== undefined) secret = { kind: 'file', path: values['secret-file'] };
     else if (env['SYNOD_SECRET'] !== undefined && env['SYNOD_SECRET'] !== '') secret = { kind: 'value', value: env['SYNOD_SECRET'] };
     else if (peers.size === 0 && join === null) secret = { kind: 'generate' };
@@ -176,6 +234,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         join,
         discardHistory: values['discard-history'] === true,
         secret,
+        discover: values.discover === true,
         http: values.http === undefined ? null : hostPort('--http', values.http, '127.0.0.1'),
         token,
         tickMs: positiveInteger('--tick-ms', values['tick-ms'], 10_000),

@@ -351,18 +351,24 @@ describe('dashboard', () => {
     expect((await request(`//evil.example/?token=${TOKEN}`)).headers.location).toBe('/');
   });
 
-  it('takes the dashboard session as the API credential too, and a new start ends it', async () => {
+  it('takes the dashboard session as the API credential too; a restart with the same token keeps it, a new token ends it', async () => {
     expect((await post('status', undefined, { Authorization: `Bearer ${session}` })).status).toBe(200);
     expect((await post('status', undefined, auth)).status).toBe(200);
+    const previous = session;
     await bridge.close();
     bridge = await startHttpBridge({ api: fake.api, port: 0, token: TOKEN, staticDir });
     port = Number(new URL(bridge.url).port);
-    const previous = session;
-    session = await login();
-    expect(session).not.toBe(previous);
+    // An open dashboard goes on with the cookie and the session it had.
+    expect((await post('status', undefined, { Authorization: `Bearer ${previous}` })).status).toBe(200);
+    expect((await request('/', { headers: { Cookie: `synod_session_${port}=${previous}` } })).status).toBe(200);
+
+    await bridge.close();
+    const otherToken = 'another-token-0123456789';
+    bridge = await startHttpBridge({ api: fake.api, port: 0, token: otherToken, staticDir });
+    port = Number(new URL(bridge.url).port);
     expect((await post('status', undefined, { Authorization: `Bearer ${previous}` })).status).toBe(401);
     expect((await request('/', { headers: { Cookie: `synod_session_${port}=${previous}` } })).status).toBe(401);
-    expect((await post('status', undefined, { Authorization: `Bearer ${session}` })).status).toBe(200);
+    expect((await post('status', undefined, { Authorization: `Bearer ${otherToken}` })).status).toBe(200);
   });
 
   it('refuses a wrong URL token and requests without the cookie', async () => {

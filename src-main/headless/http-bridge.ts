@@ -11,14 +11,14 @@
  *   API accepts either ONLY as `Authorization: Bearer`, never from a cookie, so a cross-site page
  *   cannot ride on the browser's credentials (no CSRF), and a custom header forces a CORS preflight,
  *   which this server never approves (no Access-Control-Allow-* at all).
- * - The dashboard session is a random value drawn at every start, unrelated to the API token. The URL
- *   printed at startup carries the API token once (`/?token=…`); the server checks it, answers with
- *   an HttpOnly, SameSite=Strict cookie holding the SESSION (never the token) and redirects to `/`,
- *   so the token stays neither in the address bar nor in history nor in any cookie. Cookies are not
- *   isolated by port: every other http://127.0.0.1:* server the browser visits receives this one.
- *   Such a server could use the dashboard while this bridge runs, but never learns the API token, and
- *   the next start ends the session. The cookie's name carries the port, so several nodes on one
- *   machine each keep their own. index.html gets the session injected in a <meta> for the client to
+ * - The dashboard session is an HMAC of the API token (http-guard.ts), from which the token cannot be
+ *   recovered; it stays the same across restarts as long as the token does, so an open dashboard keeps
+ *   working after one. The URL printed at startup carries the API token once (`/?token=…`); the server
+ *   checks it, answers with an HttpOnly, SameSite=Strict cookie holding the SESSION (never the token)
+ *   and redirects to `/`, so the token stays neither in the address bar nor in history nor in any
+ *   cookie. Cookies are not isolated by port: every other http://127.0.0.1:* server the browser visits
+ *   receives this one. Such a server could use the dashboard until the token changes, but never learns
+ *   the API token. The cookie's name carries the port, so several nodes on one machine each keep their own. index.html gets the session injected in a <meta> for the client to
  *   send as its Bearer header.
  * - Host must be the bound address or a loopback name at the bound port (DNS rebinding); a request
  *   with an Origin other than the bridge's own is refused (403); JSON bodies only (415 otherwise,
@@ -34,7 +34,7 @@ import type { ApiErrorBody, SynodApi } from '../../shared/api';
 import { dispatchApiCall } from '../../shared/api-dispatch';
 import { isApiMethod } from '../../shared/validate';
 import { readJsonBody, MAX_BODY_BYTES } from './http-body';
-import { bearerToken, checkToken, cookieValue, hostForUrl, isLoopbackHost, isWildcardHost, makeCredentialCheck, makeHostCheck, makeTokenCheck, newDashboardSession, originAllowed, type Credential } from './http-guard';
+import { bearerToken, checkToken, cookieValue, hostForUrl, isLoopbackHost, isWildcardHost, makeCredentialCheck, makeHostCheck, makeTokenCheck, dashboardSessionFor, originAllowed, type Credential } from './http-guard';
 import { htmlPage, send, sendApiError, sendHtml, sendJson, STATUS_FOR_CODE, type Headers } from './http-response';
 import { KEEPALIVE_MS, serveEvents, type EventStream } from './http-sse';
 import { serveStatic } from './http-static';
@@ -216,7 +216,7 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
   });
   const address = await listen(server, options.port ?? 0, host);
   const port = address.port;
-  const session = newDashboardSession();
+  const session = dashboardSessionFor(options.token);
   ctx = {
     api: options.api,
     session,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, cookieValue, isLoopbackHost, makeCredentialCheck, makeHostCheck, makeTokenCheck, newDashboardSession, originAllowed } from './http-guard';
+import { bearerToken, cookieValue, isLoopbackHost, makeCredentialCheck, makeHostCheck, makeTokenCheck, dashboardSessionFor, originAllowed } from './http-guard';
 
 describe('http guard', () => {
   it('knows loopback addresses', () => {
@@ -44,10 +44,12 @@ describe('http guard', () => {
     expect(matches(undefined)).toBe(false);
   });
 
-  it('draws a fresh random dashboard session, unrelated to the API token', () => {
-    const sessions = new Set(Array.from({ length: 100 }, () => newDashboardSession()));
-    expect(sessions.size).toBe(100);
-    for (const session of sessions) expect(session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  it('derives the dashboard session from the API token: stable with it, never the token itself', () => {
+    const session = dashboardSessionFor('api-token-0123456789');
+    expect(session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(dashboardSessionFor('api-token-0123456789')).toBe(session);
+    expect(dashboardSessionFor('api-token-0123456780')).not.toBe(session);
+    expect(session).not.toContain('api-token');
   });
 
   it('tells the API token from the dashboard session', () => {

@@ -9,7 +9,7 @@
  *
  * Invariant: every check fails closed: a missing, malformed or duplicated header is a "no".
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 
 /** Tokens go into a cookie and an HTML attribute: keep them to URL-safe characters (hex, base64url). */
@@ -90,13 +90,14 @@ export function makeTokenCheck(token: string): (presented: string | undefined) =
 }
 
 /**
- * A new dashboard session value: 32 random bytes (base64url), unrelated to the API token. It is what
- * the dashboard's cookie and page hold instead of the token, because cookies are not isolated by port:
- * every other server on 127.0.0.1 the browser visits receives them. Whoever gets it can use the
- * dashboard while this bridge runs, but never learns the API token, and a restart ends it.
+ * The dashboard session of a bridge whose API token is `token`: what the dashboard's cookie and page
+ * hold instead of the token, because cookies are not isolated by port (every other server on 127.0.0.1
+ * the browser visits receives them). It is an HMAC of the token, so it stays the same across restarts
+ * as long as the token does (an open dashboard keeps working), while whoever gets it can use the
+ * dashboard but never learns the token; a new token (delete DIR/api-token) ends it.
  */
-export function newDashboardSession(): string {
-  return randomBytes(32).toString('base64url');
+export function dashboardSessionFor(token: string): string {
+  return createHmac('sha256', token).update('synod dashboard session v1').digest('base64url');
 }
 
 export type Credential = 'api-token' | 'dashboard-session';

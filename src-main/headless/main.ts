@@ -1,7 +1,9 @@
 /**
  * `synod-node`: one replica without a window, with its dashboard in a browser. Parses the command
- * line, resolves the cluster secret, starts the node and the HTTP bridge, prints where to find them,
- * and shuts down cleanly on SIGINT/SIGTERM (final checkpoint). Logs go to stderr, one line per event.
+ * line, resolves the cluster secret, starts the node, LAN discovery (--discover) and the HTTP bridge
+ * (with the API token kept in the data directory), prints where to find them, and shuts down cleanly
+ * on SIGINT/SIGTERM (final checkpoint). Logs go to stderr, one line per event; no secret, invite code
+ * or token ever goes into one.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
@@ -9,17 +11,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterSecretProblem } from '../../shared/cluster-secret';
 import { writeFileAtomically } from '../node/atomic-file';
+import { announceHost, LanDiscovery } from '../node/discovery';
 import { NodeHost, type NodeHostOptions } from '../node/node-host';
 import { lineLogger, type Logger } from '../node/logger';
 import type { NodeOptions } from '../node/replica-node';
-import { createNodeService } from '../service/node-service';
+import { createNodeService, discoveryOff } from '../service/node-service';
 import { StorageError } from '../storage/errors';
+import { API_TOKEN_FILE, storedApiToken } from './api-token';
 import { httpExposureWarning, parseCli, USAGE, type CliOptions } from './cli-args';
 import { startHttpBridge } from './http-bridge';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+function readTrimmed(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
+}
 
 function fail(message: string, exitCode: number): never {
   process.stderr.write(`synod-node: ${message}\n`);
@@ -46,7 +54,7 @@ function readSecretFile(path: string, what: string): string {
  */
 function resolveSecret(options: CliOptions): string {
   const source = options.secret;
-  if (source.kind === 'value') return source.value;
+  if (source.kind === 'value' || source.kind === 'join-code') return source.value;
   if (source.kind === 'file') return readSecretFile(source.path, '--secret-file');
   const path = join(options.dataDir, 'cluster-secret');
   if (existsSync(path)) return readSecretFile(path, 'the generated secret file');
@@ -57,7 +65,7 @@ function resolveSecret(options: CliOptions): string {
 }
 
 async function main(): Promise<void> {
-  const parsed = parseCli(process.argv.slice(2), process.env);
+  const parsed = parseCli(process.argv.slice(2), process.env, (path) => readFileSync(path, 'utf8'));
   if (parsed.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -73,11 +81,27 @@ async function main(): Promise<void> {
   const logger = lineLogger(options.id, (line) => process.stderr.write(line));
 
   // A node that generated its secret keeps it in its data directory; one that joins a cluster from its
-  // dashboard keeps that cluster's secret there instead (its command line cannot change).
+  // dashboard or with an invite code keeps that cluster's secret there instead (its command line
+  // cannot change, and a code is given once), and a restart without a secret finds it.
   const secretPath = join(options.dataDir, 'cluster-secret');
-  const saveJoinedSecret = (joined: string): void => {
+  const tokenPath = join(options.dataDir, API_TOKEN_FILE);
+  let token = options.token;
+  let storedToken: string | null = null;
+  if (options.http !== null && token === undefined) {
+    // Kept in the data directory: the dashboard URL and every script's token survive restarts.
+    try {
+      const stored = storedApiToken(options.dataDir);
+      storedToken = stored.token;
+      if (stored.created) process.stderr.write(`synod-node: made an API token in ${stored.path}; the dashboard URL stays the same at every start\n`);
+    } catch (error) {
+      fail((error as Error).message, 2);
+    }
+    token = storedToken ?? undefined;
+  }
+  const onFreshDataDir = (joined: string): void => {
     writeFileAtomically(secretPath, `${joined}\n`);
-    if (options.secret.kind !== 'generate') logger.event('joined-cluster-secret', { note: `the new cluster's secret is in ${secretPath}: start this node with --secret-file ${secretPath} from now on` });
+    if (storedToken !== null) writeFileAtomically(tokenPath, `${storedToken}\n`);
+    if (options.secret.kind === 'value' || options.secret.kind === 'file') logger.event('joined-cluster-secret', { note: `the new cluster's secret is in ${secretPath}: start this node with --secret-file ${secretPath} from now on` });
   };
   const nodeOptions: NodeOptions = {
     id: options.id,
@@ -97,7 +121,7 @@ async function main(): Promise<void> {
   };
   let host: NodeHost;
   try {
-    host = await startHost(nodeOptions, { saveJoinedSecret }, options.discardHistory, logger);
+    host = await startHost(nodeOptions, { onFreshDataDir }, options.discardHistory, logger);
   } catch (error) {
     if (error instanceof StorageError) {
       logger.event('refused-to-start', { code: error.code });
@@ -106,19 +130,25 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  if (options.secret.kind === 'join-code' && readTrimmed(secretPath) !== secret) {
+    writeFileAtomically(secretPath, `${secret}\n`);
+    logger.event('joined-cluster-secret', { note: `the secret of the invite code is kept in ${secretPath}: restarts need no code` });
+  }
   const node = host.node;
-  const api = createNodeService(host);
+  const discovery = options.discover ? new LanDiscovery({ logger }) : null;
+  const stopAnnouncing = discovery === null ? null : announceHost(discovery, host);
+  const api = createNodeService(host, discovery ?? discoveryOff('This node does not look for clusters on the local network: start synod-node with --discover to list them here.'));
   // A non-loopback --http address was asked for explicitly: allowed, with the risk spelled out.
   const exposure = options.http === null ? null : httpExposureWarning(options.http);
   if (exposure !== null) process.stderr.write(`synod-node: WARNING: ${exposure}\n`);
   const bridge =
-    options.http === null
+    options.http === null || token === undefined
       ? null
       : await startHttpBridge({
           api,
           host: options.http.host,
           port: options.http.port,
-          token: options.token ?? randomBytes(18).toString('base64url'),
+          token,
           staticDir: existsSync(join(RENDERER_DIR, 'index.html')) ? RENDERER_DIR : null,
           allowRemote: exposure !== null,
         });
@@ -134,6 +164,8 @@ async function main(): Promise<void> {
     logger.event('shutdown', { signal });
     void (async () => {
       await bridge?.close();
+      stopAnnouncing?.();
+      await discovery?.stop();
       await host.stop();
       process.exit(0);
     })();
@@ -162,6 +194,9 @@ async function startHost(options: NodeOptions, hostOptions: NodeHostOptions, dis
     const aside = `${options.dataDir}.before-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(options.dataDir, aside);
     mkdirSync(options.dataDir, { recursive: true });
+    // The API token belongs to the node, not to the history: its URL and scripts keep working.
+    const token = readTrimmed(join(aside, API_TOKEN_FILE));
+    if (token !== null) writeFileAtomically(join(options.dataDir, API_TOKEN_FILE), `${token}\n`);
     logger.event('history-set-aside', { dir: aside });
     return NodeHost.start(options, hostOptions);
   }

@@ -11,7 +11,9 @@
  *
  * The newcomer repeats its join every JOIN_RETRY_MS until it knows the membership (it installed a
  * snapshot), so lost datagrams, a busy cluster ('busy': another change is under way) or a contact that
- * restarts only delay it.
+ * restarts only delay it. Given several contacts (an invite code lists some members), it asks them in
+ * turn until one answers, then keeps asking that one while it answers: whichever listed member is up
+ * adds it.
  */
 import type { JoinProgress, JoinStage } from '../../shared/api';
 import { hasPendingChange, latestEpoch, type Member, type MembershipState } from '../core/membership';
@@ -19,6 +21,8 @@ import type { NodeId } from '../core/types';
 import { ANY_NODE, type JoinMessage, type JoinReplyMessage, type JoinReplyStatus } from '../net/wire';
 
 export const JOIN_RETRY_MS = 500;
+/** A contact that answered once but not to this many joins in a row is given up: the others are asked again. */
+export const SILENT_JOINS_BEFORE_ROTATING = 6;
 
 /** 'refused' comes last: it ends the attempt (the user starts a new one). */
 const STAGE_ORDER: readonly JoinStage[] = ['contacting', 'adding', 'catching-up', 'member', 'refused'];
@@ -27,20 +31,29 @@ export class JoinClient {
   private stageNow: JoinStage = 'contacting';
   private messageNow: string;
   private sentAt = -Infinity;
+  /** Which contact the next join goes to. */
+  private next = 0;
+  /** The contact asked last; once one answered, the one that answered. */
+  private asked: string | null = null;
+  private answered = false;
+  /** Joins sent since the last answer. */
+  private silentJoins = 0;
 
   constructor(
     private readonly self: NodeId,
-    /** The contact's address, `host:port` (shown to the user). */
-    private readonly contact: string,
-    private readonly send: (message: JoinMessage) => void,
+    /** Members' addresses, `host:port` (shown to the user); at least one. */
+    private readonly contacts: readonly string[],
+    /** Sends the join to the member at `contact`. */
+    private readonly send: (message: JoinMessage, contact: string) => void,
     /** The members the contact (`contactId`) named: this node must accept their messages from now on. */
     private readonly learnMembers: (members: readonly Member[], contactId: NodeId) => void,
   ) {
-    this.messageNow = `Asking the member at ${contact} to add this node…`;
+    if (contacts.length === 0) throw new RangeError('joining needs the address of at least one member');
+    this.messageNow = contacts.length === 1 ? `Asking the member at ${contacts[0]} to add this node…` : `Asking the members at ${contacts.join(', ')} in turn to add this node…`;
   }
 
   progress(): JoinProgress {
-    return { contact: this.contact, stage: this.stageNow, message: this.messageNow };
+    return { contact: this.answered && this.asked !== null ? this.asked : this.contacts.join(', '), stage: this.stageNow, message: this.messageNow };
   }
 
   /** Called often: asks again while the membership is unknown, and notices when the join is complete. */
@@ -52,10 +65,18 @@ export class JoinClient {
     }
     if (this.stageNow === 'refused' || now - this.sentAt < JOIN_RETRY_MS) return;
     this.sentAt = now;
-    this.send({ type: 'join', from: this.self, to: ANY_NODE });
+    if (this.answered && this.silentJoins >= SILENT_JOINS_BEFORE_ROTATING) this.answered = false;
+    this.silentJoins++;
+    if (!this.answered) {
+      this.asked = this.contacts[this.next % this.contacts.length] as string;
+      this.next++;
+    }
+    this.send({ type: 'join', from: this.self, to: ANY_NODE }, this.asked as string);
   }
 
   onReply(reply: JoinReplyMessage): void {
+    this.answered = true;
+    this.silentJoins = 0;
     if (reply.members.length > 0) this.learnMembers(reply.members, reply.from);
     switch (reply.status) {
       case 'adding':
@@ -93,4 +114,9 @@ export function answerJoin(self: NodeId, newcomer: NodeId, membership: Membershi
   if (proposing) return { status: 'adding', reason: '' };
   if (changePending || hasPendingChange(membership)) return { status: 'busy', reason: 'Another membership change is under way.' };
   return { status: 'adding', reason: '' };
+}
+
+/** The contacts of NodeOptions.join as a list (one address, or several). */
+export function joinContacts<A extends { readonly host: string; readonly port: number }>(join: A | readonly A[]): readonly A[] {
+  return Array.isArray(join) ? join : [join as A];
 }

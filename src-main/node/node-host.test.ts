@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, type SynodEvent } from '../../shared/api';
+import { createSocket } from 'node:dgram';
+import { decodeInviteCode } from '../../shared/invite-code';
+import { freeTestPort } from '../../test/support/ports';
 import { lineLogger } from './logger';
 import { ConfigFile, NodeHost, type SavedConfig } from './node-host';
 import { parseHostPort, type NodeOptions } from './replica-node';
@@ -122,7 +125,7 @@ describe('NodeHost', () => {
     const first = options(root);
     const host = await NodeHost.start(first, {
       file,
-      saveJoinedSecret: () => {
+      onFreshDataDir: () => {
         throw new Error('ENOSPC: no space left on device');
       },
     });
@@ -146,6 +149,58 @@ describe('NodeHost', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('unavailable');
   });
+
+  it('moves to another UDP port: refuses a taken one first, keeps the data, forgets why the old port was chosen', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const file = new ConfigFile(join(root, 'config.json'));
+    const first = options(root);
+    file.save({ ...savedFrom(first), portNote: 'UDP port 7400 was in use', discover: false });
+    const host = await start(first, file);
+    expect(host.config()).toMatchObject({ portNote: 'UDP port 7400 was in use', port: Number(host.node.status().address.split(':')[1]) });
+    const receipt = await host.node.submit({ type: 'tweet', text: 'before the move', at: 1 });
+
+    const taken = createSocket('udp4');
+    await new Promise<void>((done) => taken.bind(0, '127.0.0.1', () => done()));
+    try {
+      const takenPort = taken.address().port;
+      const refusal = await host.updateConfig({ port: takenPort }).catch((e: unknown) => e);
+      expect((refusal as ApiError).code).toBe('invalid-argument');
+      expect((refusal as ApiError).message).toBe(`The port was not changed: UDP port ${takenPort} is in use by another program on this machine. Pick another one.`);
+      expect(file.load().portNote).toBe('UDP port 7400 was in use');
+    } finally {
+      taken.close();
+    }
+
+    const port = await freeTestPort();
+    const config = await host.updateConfig({ port });
+    expect(config).toMatchObject({ port, portNote: null });
+    expect(host.node.status().address).toBe(`127.0.0.1:${port}`);
+    expect(file.load()).toMatchObject({ listen: { host: '127.0.0.1', port }, portNote: null, discover: false });
+    expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
+  });
+
+  it('invites: the code lists this member and its peers; a fresh node joins through whichever listed member answers', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const ann = await start(options(root, 'ann', 'the cluster secret'));
+    await ann.node.submit({ type: 'tweet', text: 'hello from ann', at: 1 });
+    const invite = ann.inviteCode();
+    expect(invite.addresses).toEqual([ann.node.status().address]);
+    const decoded = decodeInviteCode(invite.code);
+    if (!decoded.ok) throw new Error(decoded.problem);
+    expect(decoded.invite).toEqual({ addresses: invite.addresses, secret: 'the cluster secret' });
+
+    // The first address listed answers nothing (a member that is down): the join goes on with the next.
+    const silent = await freeTestPort();
+    const me = await start(options(root));
+    await me.join({ address: [`127.0.0.1:${silent}`, ...decoded.invite.addresses], secret: decoded.invite.secret });
+    expect(me.node.status().membership.joining?.contact).toBe(`127.0.0.1:${silent}, ${invite.addresses[0]}`);
+    await until(() => me.node.status().membership.joining?.stage === 'member', 'the join to complete');
+    expect(me.node.status().membership.joining?.contact).toBe(invite.addresses[0]);
+    await until(() => me.node.app.timeline('me').some((t) => t.text === 'hello from ann'), "ann's tweet at the newcomer");
+    // A member's code now lists both.
+    await until(() => ann.node.status().peers.some((peer) => peer.id === 'me' && peer.reachable), 'ann to hear the newcomer');
+    expect(ann.inviteCode().addresses).toEqual([ann.node.status().address, me.node.status().address]);
+  }, 30_000);
 
   it('parses addresses, IPv6 included', () => {
     expect(parseHostPort('10.0.0.2:7400')).toEqual({ host: '10.0.0.2', port: 7400 });

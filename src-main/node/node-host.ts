@@ -1,7 +1,8 @@
 /**
  * Owns the running ReplicaNode of a process and its configuration: the service always talks to the
- * current node through it, event listeners survive restarts, updateConfig() renames the user and
- * join() moves the node into another cluster.
+ * current node through it, event listeners survive restarts, updateConfig() renames the user or moves
+ * it to another UDP port, join() moves the node into another cluster, and inviteCode() says how a new
+ * machine joins this one's.
  *
  * Membership is replicated state, not configuration: `peers` is only the bootstrap list a brand-new
  * cluster starts from. Joining another cluster means a new secret and an empty data directory: the old
@@ -9,8 +10,11 @@
  * holds history of its own.
  */
 import { existsSync, readFileSync, renameSync, rmdirSync } from 'node:fs';
-import { ApiError, type ConfigUpdate, type JoinArgs, type NodeConfig, type SynodEvent } from '../../shared/api';
+import { ApiError, type ConfigUpdate, type InviteCode, type JoinArgs, type NodeConfig, type SynodEvent } from '../../shared/api';
+import { encodeInviteCode } from '../../shared/invite-code';
 import { writeFileAtomically } from './atomic-file';
+import { udpPortProblem } from './free-port';
+import { inviteAddresses } from './lan-addresses';
 import { parseHostPort, ReplicaNode, type HostPort, type NodeOptions } from './replica-node';
 
 /** What the desktop app persists about its node. */
@@ -20,9 +24,16 @@ export interface SavedConfig {
   readonly listen: HostPort;
   readonly peers: readonly { readonly id: string; readonly host: string; readonly port: number }[];
   readonly secret: string;
-  /** The member contacted to join its cluster, until this node is a member (a restart resumes the join). */
-  readonly join?: HostPort | null;
+  /** The members contacted to join their cluster, until this node is a member (a restart resumes the join). */
+  readonly join?: HostPort | readonly HostPort[] | null;
+  /** Why the UDP port is not the usual one (it was taken at first start), until the user picks another. */
+  readonly portNote?: string | null;
+  /** Announce this node and list the clusters heard on the local network (default: yes). */
+  readonly discover?: boolean;
 }
+
+/** What the configuration file holds besides the node's options; kept as it is across restarts. */
+type KeptConfig = Pick<SavedConfig, 'portNote' | 'discover'>;
 
 export class ConfigFile {
   constructor(readonly path: string) {}
@@ -40,7 +51,7 @@ export class ConfigFile {
   }
 }
 
-function savedConfig(options: NodeOptions): SavedConfig {
+function savedConfig(options: NodeOptions, kept: KeptConfig): SavedConfig {
   return {
     id: options.id,
     name: options.name ?? options.id,
@@ -48,6 +59,8 @@ function savedConfig(options: NodeOptions): SavedConfig {
     peers: [...options.peers].map(([id, address]) => ({ id, ...address })),
     secret: options.secret,
     join: options.join ?? null,
+    ...(kept.portNote === undefined ? {} : { portNote: kept.portNote }),
+    ...(kept.discover === undefined ? {} : { discover: kept.discover }),
   };
 }
 
@@ -56,16 +69,17 @@ function asideName(dataDir: string, why: 'before' | 'failed'): string {
   return `${dataDir}.${why}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
-const COMMAND_LINE_NOTE = 'This node takes its name from the synod-node command line: restart it with another --name to change it.';
+const COMMAND_LINE_NOTE = 'This node takes its name and UDP port from the synod-node command line: restart it with another --name or --listen to change them.';
 
 export interface NodeHostOptions {
   /** Where the desktop app keeps the configuration; absent for a headless node (its command line). */
   readonly file?: ConfigFile | null;
   /**
-   * A headless node keeps the secret of a cluster it joined from its dashboard here (the new data
-   * directory already exists), so that a restart finds it.
+   * Called with the new cluster's secret when a join from the dashboard gave the node a fresh data
+   * directory (it exists by then): a headless node keeps that secret there, so that a restart finds
+   * it, and moves in the other files it keeps there (its API token).
    */
-  readonly saveJoinedSecret?: (secret: string) => void;
+  readonly onFreshDataDir?: (secret: string) => void;
 }
 
 export class NodeHost {
@@ -73,6 +87,7 @@ export class NodeHost {
   private unsubscribe: () => void;
 
   private readonly file: ConfigFile | null;
+  private kept: KeptConfig;
 
   private constructor(
     private current: ReplicaNode,
@@ -80,6 +95,8 @@ export class NodeHost {
     private readonly hostOptions: NodeHostOptions,
   ) {
     this.file = hostOptions.file ?? null;
+    const saved = this.file?.exists() === true ? this.file.load() : null;
+    this.kept = { ...(saved?.portNote === undefined ? {} : { portNote: saved.portNote }), ...(saved?.discover === undefined ? {} : { discover: saved.discover }) };
     this.unsubscribe = this.forward();
   }
 
@@ -101,6 +118,8 @@ export class NodeHost {
       editable: this.file !== null,
       note: this.file === null ? COMMAND_LINE_NOTE : null,
       hasHistory: this.current.hasHistory(),
+      port: parseHostPort(status.address)?.port ?? this.options.listen.port,
+      portNote: this.kept.portNote ?? null,
     };
   }
 
@@ -108,10 +127,32 @@ export class NodeHost {
     return { secret: this.options.secret };
   }
 
-  /** Saves the new name and restarts the replica with it (its user re-registers under that name). */
+  /** What a new machine needs to join this node's cluster: addresses it can try and the secret. */
+  inviteCode(): InviteCode {
+    const status = this.current.status();
+    if (!status.membership.isMember) {
+      throw new ApiError({ code: 'unavailable', message: 'This node is not a member of a cluster yet (it is joining): invite new machines from a member.' });
+    }
+    const addresses = inviteAddresses(status.address, status.peers.map((peer) => peer.address));
+    return { code: encodeInviteCode({ addresses, secret: this.options.secret }), addresses };
+  }
+
+  /**
+   * Saves the new name or UDP port and restarts the replica with it (its user re-registers under a new
+   * name; its peers follow its authenticated datagrams to a new port). A port another program holds is
+   * refused before anything stops.
+   */
   async updateConfig(update: ConfigUpdate): Promise<NodeConfig> {
     if (this.file === null) throw new ApiError({ code: 'unavailable', message: COMMAND_LINE_NOTE });
-    await this.restart({ ...this.options, ...(update.name === undefined ? {} : { name: update.name }) }, false);
+    let next: NodeOptions = { ...this.options, ...(update.name === undefined ? {} : { name: update.name }) };
+    let kept = this.kept;
+    if (update.port !== undefined && update.port !== this.options.listen.port) {
+      const problem = await udpPortProblem(this.options.listen.host, update.port);
+      if (problem !== null) throw new ApiError({ code: 'invalid-argument', message: `The port was not changed: ${problem}. Pick another one.` });
+      next = { ...next, listen: { ...this.options.listen, port: update.port } };
+      kept = { ...kept, portNote: null };
+    }
+    await this.restart(next, false, kept);
     return this.config();
   }
 
@@ -129,10 +170,14 @@ export class NodeHost {
         message: `${what}. Joining another cluster discards that from this node (its data directory is kept aside, renamed). Confirm to join anyway.`,
       });
     }
-    const contact = parseHostPort(args.address);
-    if (contact === null) throw new ApiError({ code: 'invalid-argument', message: `join: "${args.address}" is not HOST:PORT` });
-    const next: NodeOptions = { ...this.options, secret: args.secret, peers: new Map(), join: contact };
-    await this.restart(next, true);
+    const contacts: HostPort[] = [];
+    for (const address of typeof args.address === 'string' ? [args.address] : args.address) {
+      const contact = parseHostPort(address);
+      if (contact === null) throw new ApiError({ code: 'invalid-argument', message: `join: "${address}" is not HOST:PORT` });
+      contacts.push(contact);
+    }
+    const next: NodeOptions = { ...this.options, secret: args.secret, peers: new Map(), join: contacts.length === 1 ? (contacts[0] as HostPort) : contacts };
+    await this.restart(next, true, this.kept);
     return this.config();
   }
 
@@ -143,11 +188,11 @@ export class NodeHost {
    * the previous replica starts again, and the caller gets the error. Otherwise a configuration that
    * cannot start would be the one found at every launch.
    */
-  private async restart(next: NodeOptions, freshDataDir: boolean): Promise<void> {
+  private async restart(next: NodeOptions, freshDataDir: boolean, kept: KeptConfig): Promise<void> {
     const previous = this.options;
     let setAside: string | null = null;
     // Atomic: when it fails, the file still holds the previous configuration and nothing else changed.
-    this.file?.save(savedConfig(next));
+    this.file?.save(savedConfig(next, kept));
     this.unsubscribe();
     try {
       await this.current.stop();
@@ -156,9 +201,10 @@ export class NodeHost {
         setAside = asideName(next.dataDir, 'before');
         renameSync(next.dataDir, setAside);
       }
-      if (freshDataDir) this.hostOptions.saveJoinedSecret?.(next.secret);
+      if (freshDataDir) this.hostOptions.onFreshDataDir?.(next.secret);
       this.current = await ReplicaNode.start(next);
       this.options = next;
+      this.kept = kept;
     } catch (error) {
       await this.rollBack(previous, setAside, error);
     } finally {
@@ -171,7 +217,7 @@ export class NodeHost {
   private async rollBack(previous: NodeOptions, setAside: string | null, cause: unknown): Promise<never> {
     const reason = cause instanceof Error ? cause.message : String(cause);
     try {
-      this.file?.save(savedConfig(previous));
+      this.file?.save(savedConfig(previous, this.kept));
       if (setAside !== null) {
         // The failed start may have left a directory of its own: gone if empty, else kept aside.
         if (existsSync(previous.dataDir)) removeOrSetAside(previous.dataDir);

@@ -51,7 +51,7 @@ import { StorageError } from '../storage/errors';
 import { ClientRequests } from './client-requests';
 import { admitInbound } from './inbound-check';
 import { LoopMonitor } from './loop-monitor';
-import { answerJoin, JoinClient } from './join';
+import { answerJoin, JoinClient, joinContacts } from './join';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import { silentLogger, type Logger } from './logger';
 import { BulkSender, type BulkMessage } from './bulk-sender';
@@ -76,10 +76,10 @@ export interface NodeOptions {
    */
   readonly peers: ReadonlyMap<NodeId, HostPort>;
   /**
-   * Join the cluster of the member at this UDP address instead of starting a new one. Ignored when the
-   * data directory already belongs to a cluster this node is a member of.
+   * Join the cluster of the member at this UDP address (or of whichever of several answers) instead of
+   * starting a new one. Ignored when the data directory already belongs to a cluster this node is a member of.
    */
-  readonly join?: HostPort | null;
+  readonly join?: HostPort | readonly HostPort[] | null;
   readonly secret: string;
   /** Length of a protocol tick (default 10 ms: election timeouts of 100..200 ms). */
   readonly tickMs?: number;
@@ -465,20 +465,23 @@ export class ReplicaNode {
     return this.replica.status().members?.some((m) => m.id === this.id) ?? false;
   }
 
-  private startJoining(contact: HostPort): void {
-    const address = formatAddress(contact.host, contact.port);
-    this.transport.setJoinContact(contact);
+  private startJoining(join: HostPort | readonly HostPort[]): void {
+    const contacts = joinContacts(join).map((contact) => formatAddress(contact.host, contact.port));
     this.joinClient = new JoinClient(
       this.id,
-      address,
-      (message) => this.transport.send(message),
+      contacts,
+      (message, contact) => {
+        this.transport.setJoinContact(parseHostPort(contact));
+        this.transport.send(message);
+      },
       (members, contactId) => {
-        // We reached the contact at the address we were given, whatever it thinks its own is.
-        this.joinMembers = members.map((m) => (m.id === contactId ? { id: m.id, address } : m));
+        // We reached the contact at the address its answer came from, whatever it thinks its own is.
+        const address = this.transport.strangerAddress(contactId);
+        this.joinMembers = members.map((m) => (m.id === contactId && address !== null ? { id: m.id, address } : m));
         this.syncTransportMembers();
       },
     );
-    this.logger.event('joining', { contact: address });
+    this.logger.event('joining', { contact: contacts.join(',') });
   }
 
   /** A node asks to join: answer, and propose adding it (once). */

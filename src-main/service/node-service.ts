@@ -3,7 +3,7 @@
  * is validated here too (in-process callers get the same clear errors as remote ones), and every
  * failure is an ApiError with a code and a message a person can act on.
  */
-import type { ApiMethods, LogPage, SynodApi } from '../../shared/api';
+import type { ApiMethods, Discovery, LogPage, SynodApi } from '../../shared/api';
 import { validateArgs } from '../../shared/validate';
 import { MEMBERSHIP_DELAY_SLOTS } from '../core/membership';
 import type { NodeHost } from '../node/node-host';
@@ -12,8 +12,17 @@ import { logEntryView } from './views';
 
 const DEFAULT_LOG_LIMIT = 100;
 
+/** Where the clusters heard on the local network come from (node/discovery.ts), or why there are none. */
+export interface DiscoverySource {
+  view(): Discovery;
+}
+
+export function discoveryOff(note: string): DiscoverySource {
+  return { view: () => ({ enabled: false, note, clusters: [] }) };
+}
+
 /** The API of the node `host` runs now (it may restart with a new configuration). */
-export function createNodeService(host: NodeHost): SynodApi {
+export function createNodeService(host: NodeHost, discovery: DiscoverySource = discoveryOff('This node does not look for clusters on the local network.')): SynodApi {
   return {
     status: async () => host.node.status(),
     tweet: async (raw) => {
@@ -40,6 +49,8 @@ export function createNodeService(host: NodeHost): SynodApi {
     config: async () => host.config(),
     updateConfig: async (raw) => host.updateConfig(validateArgs('updateConfig', raw)),
     revealSecret: async () => host.revealSecret(),
+    inviteCode: async () => host.inviteCode(),
+    discovered: async () => discovery.view(),
     join: async (raw) => host.join(validateArgs('join', raw)),
     removeMember: async (raw) => {
       const { id, force } = validateArgs('removeMember', raw);

@@ -8,7 +8,8 @@
  * tweet/block/unblock apply at once, take the next slot and emit a `chosen` event; updateConfig merges
  * and returns the new configuration; removeMember checks like the node (last member, one change at a
  * time, majority of reachable members unless `force`) and marks the change pending; join asks for
- * consent when the node has history, then shows join progress in the status.
+ * consent when the node has history, then shows join progress in the status; inviteCode encodes the
+ * secret with this node's and its peers' addresses; discovered answers `discoveryValue`.
  */
 import {
   API_METHODS,
@@ -17,6 +18,7 @@ import {
   type ApiMethodName,
   type ApiMethods,
   type ApiResponse,
+  type Discovery,
   type JoinProgress,
   type MembershipView,
   type MemberView,
@@ -28,6 +30,7 @@ import {
   type TimelineEntry,
   type UserView,
 } from '../../shared/api';
+import { encodeInviteCode } from '../../shared/invite-code';
 import type { SynodBridge } from '../../shared/ipc';
 
 type Handler<M extends ApiMethodName> = (args: ApiMethods[M]['args']) => Promise<ApiMethods[M]['result']>;
@@ -125,8 +128,11 @@ export class FakeApi implements SynodApi {
     editable: true,
     note: null,
     hasHistory: true,
+    port: 7400,
+    portNote: null,
   };
   secret = 'correct horse battery staple';
+  discoveryValue: Discovery = { enabled: true, note: null, clusters: [] };
   faultsValue = { dropRate: 0, delayMs: 0, isolate: [] as readonly string[] };
   readonly calls: RecordedCall[] = [];
   readonly override: Overrides = {};
@@ -213,12 +219,13 @@ export class FakeApi implements SynodApi {
   readonly updateConfig = (args: ApiMethods['updateConfig']['args']) =>
     this.run('updateConfig', args, async (a) => {
       if (!this.configValue.editable) throw new ApiError({ code: 'unavailable', message: this.configValue.note ?? 'not editable' });
-      this.configValue = { ...this.configValue, ...(a.name === undefined ? {} : { name: a.name }) };
+      this.configValue = { ...this.configValue, ...(a.name === undefined ? {} : { name: a.name }), ...(a.port === undefined ? {} : { port: a.port, portNote: null, address: `0.0.0.0:${a.port}` }) };
       return this.configValue;
     });
 
   readonly join = (args: ApiMethods['join']['args']) =>
-    this.run('join', args, async ({ address, secret, discardHistory }) => {
+    this.run('join', args, async ({ address: given, secret, discardHistory }) => {
+      const address = typeof given === 'string' ? given : given.join(', ');
       if (this.configValue.hasHistory && discardHistory !== true) {
         throw new ApiError({ code: 'needs-confirmation', message: 'This node has its own history; joining another cluster discards it.' });
       }
@@ -250,6 +257,15 @@ export class FakeApi implements SynodApi {
     });
 
   readonly revealSecret = () => this.run('revealSecret', undefined, async () => ({ secret: this.secret }));
+
+  /** A code of the current secret listing this node and its peers. */
+  readonly inviteCode = () =>
+    this.run('inviteCode', undefined, async () => {
+      const addresses = [this.statusValue.address, ...this.statusValue.peers.map((peer) => peer.address)];
+      return { code: encodeInviteCode({ addresses, secret: this.secret }), addresses };
+    });
+
+  readonly discovered = () => this.run('discovered', undefined, async () => this.discoveryValue);
 
   private setBlock(target: string, blocked: boolean): { id: string; slot: number } {
     const me = this.statusValue.id;

@@ -5,7 +5,7 @@
  *
  *   switch namespace:  bridge `data`  (the hosts' network, 198.18.0.0/16)
  *                      bridge `mgmt`  (management: the test process reaches each node's HTTP API here)
- *   host hN (LAN):     eth0 198.18.0.(10+N) on `data`; mgmt0 198.19.M.(10+N) on `mgmt`
+ *   host hN (LAN):     eth0 198.18.0.(10+N) on `data`; mgmt0 198.19.M.(10+N) on `mgmt` (no UDP in)
  *   host hN behind a router (routed or NAT):
  *                      eth0 198.19.N.2 on a private link to router rN (198.19.N.1), whose eth0
  *                      198.18.1.N is on `data`; the private link may be narrow (MTU, tbf rate)
@@ -198,6 +198,9 @@ export class RigNetwork {
     const mgmtAddress = `${this.mgmtNet}.${10 + index}`;
     this.plug(script, ns, 'mgmt0', 'mgmt', `m${index}`);
     script.add('ip', ['-n', ns, 'addr', 'add', `${mgmtAddress}/24`, 'dev', 'mgmt0']);
+    // The management network carries the test's HTTP only: a peer (or a join) that tries a host's
+    // management address, listed in an invite code like any address of the machine, gets no answer.
+    script.addIn(ns, 'iptables', ['-w', '-A', 'INPUT', '-i', 'mgmt0', '-p', 'udp', '-j', 'DROP']);
 
     if (placement.kind === 'lan') {
       this.plug(script, ns, 'eth0', 'data', `d${index}`);

@@ -2,10 +2,11 @@
  * A Synod cluster on rig hosts: one `synod-node` per host, each with the defaults a person gets
  * (UDP on 0.0.0.0:7400, its own data directory, the secret in a file), built either as a new cluster
  * whose members list each other by IP (--peer) or the way a person does it: one host starts alone and
- * generates the secret, the others --join it by its IP address.
+ * generates the secret, the others join it by its IP address or with an invite code, optionally all
+ * announcing themselves on the LAN (--discover).
  * dispose() kills every process and removes the whole network, also after a failed start.
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { NodeStatus } from '../../shared/api';
@@ -21,18 +22,24 @@ export interface RigOptions {
    * (a one-node cluster with a generated secret), and join() adds the others by its IP.
    */
   readonly build: 'peers' | 'join';
+  /** Every node announces itself and listens for clusters on the LAN (--discover). */
+  readonly discover?: boolean;
 }
 
 export class Rig {
   readonly nodes: HostNode[] = [];
+  /** Nodes on rig hosts that are not part of the cluster under test (startAlone). */
+  private readonly bystanders: HostNode[] = [];
 
   private constructor(
     readonly network: RigNetwork,
+    /** Arguments every node gets. */
+    private readonly commonArgs: readonly string[],
   ) {}
 
   static async start(runId: string, options: RigOptions): Promise<Rig> {
     const network = await RigNetwork.create(runId, options.hosts);
-    const rig = new Rig(network);
+    const rig = new Rig(network, options.discover === true ? ['--discover'] : []);
     try {
       if (options.build === 'peers') await rig.startAsPeers();
       else await rig.startFounder();
@@ -58,7 +65,7 @@ export class Rig {
   }
 
   private newNode(host: RigHost, args: readonly string[]): HostNode {
-    const node = new HostNode(host, join(this.network.dir, host.name), args);
+    const node = new HostNode(host, join(this.network.dir, host.name), [...args, ...this.commonArgs]);
     this.nodes.push(node);
     return node;
   }
@@ -86,9 +93,38 @@ export class Rig {
     return first;
   }
 
-  /** Starts the node of host `name` with --join the founder's IP address and the copied secret. */
-  async join(name: string): Promise<HostNode> {
-    const node = this.newNode(this.network.host(name), ['--join', `${this.founderHost().address}:${UDP_PORT}`, '--secret-file', this.secretFile]);
+  /**
+   * Starts the node of host `name` on a fresh data directory: with --join the founder's IP address and
+   * the copied secret, or with an invite code (in a private file, as a person keeps it out of `ps`).
+   */
+  async join(name: string, how: { readonly code: string } | 'by-ip' = 'by-ip'): Promise<HostNode> {
+    let args: string[];
+    if (how === 'by-ip') {
+      args = ['--join', `${this.founderHost().address}:${UDP_PORT}`, '--secret-file', this.secretFile];
+    } else {
+      const codeFile = join(this.network.dir, `${name}-invite`);
+      writeFileSync(codeFile, `${how.code}\n`, { mode: 0o600 });
+      args = ['--join-code-file', codeFile];
+    }
+    const node = this.newNode(this.network.host(name), args);
+    await node.start();
+    return node;
+  }
+
+  /** Starts the node of host `name` as a one-node cluster of its own, as the desktop app starts: it may join one later. */
+  async startOwn(name: string): Promise<HostNode> {
+    const node = this.newNode(this.network.host(name), []);
+    await node.start();
+    return node;
+  }
+
+  /**
+   * A one-node cluster of its own on host `name`, in a data directory of its own (not one of the rig's
+   * nodes: stop it before that host's node starts), as a machine is before it joins anything.
+   */
+  async startAlone(name: string): Promise<HostNode> {
+    const node = new HostNode(this.network.host(name), join(mkdtempSync(join(this.network.dir, `${name}-alone-`)), 'data'), this.commonArgs);
+    this.bystanders.push(node);
     await node.start();
     return node;
   }
@@ -149,7 +185,7 @@ export class Rig {
   }
 
   dispose(): void {
-    for (const node of this.nodes) {
+    for (const node of [...this.nodes, ...this.bystanders]) {
       node.child?.kill('SIGKILL');
       node.closeConnections();
     }

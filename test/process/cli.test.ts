@@ -1,8 +1,9 @@
 /** The synod-node command line as a user meets it: help, refusals with their exit codes, clean stop. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { freeTcpPort, freeLoopbackUdpPort, ProcessNode, waitFor } from './harness';
@@ -86,4 +87,77 @@ it('--join on a directory with its own history refuses (exit 77) unless --discar
   expect((await joiner.call('timeline')).some((t) => t.text === 'my own history')).toBe(false);
   expect((await joiner.status()).membership.members?.map((m) => m.id)).toEqual(['ann', 'bob']);
   expect(readdirSync(dir).some((name) => name.startsWith('bob.before-'))).toBe(true);
+});
+
+/** Starts synod-node without --token and returns the process and the dashboard URL it prints. */
+async function untokenedNode(dataDir: string, udpPort: number, httpPort: number): Promise<{ child: ChildProcess; url: string; stderr: string[] }> {
+  const child = spawn(process.execPath, [BIN, '--id', 'solo', '--data', dataDir, '--listen', `127.0.0.1:${udpPort}`, '--http', `127.0.0.1:${httpPort}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SYNOD_SECRET: '', SYNOD_TOKEN: '' },
+  });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => stderr.push(line));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.once('exit', (code) => reject(new Error(`synod-node exited (${code}): ${stderr.join('\n')}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('dashboard: ')) resolveUrl(line.slice('dashboard: '.length));
+    });
+  });
+  return { child, url, stderr };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+it('keeps its API token in the data directory: a restart prints the same URL, and the token still works', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-cli-'));
+  dirs.push(dir);
+  const udpPort = await freeLoopbackUdpPort();
+  const httpPort = await freeTcpPort();
+  const first = await untokenedNode(dir, udpPort, httpPort);
+  const token = new URL(first.url).searchParams.get('token') ?? '';
+  expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  expect(first.stderr.join('\n')).toMatch(/made an API token in .*api-token; the dashboard URL stays the same/);
+  expect(statSync(join(dir, 'api-token')).mode & 0o777).toBe(0o600);
+  await stopChild(first.child);
+
+  const second = await untokenedNode(dir, udpPort, httpPort);
+  try {
+    expect(second.url).toBe(first.url);
+    expect(second.stderr.join('\n')).not.toMatch(/made an API token/);
+    const response = await fetch(`http://127.0.0.1:${httpPort}/api/status`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+  } finally {
+    await stopChild(second.child);
+  }
+});
+
+it('joins with an invite code from a file, keeps the secret it carries, and restarts without the code', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-cli-'));
+  dirs.push(dir);
+  const ann = await soloNode(join(dir, 'ann'), 'ann');
+  await ann.call('tweet', { text: 'before the invite' });
+  const { code } = await ann.call('inviteCode');
+  const codeFile = join(dir, 'invite');
+  writeFileSync(codeFile, `${code}\n`, { mode: 0o600 });
+  const spec = { id: 'bob', udpPort: await freeLoopbackUdpPort(), httpPort: await freeTcpPort(), dataDir: join(dir, 'bob') };
+  const bob = new ProcessNode(spec, ['--id', 'bob', '--data', spec.dataDir, '--listen', `127.0.0.1:${spec.udpPort}`, '--http', `127.0.0.1:${spec.httpPort}`, '--join-code-file', codeFile]);
+  nodes.push(bob);
+  await bob.start();
+  await waitFor(async () => (await bob.status()).membership.isMember, 20_000, 'bob a member');
+  expect((await bob.call('timeline')).map((t) => t.text)).toContain('before the invite');
+  expect(readFileSync(join(spec.dataDir, 'cluster-secret'), 'utf8').trim()).toBe((await ann.call('revealSecret')).secret);
+  expect(bob.logs.join('\n')).not.toContain(code);
+  expect(bob.logs.join('\n')).not.toContain((await ann.call('revealSecret')).secret);
+
+  // Restarted with neither the code nor a secret: the kept secret is the cluster's.
+  await bob.stop();
+  const again = new ProcessNode(spec, ['--id', 'bob', '--data', spec.dataDir, '--listen', `127.0.0.1:${spec.udpPort}`, '--http', `127.0.0.1:${spec.httpPort}`]);
+  nodes.push(again);
+  await again.start();
+  const receipt = await again.call('tweet', { text: 'bob is back' });
+  await waitFor(async () => (await ann.call('timeline')).some((t) => t.id === receipt.id), 20_000, "bob's tweet at ann");
 });

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MembershipReceipt, NodeConfig } from '../../../shared/api';
+import { encodeInviteCode } from '../../../shared/invite-code';
 import { apiError, deferred, FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../test/fake-api';
 import { startSession } from '../../test/session';
 import PeersPage from './PeersPage.svelte';
@@ -263,6 +264,49 @@ describe('PeersPage: joining a cluster', () => {
 
     fake.setJoining({ contact: '10.0.0.9:7400', stage: 'refused', message: 'The secret does not match.' });
     await waitFor(() => expect(text(live)).toBe('Refused: The secret does not match.'));
+  });
+
+  it('joins with an invite code: the members it lists and the secret it carries, any one member answering', async () => {
+    fake.configValue = { ...fake.configValue, hasHistory: false };
+    setup();
+    await screen.findByRole('button', { name: 'Join cluster' });
+    const code = encodeInviteCode({ addresses: ['10.0.0.9:7400', '10.0.0.10:7400'], secret: 'their cluster secret' });
+    await fill('Invite code', `${code.slice(0, 30)}\n${code.slice(30)}`);
+    await fireEvent.click(screen.getByRole('button', { name: 'Join cluster' }));
+    await waitFor(() => expect(fake.callsOf('join')).toEqual([{ address: ['10.0.0.9:7400', '10.0.0.10:7400'], secret: 'their cluster secret' }]));
+    expect(await screen.findByText('Asked the members at 10.0.0.9:7400, 10.0.0.10:7400 to add this node: whichever answers adds it. Its progress shows below.')).toBeTruthy();
+    expect(field('Invite code').value).toBe('');
+  });
+
+  it('refuses a damaged invite code next to its field, without asking for an address or secret', async () => {
+    fake.configValue = { ...fake.configValue, hasHistory: false };
+    setup();
+    await screen.findByRole('button', { name: 'Join cluster' });
+    const code = encodeInviteCode({ addresses: ['10.0.0.9:7400'], secret: 'their cluster secret' });
+    await fill('Invite code', code.slice(0, -4));
+    await fireEvent.click(screen.getByRole('button', { name: 'Join cluster' }));
+    expect(screen.getByText(/The invite code is damaged or incomplete/)).toBeTruthy();
+    expect(field('Invite code').getAttribute('aria-invalid')).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(field('Invite code')));
+    expect(field('Address of a member (host:port)').getAttribute('aria-invalid')).toBeNull();
+    expect(fake.callsOf('join')).toEqual([]);
+  });
+
+  it('picks a cluster heard on the network: its members fill the address, the secret is still asked for', async () => {
+    fake.configValue = { ...fake.configValue, hasHistory: false };
+    fake.discoveryValue = {
+      enabled: true,
+      note: null,
+      clusters: [{ tag: '0123456789abcdef', members: 2, heard: [{ id: 'ann', name: 'Ann', address: '192.168.1.10:7400' }, { id: 'bob', name: 'Bob', address: '192.168.1.11:7400' }], lastHeardMs: 1_000 }],
+    };
+    setup();
+    await fireEvent.click(await screen.findByRole('button', { name: 'Pick the cluster of Ann, Bob' }));
+    expect(field('Address of a member (host:port)').value).toBe('192.168.1.10:7400, 192.168.1.11:7400');
+    expect(screen.getByText('Picked the cluster of Ann, Bob. Now enter its secret (or paste an invite code instead).')).toBeTruthy();
+    expect(document.activeElement).toBe(field('Secret of the cluster to join'));
+    await fill('Secret of the cluster to join', 'their cluster secret');
+    await fireEvent.click(screen.getByRole('button', { name: 'Join cluster' }));
+    await waitFor(() => expect(fake.callsOf('join')).toEqual([{ address: ['192.168.1.10:7400', '192.168.1.11:7400'], secret: 'their cluster secret' }]));
   });
 
   it('says before submitting that history will be discarded, and requires the checkbox', async () => {

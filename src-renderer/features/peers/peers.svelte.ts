@@ -1,17 +1,19 @@
 /**
  * The Peers page's state: this node's configuration (its display name), the replicated members with
  * the removal of one (confirmed in the page, a second time when the cluster would stall), joining
- * another cluster (with consent to discard this node's own history), and the cluster secret, fetched
- * only when the user asks to see or copy it.
+ * another cluster (with an invite code, or members' addresses and the secret; with consent to discard
+ * this node's own history), and the cluster secret, fetched only when the user asks to see or copy it.
+ * The UDP port, the invite code and the clusters heard on the network have their own cards and states.
  *
  * Invariants: field errors show only after the user tried to submit, then follow the fields live;
  * at most one removal is being confirmed at a time; a forced removal or a join that discards history
  * is only ever sent after the user confirmed that consequence in words.
  */
 import { ApiError, type NodeConfig } from '../../../shared/api';
+import { decodeInviteCode } from '../../../shared/invite-code';
 import { currentMembers, membersOf, pendingChangeOf, removalOutlook, type Member, type PendingChange, type RemovalOutlook } from '../../app/membership';
 import { describeError, type Session } from '../../app/session.svelte';
-import { contactProblem, nameProblem, secretProblem } from './form-checks';
+import { contactAddresses, contactProblem, inviteCodeProblem, nameProblem, secretProblem } from './form-checks';
 
 /**
  * A removal being confirmed. `confirm`: the plain "are you sure"; `stall`: the remaining reachable
@@ -26,12 +28,13 @@ export interface Removal {
 }
 
 export interface JoinProblems {
+  readonly code: string | null;
   readonly address: string | null;
   readonly secret: string | null;
   readonly consent: string | null;
 }
 
-const NO_JOIN_PROBLEMS: JoinProblems = { address: null, secret: null, consent: null };
+const NO_JOIN_PROBLEMS: JoinProblems = { code: null, address: null, secret: null, consent: null };
 
 export class PeersState {
   config = $state.raw<NodeConfig | null>(null);
@@ -60,7 +63,8 @@ export class PeersState {
   removeError = $state<string | null>(null);
   removed = $state<string | null>(null);
 
-  /* Joining a cluster. */
+  /* Joining a cluster: with an invite code, or else with members' addresses and the secret. */
+  joinCode = $state('');
   joinAddress = $state('');
   joinSecret = $state('');
   /** The user ticked "discard this node's history". */
@@ -68,9 +72,11 @@ export class PeersState {
   showJoinErrors = $state(false);
   readonly joinErrors = $derived.by((): JoinProblems => {
     if (!this.showJoinErrors) return NO_JOIN_PROBLEMS;
+    const withCode = this.joinCode.trim() !== '';
     return {
-      address: contactProblem(this.joinAddress),
-      secret: secretProblem(this.joinSecret),
+      code: withCode ? inviteCodeProblem(this.joinCode) : null,
+      address: withCode ? null : contactProblem(this.joinAddress),
+      secret: withCode ? null : secretProblem(this.joinSecret),
       consent: this.config?.hasHistory === true && !this.discardConsent ? "Tick the box to confirm that this node's own history may be discarded." : null,
     };
   });
@@ -187,7 +193,7 @@ export class PeersState {
     this.joinStarted = null;
     this.joinConfirm = null;
     const errors = this.joinErrors;
-    if (errors.address !== null || errors.secret !== null || errors.consent !== null) return false;
+    if (errors.code !== null || errors.address !== null || errors.secret !== null || errors.consent !== null) return false;
     return this.#sendJoin(config.hasHistory);
   }
 
@@ -201,19 +207,33 @@ export class PeersState {
     this.joinConfirm = null;
   }
 
+  /** Members picked from the clusters heard on the network: their addresses go into the address field. */
+  pickCluster(addresses: readonly string[]): void {
+    this.joinAddress = addresses.join(', ');
+    this.joinCode = '';
+  }
+
   async #sendJoin(discardHistory: boolean): Promise<boolean> {
-    const address = this.joinAddress.trim();
+    const decoded = this.joinCode.trim() === '' ? null : decodeInviteCode(this.joinCode);
+    if (decoded?.ok === false) return false;
+    const addresses = decoded === null ? contactAddresses(this.joinAddress) : decoded.invite.addresses;
+    const secret = decoded === null ? this.joinSecret : decoded.invite.secret;
+    const address = addresses.length === 1 ? (addresses[0] as string) : addresses;
     this.joinBusy = true;
     try {
-      this.#setConfig(await this.session.api.join(discardHistory ? { address, secret: this.joinSecret, discardHistory: true } : { address, secret: this.joinSecret }));
+      this.#setConfig(await this.session.api.join(discardHistory ? { address, secret, discardHistory: true } : { address, secret }));
       this.joinConfirm = null;
+      this.joinCode = '';
       this.joinSecret = '';
       this.discardConsent = false;
       this.showJoinErrors = false;
       // The secret changed: fetch the new one when asked.
       this.secret = null;
       this.secretVisible = false;
-      this.joinStarted = `Asked ${address} to add this node. Its progress shows below.`;
+      this.joinStarted =
+        addresses.length === 1
+          ? `Asked ${addresses[0]} to add this node. Its progress shows below.`
+          : `Asked the members at ${addresses.join(', ')} to add this node: whichever answers adds it. Its progress shows below.`;
       void this.session.refreshStatus();
       return true;
     } catch (error) {
@@ -265,6 +285,11 @@ export class PeersState {
     } finally {
       this.secretBusy = false;
     }
+  }
+
+  /** A configuration another card saved (the UDP port). */
+  configSaved(config: NodeConfig): void {
+    this.#setConfig(config);
   }
 
   #setConfig(config: NodeConfig): void {
