@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZERO_BALLOT, type Ballot } from './ballot';
-import { acceptWindowSlots, DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from './config';
+import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from './config';
 import { encodeMembershipChange, applyMembershipSlot, bootstrapMembership, MAX_MEMBERS } from './membership';
 import { messageSizeBound } from './message-size';
 import { seededRandom } from './random';
@@ -98,7 +98,7 @@ describe('core size and range bounds', () => {
   it('ignores accepts far above its commit index (they would make its promises unbounded) but still follows the leader', () => {
     const { replica, drain } = replicaWithChosen(0, {});
     drain();
-    const window = acceptWindowSlots(DEFAULT_PROTOCOL_CONFIG);
+    const window = DEFAULT_PROTOCOL_CONFIG.acceptWindowSlots;
     replica.step({ type: 'accept', from: 'b', to: 'a', ballot: ballot(1, 'b'), slot: window + 1, value: [], commitIndex: 0 });
     const far = drain();
     expect(far.flatMap((r) => r.persist.accepted)).toEqual([]);

@@ -36,6 +36,14 @@ export interface ProtocolConfig {
    */
   readonly maxPromiseLagSlots: number;
   /**
+   * An acceptor takes accepts only for slots at most this far above its own commit index: a member
+   * this far behind (a laptop that slept, a follower that was stopped) still accepts the leader's new
+   * slots and so counts toward a quorum while it catches up; one further behind catches up first. It
+   * also bounds how far above a candidate's log a promise can report an accepted slot (promiseSpanSlots
+   * in message-check.ts), and so the holes a new leader may have to fill with no-ops.
+   */
+  readonly acceptWindowSlots: number;
+  /**
    * No message the core produces is larger than this (messageSizeBound), so every message fits the transport
    * (MAX_MESSAGE_BYTES, 16 MiB). A promise that would be larger is refused like a candidate too far behind.
    */
@@ -65,21 +73,11 @@ export const DEFAULT_PROTOCOL_CONFIG: ProtocolConfig = Object.freeze({
   maxCatchupBytes: 256 * 1024,
   maxCatchupRequests: 3,
   maxPromiseLagSlots: 1024,
+  acceptWindowSlots: 2048,
   maxMessageBytes: 8 * 1024 * 1024,
   snapshotCatchupSlots: 512,
   maxCommittedCommandsPerReady: 512,
 });
-
-/**
- * An acceptor takes accepts only for slots at most this far above its own commit index. Every slot it
- * accepted and does not know to be chosen is then within this distance above its commit index, which
- * bounds the accepted part of any promise it sends (see maxPromiseAcceptedBytes). An honest leader
- * proposes at most maxInflightSlots above its commit index; the factor 2 leaves room for a follower
- * whose commit index trails the leader's a little.
- */
-export function acceptWindowSlots(config: ProtocolConfig): number {
-  return 2 * config.maxInflightSlots;
-}
 
 /** Bytes one slot's entry takes at most in a promise or catch-up reply: its batch plus slot, ballot and count. */
 export function slotEntryBoundBytes(config: ProtocolConfig): number {
@@ -91,9 +89,16 @@ const SLOT_ENTRY_OVERHEAD_BYTES = 8 + 8 + 33 + 3;
 /** A command's bytes besides its payload: origin (33), seq (8), payload length prefix (3). */
 const COMMAND_OVERHEAD_BYTES = 33 + 8 + 3;
 
-/** The most a promise's accepted part can take: a full accept window. */
+/**
+ * What the accepted part of an honest acceptor's promise takes at most, and what a candidate's budget
+ * reserves for it: the slots it accepted and does not know to be chosen are the current leader's
+ * pipeline (maxInflightSlots) and what an earlier leader had in flight when it lost the lead. (It can
+ * hold more: a member far behind accepts new slots while it catches up, and learns them chosen only
+ * when the leader's commit index reaches it. Its promise then may not fit: it refuses the prepare, as
+ * replica.ts's onPrepare checks the real size, and is out of elections until it caught up.)
+ */
 export function maxPromiseAcceptedBytes(config: ProtocolConfig): number {
-  return acceptWindowSlots(config) * slotEntryBoundBytes(config);
+  return 2 * config.maxInflightSlots * slotEntryBoundBytes(config);
 }
 
 /** The transport's MAX_MESSAGE_BYTES (net/fragments.ts): the core never plans for more. */
@@ -116,13 +121,15 @@ export function validateProtocolConfig(config: ProtocolConfig, self: NodeId, boo
     if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer (got ${String(value)})`);
   }
   if (config.heartbeatTicks >= config.electionTicks) problems.push('heartbeatTicks must be below electionTicks');
+  // A follower whose commit index trails the leader's a little must still take the whole pipeline.
+  if (config.acceptWindowSlots < 2 * config.maxInflightSlots) problems.push('acceptWindowSlots must be at least 2 * maxInflightSlots');
   // Size bounds: any valid command fits one batch, one slot fits a catch-up reply, and a promise with a full
   // accept window still has room for a catch-up reply's worth of chosen slots (else no candidate could win).
   if (config.maxCommandBytes + COMMAND_OVERHEAD_BYTES > config.maxBatchBytes) problems.push(`maxBatchBytes must hold a command of maxCommandBytes plus ${COMMAND_OVERHEAD_BYTES} bytes`);
   if (slotEntryBoundBytes(config) + MESSAGE_FRAME_BOUND_BYTES > config.maxCatchupBytes) problems.push('maxCatchupBytes must hold one full slot');
   if (config.maxCatchupBytes > config.maxMessageBytes) problems.push('maxCatchupBytes must not exceed maxMessageBytes');
   if (maxPromiseAcceptedBytes(config) + config.maxCatchupBytes + MESSAGE_FRAME_BOUND_BYTES > config.maxMessageBytes) {
-    problems.push(`maxMessageBytes must hold a full accept window (${acceptWindowSlots(config)} slots of maxBatchBytes) plus maxCatchupBytes`);
+    problems.push(`maxMessageBytes must hold two pipelines (${2 * config.maxInflightSlots} slots of maxBatchBytes) plus maxCatchupBytes`);
   }
   if (config.maxMessageBytes > MAX_PROTOCOL_MESSAGE_BYTES) problems.push(`maxMessageBytes must not exceed ${MAX_PROTOCOL_MESSAGE_BYTES} (the transport's limit)`);
   if (problems.length > 0) throw new Error(`invalid protocol configuration: ${problems.join('; ')}`);

@@ -25,7 +25,7 @@
  */
 import { ballotsEqual, compareBallots, type Ballot } from './ballot';
 import type { CommandLedger } from './command-ledger';
-import { acceptWindowSlots, type ProtocolConfig } from './config';
+import { type ProtocolConfig } from './config';
 import type { Learner } from './learner';
 import type { Outbox } from './outbox';
 import { sameIds } from './membership';
@@ -57,6 +57,15 @@ interface InflightSlot {
 function quorumWindowTicks(config: ProtocolConfig): number {
   return MAX_FACTOR * config.electionTicks;
 }
+
+/**
+ * A member that answered nothing at our ballot for this many retransmission periods is probed instead
+ * of replicated to (etcd's StateProbe): each retransmission round resends it only the lowest slot it has
+ * not acknowledged. A stopped or crashed member then costs one accept per round instead of the whole
+ * pipeline, which matters since a member far behind is still within the accept window (up to
+ * acceptWindowSlots of full batches). Its first answer puts it back to full retransmission.
+ */
+const PROBE_AFTER_RETRANSMITS = 4;
 
 export interface LeaderContext {
   readonly self: NodeId;
@@ -225,6 +234,7 @@ export class Leader {
   tick(now: number): boolean {
     const { heartbeatTicks, retransmitTicks } = this.ctx.config;
     const window = quorumWindowTicks(this.ctx.config);
+    const probed = new Set<NodeId>();
     for (const [slotNumber, slot] of this.inflight) {
       if (this.ctx.learner.isChosen(slotNumber)) {
         this.forget(slotNumber, slot);
@@ -232,7 +242,14 @@ export class Leader {
       }
       if (now - slot.sentAt < retransmitTicks) continue;
       slot.sentAt = now;
-      for (const member of this.ctx.epochMembers) if (!slot.acks.has(member) && !this.isFarBehind(member, slotNumber)) this.sendAccept(member, slotNumber, slot.value);
+      for (const member of this.ctx.epochMembers) {
+        if (slot.acks.has(member) || this.isFarBehind(member, slotNumber)) continue;
+        if (this.isSilent(member, now)) {
+          if (probed.has(member)) continue;
+          probed.add(member); // in flight in slot order: this is its lowest unacknowledged slot
+        }
+        this.sendAccept(member, slotNumber, slot.value);
+      }
     }
     if (now - this.heartbeatAt >= heartbeatTicks) this.broadcastCommit(now);
     if (now >= this.quorumCheckAt) {
@@ -247,6 +264,12 @@ export class Leader {
     return true;
   }
 
+  /** See PROBE_AFTER_RETRANSMITS. */
+  private isSilent(member: NodeId, now: number): boolean {
+    const heard = this.lastHeardAt.get(member);
+    return member !== this.ctx.self && (heard === undefined || now - heard > PROBE_AFTER_RETRANSMITS * this.ctx.config.retransmitTicks);
+  }
+
   /**
    * A follower whose reported commit index is further below `slot` than it accepts (acceptWindowSlots)
    * drops the accept: resending it would only crowd a slow link its catch-up needs. It gets the slot
@@ -254,7 +277,7 @@ export class Leader {
    */
   private isFarBehind(member: NodeId, slot: Slot): boolean {
     const commit = this.peerCommit.get(member);
-    return commit !== undefined && slot - commit > acceptWindowSlots(this.ctx.config);
+    return commit !== undefined && slot - commit > this.ctx.config.acceptWindowSlots;
   }
 
   /**

@@ -24,6 +24,15 @@ describe('checkMessage (the semantic validation boundary)', () => {
     ['a reversed catch-up range', { ...envelope, type: 'catchupRequest', fromSlot: 10, toSlot: 9 }, 'bad-range'],
     ['a catch-up reply beyond what we asked for', { ...envelope, type: 'catchupReply', entries: [{ slot: 2 ** 40, value: [] }], commitIndex: 2 ** 41, compactedThrough: 0 }, 'far-slot'],
     ['a catch-up reply out of order', { ...envelope, type: 'catchupReply', entries: [{ slot: 102, value: [] }, { slot: 101, value: [] }], commitIndex: 200, compactedThrough: 0 }, 'unordered-entries'],
+    // Found by the simulator's hostile member (regressions.test.ts replays a seed): a commit at the
+    // leader's own ballot in another member's name made the leader follow that member and forward its own
+    // commands there, where they were dropped; they were never chosen.
+    ["a commit at another node's ballot", { ...envelope, type: 'commit', ballot: { round: 3, node: 'a' }, commitIndex: 0 }, 'foreign-ballot'],
+    ["an accept at another node's ballot", { ...envelope, type: 'accept', ballot: { round: 3, node: 'c' }, slot: 101, value: [], commitIndex: 100 }, 'foreign-ballot'],
+    ["a prepare at another node's ballot", { ...envelope, type: 'prepare', ballot: { round: 3, node: 'a' }, fromSlot: 1 }, 'foreign-ballot'],
+    ["a prevote at another node's ballot", { ...envelope, type: 'prevote', ballot: { round: 3, node: 'c' }, commitIndex: 0 }, 'foreign-ballot'],
+    ["a takeover at another node's ballot", { ...envelope, type: 'takeover', ballot: { round: 3, node: 'a' } }, 'foreign-ballot'],
+    ["a promise at the candidate's ballot (a reply carries the receiver's)", { ...envelope, type: 'promise', ballot: { round: 3, node: 'a' }, fromSlot: 1, accepted: [], chosen: [], commitIndex: 0 }, null],
     ['a nack of nothing promised', { ...envelope, type: 'nack', ballot: b, promised: ZERO_BALLOT, commitIndex: 0 }, null],
     [
       'a promise reporting a far slot',

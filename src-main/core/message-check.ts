@@ -7,7 +7,10 @@
  *
  * What is checked (every bound below is one a correct sender always meets):
  *  - ballots: a real ballot has a round in [1, MAX_BALLOT_ROUND] (so nextBallotAbove never leaves the safe
- *    integers); only a nack's `promised` may be ZERO_BALLOT (nothing promised yet);
+ *    integers); only a nack's `promised` may be ZERO_BALLOT (nothing promised yet); a candidate's or a
+ *    leader's message (prevote, prepare, accept, commit, takeover) carries its sender's own ballot (a
+ *    replica follows the sender of an accept or commit: one at its own ballot in another's name would
+ *    make a leader follow someone else and route its own commands away);
  *  - slots are >= 1; ranges are ordered; an accept lies within the pipeline a leader may have in flight
  *    above the commit index it announces;
  *  - a promise's entries are in strictly increasing slot order, at or above fromSlot and within the span
@@ -19,13 +22,13 @@
  * chosen value never throws whatever it holds (membership.ts and the app reject nonsense deterministically).
  */
 import { MAX_BALLOT_ROUND, type Ballot } from './ballot';
-import { acceptWindowSlots, type ProtocolConfig } from './config';
+import { type ProtocolConfig } from './config';
 import { MEMBERSHIP_DELAY_SLOTS } from './membership';
 import type { Command, Message, Slot, SlotValue } from './types';
 import { commandKey } from './types';
 import { utf8ByteLength } from './utf8';
 
-export type MessageRejection = 'bad-ballot' | 'bad-slot' | 'far-slot' | 'bad-range' | 'unordered-entries' | 'bad-command' | 'foreign-command';
+export type MessageRejection = 'bad-ballot' | 'foreign-ballot' | 'bad-slot' | 'far-slot' | 'bad-range' | 'unordered-entries' | 'bad-command' | 'foreign-command';
 
 /** What the receiving replica knows that bounds what it may be sent. */
 export interface CheckView {
@@ -36,6 +39,12 @@ export interface CheckView {
 /** A proposer's ballot: round 1 .. MAX_BALLOT_ROUND. */
 function isRealBallot(ballot: Ballot): boolean {
   return ballot.round >= 1 && ballot.round <= MAX_BALLOT_ROUND && ballot.node !== '';
+}
+
+/** Candidates and leaders use ballots of their own (nextBallotAbove(..., self)): anything else is not from one. */
+function checkOwnBallot(message: Message & { readonly ballot: Ballot }): MessageRejection | null {
+  if (!isRealBallot(message.ballot)) return 'bad-ballot';
+  return message.ballot.node === message.from ? null : 'foreign-ballot';
 }
 
 /** ZERO_BALLOT (nothing promised) or a real one. */
@@ -49,7 +58,7 @@ function isBallotOrZero(ballot: Ballot): boolean {
  * above that, and chosen slots it learned out of order lie within the catch-up requests it had in flight.
  */
 export function promiseSpanSlots(config: ProtocolConfig): number {
-  return config.maxPromiseLagSlots + acceptWindowSlots(config) + config.maxCatchupSlots * config.maxCatchupRequests;
+  return config.maxPromiseLagSlots + config.acceptWindowSlots + config.maxCatchupSlots * config.maxCatchupRequests;
 }
 
 function checkValue(value: SlotValue, config: ProtocolConfig, maxCommands: number): MessageRejection | null {
@@ -88,16 +97,16 @@ export function checkMessage(message: Message, view: CheckView): MessageRejectio
   const { config } = view;
   switch (message.type) {
     case 'prevote':
-    case 'prevoteReply':
     case 'commit':
-    case 'commitAck':
     case 'takeover':
+      return checkOwnBallot(message);
+    case 'prevoteReply':
+    case 'commitAck':
       return isRealBallot(message.ballot) ? null : 'bad-ballot';
     case 'nack':
       return isRealBallot(message.ballot) && isBallotOrZero(message.promised) ? null : 'bad-ballot';
     case 'prepare':
-      if (!isRealBallot(message.ballot)) return 'bad-ballot';
-      return message.fromSlot >= 1 ? null : 'bad-slot';
+      return checkOwnBallot(message) ?? (message.fromSlot >= 1 ? null : 'bad-slot');
     case 'promise': {
       if (!isRealBallot(message.ballot)) return 'bad-ballot';
       if (message.fromSlot < 1) return 'bad-slot';
@@ -115,12 +124,14 @@ export function checkMessage(message: Message, view: CheckView): MessageRejectio
       }
       return null;
     }
-    case 'accept':
-      if (!isRealBallot(message.ballot)) return 'bad-ballot';
+    case 'accept': {
+      const ballot = checkOwnBallot(message);
+      if (ballot !== null) return ballot;
       if (message.slot < 1) return 'bad-slot';
       // A correct leader proposes at most its pipeline (<= W) above the commit index it announces.
       if (message.slot > message.commitIndex + MEMBERSHIP_DELAY_SLOTS) return 'far-slot';
       return checkValue(message.value, config, config.maxBatchCommands);
+    }
     case 'accepted':
       if (!isRealBallot(message.ballot)) return 'bad-ballot';
       return message.slot >= 1 ? null : 'bad-slot';

@@ -317,6 +317,22 @@ describe('Replica compaction and snapshots', () => {
     expect(replica.status()).toMatchObject({ commitIndex: 12, members: start.epochs[0]?.members });
   });
 
+  it('a newcomer takes no catch-up entries before its snapshot, even those a peer sends unasked', () => {
+    // Found by the simulator's hostile member (regressions.test.ts replays a seed): a catch-up request
+    // sent in a newcomer's name made a member answer it with slots 1..46; the newcomer applied them with
+    // no membership to follow, persisted that, and could not restart ("applied slots but no membership").
+    const newcomer = new Replica({ id: 'd', rng: seededRandom(1) });
+    const slots = Array.from({ length: 3 }, (_, i) => ({ slot: i + 1, value: [{ origin: 'b', seq: i + 1, payload: `p${i + 1}` }] }));
+    newcomer.step({ type: 'catchupReply', from: 'b', to: 'd', entries: slots, commitIndex: 3, compactedThrough: 0 });
+    expect(newcomer.hasReady() ? newcomer.ready().committed : []).toEqual([]);
+    expect(newcomer.status()).toMatchObject({ commitIndex: 0, appliedIndex: 0, members: null });
+    // The snapshot brings the membership; the log continues from there.
+    const membership = bootstrapMembership(['a', 'b', 'c', 'd'].map((id) => ({ id, address: '' })));
+    newcomer.installSnapshot(3, [{ origin: 'b', floor: 3, above: [] }], { ...membership, through: 3 });
+    newcomer.step({ type: 'catchupReply', from: 'b', to: 'd', entries: [{ slot: 4, value: [{ origin: 'b', seq: 4, payload: 'p4' }] }], commitIndex: 4, compactedThrough: 0 });
+    expect(newcomer.ready().committed.map((e) => e.slot)).toEqual([4]);
+  });
+
   it('refuses to promise to a candidate whose first unchosen slot is compacted here', () => {
     const h = new Harness(['a']);
     h.electSomeone();

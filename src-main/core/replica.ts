@@ -26,7 +26,7 @@ import { Acceptor } from './acceptor';
 import { ballotsEqual, compareBallots, maxBallot, nextBallotAbove, ZERO_BALLOT, type Ballot } from './ballot';
 import { Campaign } from './campaign';
 import { CommandLedger, type LedgerState } from './command-ledger';
-import { acceptWindowSlots, DEFAULT_PROTOCOL_CONFIG, maxPromiseAcceptedBytes, validateProtocolConfig, type ProtocolConfig } from './config';
+import { DEFAULT_PROTOCOL_CONFIG, maxPromiseAcceptedBytes, validateProtocolConfig, type ProtocolConfig } from './config';
 import { ElectionTimer } from './election-timer';
 import { Leader, type PlantedLeaderBug } from './leader';
 import { Learner } from './learner';
@@ -356,9 +356,9 @@ export class Replica {
     this.follow(message.from, message.ballot);
     // Learn first, so the window below is measured from an up-to-date commit index.
     this.learnFromLeaderCommit(message.from, message.ballot, message.commitIndex);
-    // Far above what this replica knows is chosen: catch up first. This keeps every accepted but not
-    // known chosen slot within acceptWindowSlots of the commit index, which bounds our promises.
-    if (message.slot > this.learner.commitIndex + acceptWindowSlots(this.config)) return;
+    // Far above what this replica knows is chosen: catch up first. This keeps every slot we accepted
+    // within acceptWindowSlots above our commit index, which bounds how far our promises reach.
+    if (message.slot > this.learner.commitIndex + this.config.acceptWindowSlots) return;
     const accepted = this.acceptor.accept(message.ballot, message.slot, message.value);
     if (!accepted) throw new Error(`acceptor refused ballot ${message.ballot.round}.${message.ballot.node} at or above the refusal floor`);
     this.outbox.send(message.from, { type: 'accepted', ballot: message.ballot, slot: message.slot });
@@ -381,7 +381,10 @@ export class Replica {
   }
 
   private onCatchupReply(message: CatchupReplyMessage): void {
-    for (const entry of message.entries) this.learner.learn(entry.slot, entry.value);
+    // A newcomer cannot follow the membership along the log (see requestCatchup): it never asks for
+    // entries, and takes none it is sent unasked (a peer answering a request someone sent in its name),
+    // or it would apply slots whose membership it does not know and could not restart from that state.
+    if (this.membershipState !== null) for (const entry of message.entries) this.learner.learn(entry.slot, entry.value);
     this.learner.notePeerCommit(message.from, message.commitIndex, this.now);
     if (message.entries.length === 0) this.learner.notePeerCompaction(message.from, message.compactedThrough);
     else this.requestCatchup(); // keep the pipe full: do not wait for the next tick
@@ -451,7 +454,8 @@ export class Replica {
 
   /** Follows the membership along the chosen prefix and reports what membership commands did. */
   private trackMembership(entry: ChosenEntry): void {
-    // Unreachable while unknown: without a membership no catch-up runs and no slot can join the prefix.
+    // Unreachable while unknown: a newcomer takes no catch-up entries (onCatchupReply) and accepts no slot
+    // below its first configuration's, so no slot can join the prefix before its snapshot.
     if (this.membershipState === null) return;
     const { state, outcomes } = applyMembershipSlot(this.membershipState, entry.slot, entry.value);
     this.membershipState = state;
@@ -541,7 +545,7 @@ export class Replica {
 
   /**
    * A candidate this far behind must catch up before it may lead: in slots, or in the bytes of the chosen
-   * slots our promise would carry (leaving room for a full accept window), so promises fit a message.
+   * slots our promise would carry (leaving room for the accepted part, maxPromiseAcceptedBytes), so promises fit a message.
    */
   private isTooFarBehind(candidateCommitIndex: Slot): boolean {
     if (candidateCommitIndex + this.config.maxPromiseLagSlots <= this.learner.commitIndex) return true;

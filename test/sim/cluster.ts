@@ -127,7 +127,8 @@ export class SimCluster {
     const fetcher = this.nodes.get(to);
     if (peer === undefined || fetcher === undefined) return done(null);
     const life = fetcher.incarnation;
-    const server = { get incarnation() { return peer.incarnation; }, snapshot: () => peer.disk.snapshot() };
+    // A node that does not know the membership yet (a newcomer before its first snapshot) has no state to serve.
+    const server = { get incarnation() { return peer.incarnation; }, snapshot: () => (peer.core?.status().members === null ? null : peer.disk.snapshot()) };
     new SnapshotDownload(this.network, this.events, to, from, server, () => fetcher.incarnation === life, this.snapshotRetryMs, (snapshot) => {
       if (snapshot !== null) this.note(`${to} fetched a snapshot of ${snapshot.length} bytes from ${from}`);
       done(snapshot);

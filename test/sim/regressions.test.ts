@@ -17,6 +17,14 @@ const REGRESSIONS: readonly { readonly options: SimulationOptions; readonly bug:
     options: { seed: 50, faults: FAULTS_BEFORE_MEMBERSHIP, ...BEFORE_ISSUE_10 },
     bug: 'a snapshot ledger held ids of chosen slots above the snapshot point; a new leader then stripped those commands from the very slot where they were chosen (two values chosen in slot 40)',
   },
+  {
+    options: { seed: 293, hostile: true },
+    bug: 'a hostile member sent a catch-up request in a newcomer\'s name; the newcomer took the answer, applied slots with no membership to follow, and could not restart',
+  },
+  {
+    options: { seed: 66, hostile: true },
+    bug: "a hostile member sent a commit at the leader's own ballot in another member's name; the leader followed that member and forwarded its own commands there, where they were dropped",
+  },
 ];
 
 for (const { options, bug } of REGRESSIONS) {

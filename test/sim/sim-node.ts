@@ -13,10 +13,17 @@
  * Every message is measured with messageSizeBound on its way out: one larger than the protocol's
  * maxMessageBytes would not fit the transport (a real send would fail), so the checker reports it as a
  * violation instead of the network silently dropping it.
+ *
+ * Every message read from the inbox passes the core's semantic validation boundary (checkMessage) as the
+ * runtime applies it (node/inbound-check.ts), so a simulated node drops what a real one drops; `dropped`
+ * counts the drops by the runtime's reasons. Left out: the application's check of forwarded payloads,
+ * which would drop the simulator's payloads (plain text, not micro-blog commands).
  */
 import { type PlantedLeaderBug } from '../../src-main/core/leader';
 import { Replica } from '../../src-main/core/replica';
 import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../../src-main/core/config';
+import { checkMessage } from '../../src-main/core/message-check';
+import type { InboundDropReason } from '../../src-main/node/inbound-check';
 import { messageSizeBound } from '../../src-main/core/message-size';
 import type { RandomSource } from '../../src-main/core/random';
 import { mayPrecedePersist, type Command, type Message, type NodeId, type Ready } from '../../src-main/core/types';
@@ -59,9 +66,14 @@ export class SimNode {
   /** Bumped on every crash so that callbacks of an earlier life are ignored. */
   private life = 0;
   private fetchingSnapshot = false;
-  private readonly maxMessageBytes: number;
+  /** The whole protocol configuration (the core's defaults under the simulation's overrides). */
+  private readonly protocol: ProtocolConfig;
   restarts = 0;
   snapshotsInstalled = 0;
+  /** Messages the validation boundary dropped, by the runtime's reason (status().dropped in a real node), over all lives. */
+  readonly dropped = new Map<InboundDropReason, number>();
+  /** Own commands numbered at or past Number.MAX_SAFE_INTEGER (see SimulationResult.stats). */
+  exhaustedSeqCommands = 0;
 
   constructor(
     readonly id: NodeId,
@@ -75,7 +87,7 @@ export class SimNode {
     /** The cluster's first configuration (member ids), or null for a node that joins later (a newcomer). */
     private readonly bootstrap: readonly NodeId[] | null,
   ) {
-    this.maxMessageBytes = { ...DEFAULT_PROTOCOL_CONFIG, ...settings.protocol }.maxMessageBytes;
+    this.protocol = { ...DEFAULT_PROTOCOL_CONFIG, ...settings.protocol };
   }
 
   get isUp(): boolean {
@@ -154,6 +166,7 @@ export class SimNode {
     const result = this.replica.propose(payload);
     if (!result.ok) return null;
     this.checker.proposed(result.command);
+    if (result.command.seq >= Number.MAX_SAFE_INTEGER) this.exhaustedSeqCommands++;
     this.pump();
     return result.command;
   }
@@ -179,7 +192,10 @@ export class SimNode {
     for (const item of inputs) {
       if (item === 'tick') replica.tick();
       else if ('snapshot' in item) this.install(replica, item.snapshot);
-      else replica.step(item);
+      else {
+        const admitted = this.admit(replica, item);
+        if (admitted !== null) replica.step(admitted);
+      }
     }
     if (!replica.hasReady()) return;
     const ready = replica.ready();
@@ -243,6 +259,20 @@ export class SimNode {
     });
   }
 
+  /**
+   * The validation boundary as the runtime applies it to core messages (admitInbound): the view is the
+   * core's commit index when it steps the message and the whole protocol configuration, and a rejected
+   * message is dropped whole and counted as invalid-<rejection>. Checked as the message leaves the inbox,
+   * as the runtime checks what it reads from its socket buffer.
+   */
+  private admit(replica: Replica, message: Message): Message | null {
+    const rejection = checkMessage(message, { commitIndex: replica.commitIndex, config: this.protocol });
+    if (rejection === null) return message;
+    const reason: InboundDropReason = `invalid-${rejection}`;
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+    return null;
+  }
+
   /** Between Readys (never while a write is in flight), as the core's contract requires. */
   private install(replica: Replica, bytes: Uint8Array): void {
     this.fetchingSnapshot = false;
@@ -258,7 +288,7 @@ export class SimNode {
     for (const message of messages) {
       if (message.type === 'promise') this.checker.promiseWasSent(this.id, message.ballot);
       const bytes = messageSizeBound(message);
-      this.checker.messageFits(message, bytes, this.maxMessageBytes);
+      this.checker.messageFits(message, bytes, this.protocol.maxMessageBytes);
       this.send(message, bytes);
     }
   }

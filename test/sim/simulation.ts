@@ -10,7 +10,9 @@
  *    within a bound (removed nodes keep running as non-members; see liveness-bound.ts).
  *
  * Each seed also draws the stress of issue 10 (stress.ts): the links' bandwidth, full-size batches, and
- * a sleeping laptop. Every message must fit maxMessageBytes (SimNode checks it).
+ * a sleeping laptop. Every message must fit maxMessageBytes (SimNode checks it). A share of the seeds
+ * also draws a hostile member that injects the peer fuzzer's messages during the safety phase
+ * (hostile-member.ts).
  *
  * Everything random derives from the seed, so `runSimulation({ seed })` replays a run exactly.
  */
@@ -20,6 +22,7 @@ import { seededRandom } from '../../src-main/core/random';
 import type { NodeId } from '../../src-main/core/types';
 import { InvariantViolation } from './checker';
 import { SimCluster, TICK_MS, type ClusterOptions } from './cluster';
+import { DEFAULT_HOSTILE_GAP_MS, drawHostile, HostileMember, ROGUE_HOST } from './hostile-member';
 import { livenessBoundMs } from './liveness-bound';
 import type { PlantedBug } from './sim-node';
 import { SimRandom } from './sim-random';
@@ -54,6 +57,10 @@ export interface SimulationOptions extends StressOptions {
    * configuration changes relative to the other faults.
    */
   readonly membershipWeight?: number;
+  /** Whether a hostile member injects messages during the safety phase; when absent the seed decides (HOSTILE_SEED_SHARE). */
+  readonly hostile?: boolean;
+  /** Mean virtual time between two hostile messages (default DEFAULT_HOSTILE_GAP_MS). */
+  readonly hostileGapMs?: number;
 }
 
 export interface SimulationResult {
@@ -63,6 +70,7 @@ export interface SimulationResult {
   readonly bandwidthBytesPerMs: number | null;
   readonly workload: Workload;
   readonly sleepingLaptop: boolean;
+  readonly hostile: boolean;
   readonly violation: string | null;
   /** The last events before the end (or the violation), oldest first. */
   readonly trace: readonly string[];
@@ -79,6 +87,16 @@ export interface SimulationResult {
     /** Membership changes the ground truth applied (accepted addMember/removeMember), and fresh nodes started. */
     readonly membershipChanges: number;
     readonly nodesAdded: number;
+    /** Messages the hostile member sent into the network (0 without one). */
+    readonly hostileMessages: number;
+    /** Messages the nodes' validation boundary dropped, by reason (any drop without a hostile member is a bug). */
+    readonly droppedByReason: Readonly<Record<string, number>>;
+    /**
+     * Own commands the replicas numbered at or past Number.MAX_SAFE_INTEGER, where ids collide and the
+     * codec refuses them: a forged command with a member's origin and that seq, once chosen, moves the
+     * member's counter there at its next restart (a known hole, see docs/simulator.md). Not a violation.
+     */
+    readonly exhaustedSeqCommands: number;
     /** Ticks from the start of the liveness phase until convergence (-1 if it did not converge). */
     readonly convergeTicks: number;
     /** The bound convergeTicks had to meet (liveness-bound.ts). */
@@ -111,6 +129,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     linkCapacity: stress.linkCapacity,
     ...(options.realStorage === undefined ? {} : { realStorage: scaleCheckpoints(options.realStorage, stress.workload) }),
   });
+  const hostileDrawn = drawHostile(options.seed, options.hostile);
+  let hostile: HostileMember | null = null;
   let violation: string | null = null;
   let convergeTicks = -1;
   let boundTicks = -1;
@@ -119,6 +139,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     const heldDown = new Set<NodeId>();
     repeat(cluster, random, 25, safetyMs, () => submitBurst(cluster, random, random.chance(0.1) ? random.between(5, 40) : 1));
     const laptop = scheduleStress(cluster, stressRandom, stress, safetyMs, heldDown);
+    if (hostileDrawn) {
+      hostile = new HostileMember(cluster, options.seed, options.hostileGapMs ?? DEFAULT_HOSTILE_GAP_MS, safetyMs, () => laptop?.owns(cluster.now) ?? false);
+      hostile.start();
+    }
     repeat(cluster, random, 250, safetyMs, () => {
       if (laptop === null || !laptop.owns(cluster.now)) injectFault(cluster, random, faults, safetyMs, heldDown);
     });
@@ -150,6 +174,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     bandwidthBytesPerMs: stress.linkCapacity?.bandwidthBytesPerMs ?? null,
     workload: stress.workload,
     sleepingLaptop: stress.sleepingLaptop,
+    hostile: hostileDrawn,
     violation,
     trace: cluster.trace,
     stats: {
@@ -163,10 +188,20 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       snapshotsInstalled: cluster.allNodes().reduce((n, node) => n + node.snapshotsInstalled, 0),
       membershipChanges: cluster.checker.membershipChanges,
       nodesAdded: cluster.nodesAdded,
+      hostileMessages: hostile?.injected ?? 0,
+      droppedByReason: droppedByReason(cluster),
+      exhaustedSeqCommands: cluster.allNodes().reduce((n, node) => n + node.exhaustedSeqCommands, 0),
       convergeTicks,
       boundTicks,
     },
   };
+}
+
+/** The validation boundary's drops over every node, by reason. */
+function droppedByReason(cluster: SimCluster): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const node of cluster.allNodes()) for (const [reason, count] of node.dropped) total[reason] = (total[reason] ?? 0) + count;
+  return total;
 }
 
 /**
@@ -223,7 +258,8 @@ function injectFault(cluster: SimCluster, random: SimRandom, faults: readonly Fa
     }
     case 'deaf': {
       const node = random.pick(nodes);
-      network.deafen(node, nodes);
+      // Deaf to the hostile member too (if any): a deaf node's receiving side is broken, whoever sends.
+      network.deafen(node, [...nodes, ROGUE_HOST]);
       cluster.note(`${node} goes deaf`);
       break;
     }

@@ -34,7 +34,13 @@ const GIVE_UP_SILENCES = 5;
 export interface SnapshotServer {
   /** Null while the node is down. */
   readonly incarnation: number | null;
-  snapshot(): SnapshotImage;
+  /**
+   * Null when it has none to serve: a newcomer that has not installed its first snapshot, asked because a
+   * hostile message in its name claimed it was far ahead. It answers nothing (a real newcomer has applied
+   * nothing, and the real snapshot source builds none at slot 0), and the download gives up after its
+   * silences.
+   */
+  snapshot(): SnapshotImage | null;
 }
 
 /** A frozen snapshot being transferred: `generation` grows with every transfer the server starts. */
@@ -111,7 +117,9 @@ export class SnapshotDownload {
     const server = this.server;
     if (this.finished || server.incarnation === null) return;
     if (this.served === null || this.served.servedBy !== server.incarnation) {
-      this.served = { image: server.snapshot(), servedBy: server.incarnation, generation: (this.served?.generation ?? 0) + 1 };
+      const image = server.snapshot();
+      if (image === null) return;
+      this.served = { image, servedBy: server.incarnation, generation: (this.served?.generation ?? 0) + 1 };
     }
     const transfer = this.served;
     const from = asked === transfer ? offset : 0;

@@ -9,7 +9,7 @@ export interface Summary {
 /** The shape of a run, for failure reports: cluster size and the stress it drew. */
 export function describeRun(result: SimulationResult): string {
   const links = result.bandwidthBytesPerMs === null ? 'unlimited links' : `links of ${result.bandwidthBytesPerMs} bytes/ms`;
-  return [`${result.replicas} replicas`, links, `${result.workload} workload`, ...(result.sleepingLaptop ? ['a sleeping laptop'] : [])].join(', ');
+  return [`${result.replicas} replicas`, links, `${result.workload} workload`, ...(result.sleepingLaptop ? ['a sleeping laptop'] : []), ...(result.hostile ? ['a hostile member'] : [])].join(', ');
 }
 
 export function summarize(results: readonly SimulationResult[], seconds: number): Summary {
@@ -32,6 +32,11 @@ export function summarize(results: readonly SimulationResult[], seconds: number)
     `converge_of_bound_max=${Math.max(0, ...results.filter((r) => r.stats.convergeTicks >= 0).map((r) => r.stats.convergeTicks / r.stats.boundTicks)).toFixed(2)}`,
     `sleeping_laptops=${results.filter((r) => r.sleepingLaptop).length}`,
     `link_overflows=${sum((r) => r.stats.linkOverflows)}`,
+    `hostile_seeds=${results.filter((r) => r.hostile).length}`,
+    `hostile_messages=${sum((r) => r.stats.hostileMessages)}`,
+    // Messages the nodes' validation boundary dropped; only a hostile member should cause any.
+    `dropped_invalid=${sum((r) => Object.values(r.stats.droppedByReason).reduce((a, b) => a + b, 0))}`,
+    `seq_exhausted=${sum((r) => r.stats.exhaustedSeqCommands)}`,
   ];
   return { violations, line: figures.join(' ') };
 }

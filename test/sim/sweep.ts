@@ -22,6 +22,8 @@ export function sweep(firstSeed: number, count: number, options: Omit<Simulation
       options.bandwidthBytesPerMs !== undefined ? `--bandwidth ${options.bandwidthBytesPerMs ?? 'unlimited'}` : '',
       options.workload !== undefined ? `--workload ${options.workload}` : '',
       options.sleepingLaptop !== undefined ? `--sleeping-laptop ${options.sleepingLaptop ? 'yes' : 'no'}` : '',
+      options.hostile !== undefined ? (options.hostile ? '--hostile' : '--no-hostile') : '',
+      options.hostileGapMs !== undefined ? `--hostile-gap-ms ${options.hostileGapMs}` : '',
     ]
       .filter(Boolean)
       .join(' ');
