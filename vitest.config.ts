@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'core',
           environment: 'node',
-          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts', 'scripts/**/*.test.ts', 'test/support/**/*.test.ts'],
+          include: ['src-main/**/*.test.ts', 'shared/**/*.test.ts', 'scripts/**/*.test.ts', 'test/support/**/*.test.ts', 'test/transcripts/**/*.test.ts'],
         },
       },
       {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: launch the desktop app built by `electron-vite build`.
+// `npm start`: check that Electron can run here, build the app (`electron-vite build`), launch it.
 // The `electron` package fetches its binary from the internet on first use. Where that is impossible
-// (an offline machine, a locked-down CI), say so in one clear message instead of a stack trace.
+// (an offline machine, a locked-down CI), say so in one clear message before spending time on a build.
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,9 @@ if (binary.error !== undefined) {
   );
   process.exit(1);
 }
+
+const build = spawnSync(process.execPath, [resolve(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 const child = spawn(binary.path, [root, ...process.argv.slice(2)], { stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));

@@ -42,7 +42,3 @@ export function nextBallotAbove(above: Ballot, node: NodeId): Ballot {
   const sameRound: Ballot = { round: Math.max(1, above.round), node };
   return compareBallots(sameRound, above) > 0 ? sameRound : { round: above.round + 1, node };
 }
-
-export function formatBallot(b: Ballot): string {
-  return b.round === 0 ? '0' : `${b.round}.${b.node}`;
-}

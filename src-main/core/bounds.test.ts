@@ -5,7 +5,7 @@ import { encodeMembershipChange, applyMembershipSlot, bootstrapMembership, MAX_M
 import { messageSizeBound } from './message-size';
 import { seededRandom } from './random';
 import { Replica } from './replica';
-import type { ChosenEntry, Command, Message, NodeId, Ready, SlotValue } from './types';
+import { isEmptyReady, type ChosenEntry, type Command, type Message, type NodeId, type Ready, type SlotValue } from './types';
 
 /**
  * Size and range bounds of the core (issue: a send never kills a node; one datagram never hangs a
@@ -32,12 +32,12 @@ function replicaWithChosen(slots: number, config: Partial<ProtocolConfig> = SMAL
   });
   const drain = (): Ready[] => {
     const readies: Ready[] = [];
-    while (replica.hasReady()) {
+    for (;;) {
       const ready = replica.ready();
-      readies.push(ready);
       replica.advance(ready);
+      if (isEmptyReady(ready)) return readies;
+      readies.push(ready);
     }
-    return readies;
   };
   return { replica, drain };
 }

@@ -18,7 +18,7 @@ export class Campaign {
   private stageNow: CampaignStage = 'prevote';
   private readonly grants = new Set<NodeId>();
   private readonly promiseByNode = new Map<NodeId, PromiseMessage>();
-  private sentAt: number;
+  private sentAtTick: number;
 
   constructor(
     private readonly self: NodeId,
@@ -31,7 +31,7 @@ export class Campaign {
     /** False when the campaign was asked for (a leader handing over or crossing into a new configuration): the caller goes straight to prepare(). */
     withPrevote: boolean,
   ) {
-    this.sentAt = now;
+    this.sentAtTick = now;
     this.grants.add(self);
     if (withPrevote) this.sendPrevotes(this.members);
   }
@@ -73,7 +73,7 @@ export class Campaign {
     this.stageNow = 'prepare';
     this.currentBallot = ballot;
     this.currentFromSlot = fromSlot;
-    this.sentAt = now;
+    this.sentAtTick = now;
     this.sendPrepares(this.members);
   }
 
@@ -88,8 +88,8 @@ export class Campaign {
 
   /** Resends to whoever has not answered yet, every `retransmitTicks`. */
   tick(now: number, retransmitTicks: number): void {
-    if (now - this.sentAt < retransmitTicks) return;
-    this.sentAt = now;
+    if (now - this.sentAtTick < retransmitTicks) return;
+    this.sentAtTick = now;
     if (this.stageNow === 'prevote') this.sendPrevotes(this.members.filter((m) => !this.grants.has(m)));
     else this.sendPrepares(this.members.filter((m) => !this.promiseByNode.has(m)));
   }

@@ -24,17 +24,17 @@ export interface CatchupTarget {
 }
 
 export class CatchupSources {
-  private readonly claims = new Map<NodeId, { commitIndex: Slot; heardAt: number }>();
+  private readonly claims = new Map<NodeId, { commitIndex: Slot; heardAtTick: number }>();
   private readonly benchedUntil = new Map<NodeId, number>();
   /** The source in use, since when, and our commit index when we last saw it make progress. */
-  private current: { peer: NodeId; progressAt: number; commitAtProgress: Slot } | null = null;
+  private current: { peer: NodeId; progressAtTick: number; commitAtProgress: Slot } | null = null;
 
   constructor(private readonly staleTicks: number) {}
 
   /** A peer says, at `now`, that every slot <= commitIndex is chosen. */
   note(peer: NodeId, commitIndex: Slot, now: number): void {
     this.claims.delete(peer);
-    this.claims.set(peer, { commitIndex, heardAt: now });
+    this.claims.set(peer, { commitIndex, heardAtTick: now });
     if (this.claims.size > MAX_PEERS) this.claims.delete(this.claims.keys().next().value as NodeId);
   }
 
@@ -42,12 +42,12 @@ export class CatchupSources {
   select(commit: Slot, now: number): CatchupTarget | null {
     this.benchIfStuck(commit, now);
     let best: CatchupTarget | null = null;
-    for (const [peer, { commitIndex, heardAt }] of this.claims) {
-      if (commitIndex <= commit || now - heardAt > this.staleTicks || (this.benchedUntil.get(peer) ?? -1) > now) continue;
+    for (const [peer, { commitIndex, heardAtTick }] of this.claims) {
+      if (commitIndex <= commit || now - heardAtTick > this.staleTicks || (this.benchedUntil.get(peer) ?? -1) > now) continue;
       if (best === null || commitIndex > best.commitIndex) best = { peer, commitIndex };
     }
     if (best === null) this.current = null;
-    else if (this.current?.peer !== best.peer) this.current = { peer: best.peer, progressAt: now, commitAtProgress: commit };
+    else if (this.current?.peer !== best.peer) this.current = { peer: best.peer, progressAtTick: now, commitAtProgress: commit };
     return best;
   }
 
@@ -56,10 +56,10 @@ export class CatchupSources {
     if (current === null) return;
     if (commit > current.commitAtProgress) {
       current.commitAtProgress = commit;
-      current.progressAt = now;
+      current.progressAtTick = now;
       return;
     }
-    if (now - current.progressAt < PATIENCE_TICKS) return;
+    if (now - current.progressAtTick < PATIENCE_TICKS) return;
     this.benchedUntil.set(current.peer, now + BENCH_TICKS);
     this.current = null;
     for (const [peer, until] of this.benchedUntil) if (until <= now) this.benchedUntil.delete(peer);

@@ -23,6 +23,7 @@
  * leader fills the slots before it takes effect with no-ops, so a change takes effect at once instead
  * of after W more client commands.
  */
+import { assert } from './assert';
 import { ballotsEqual, compareBallots, type Ballot } from './ballot';
 import type { CommandLedger } from './command-ledger';
 import { type ProtocolConfig } from './config';
@@ -46,7 +47,7 @@ export type PlantedLeaderBug = 'ignore-accepted' | 'ignore-config-boundary' | 'u
 interface InflightSlot {
   readonly value: SlotValue;
   readonly acks: Set<NodeId>;
-  sentAt: number;
+  sentAtTick: number;
 }
 
 /**
@@ -96,11 +97,11 @@ export class Leader {
   private nextSlot: Slot;
   /** The first slot whose configuration differs from epochMembers, once reached; nothing is proposed from there. */
   private blocked: Slot | null = null;
-  private readonly lastHeardAt = new Map<NodeId, number>();
+  private readonly lastHeardTick = new Map<NodeId, number>();
   /** Commit indexes followers reported: picks the successor when handing leadership over. */
   private readonly peerCommit = new Map<NodeId, Slot>();
-  private heartbeatAt: number;
-  private quorumCheckAt: number;
+  private heartbeatAtTick: number;
+  private quorumCheckAtTick: number;
   private announcedCommit: Slot;
 
   constructor(
@@ -110,9 +111,9 @@ export class Leader {
     promises: ReadonlyMap<NodeId, PromiseMessage>,
     now: number,
   ) {
-    for (const member of promises.keys()) this.lastHeardAt.set(member, now);
-    this.heartbeatAt = now;
-    this.quorumCheckAt = now + quorumWindowTicks(ctx.config);
+    for (const member of promises.keys()) this.lastHeardTick.set(member, now);
+    this.heartbeatAtTick = now;
+    this.quorumCheckAtTick = now + quorumWindowTicks(ctx.config);
     this.announcedCommit = ctx.learner.commitIndex;
     this.nextSlot = fromSlot;
     this.lastPlanned = this.planReproposals(fromSlot, promises);
@@ -144,10 +145,6 @@ export class Leader {
     return this.queue.length;
   }
 
-  get inflightSlots(): number {
-    return this.inflight.size;
-  }
-
   /** Queues commands for proposal, skipping any already chosen, in flight or queued. Returns how many were refused for lack of room. */
   enqueue(commands: readonly Command[]): number {
     let refused = 0;
@@ -174,8 +171,14 @@ export class Leader {
     while (this.mayPropose(this.nextSlot)) {
       const slotNumber = this.nextSlot;
       if (slotNumber <= this.lastPlanned) {
-        const value = this.planned.get(slotNumber) ?? [];
+        const value = this.planned.get(slotNumber);
+        // planReproposals plans every slot it does not skip as chosen.
+        assert(value !== undefined || this.ctx.learner.isChosen(slotNumber), () => `slot ${slotNumber} was neither planned nor chosen`);
         this.planned.delete(slotNumber);
+        if (value === undefined) {
+          this.nextSlot++;
+          continue;
+        }
         this.nextSlot++;
         if (this.ctx.learner.isChosen(slotNumber)) for (const command of value) this.inflightIds.delete(commandKey(command.origin, command.seq));
         else this.propose(slotNumber, value, now);
@@ -184,7 +187,8 @@ export class Leader {
       const batch: Command[] = [];
       let bytes = 0;
       while (this.queue.length > 0 && batch.length < maxBatchCommands) {
-        const command = this.queue.peek() as Command;
+        const command = this.queue.peek();
+        assert(command !== undefined, 'a non-empty queue has a head');
         const size = commandSizeBound(command);
         if (batch.length > 0 && bytes + size > maxBatchBytes) break;
         this.queue.shift();
@@ -214,7 +218,7 @@ export class Leader {
   onAccepted(message: AcceptedMessage, now: number): void {
     if (!ballotsEqual(message.ballot, this.ballot)) return;
     if (!this.ctx.epochMembers.includes(message.from)) return;
-    this.lastHeardAt.set(message.from, now);
+    this.lastHeardTick.set(message.from, now);
     const slot = this.inflight.get(message.slot);
     if (slot === undefined) return;
     slot.acks.add(message.from);
@@ -223,7 +227,7 @@ export class Leader {
 
   /** Any answer at our ballot is proof that `member` is alive and follows us; it has chosen through `commitIndex`. */
   heardFrom(member: NodeId, now: number, commitIndex: Slot): void {
-    this.lastHeardAt.set(member, now);
+    this.lastHeardTick.set(member, now);
     this.peerCommit.set(member, Math.max(commitIndex, this.peerCommit.get(member) ?? 0));
   }
 
@@ -240,8 +244,8 @@ export class Leader {
         this.forget(slotNumber, slot);
         continue;
       }
-      if (now - slot.sentAt < retransmitTicks) continue;
-      slot.sentAt = now;
+      if (now - slot.sentAtTick < retransmitTicks) continue;
+      slot.sentAtTick = now;
       for (const member of this.ctx.epochMembers) {
         if (slot.acks.has(member) || this.isFarBehind(member, slotNumber)) continue;
         if (this.isSilent(member, now)) {
@@ -251,12 +255,12 @@ export class Leader {
         this.sendAccept(member, slotNumber, slot.value);
       }
     }
-    if (now - this.heartbeatAt >= heartbeatTicks) this.broadcastCommit(now);
-    if (now >= this.quorumCheckAt) {
-      this.quorumCheckAt = now + window;
+    if (now - this.heartbeatAtTick >= heartbeatTicks) this.broadcastCommit(now);
+    if (now >= this.quorumCheckAtTick) {
+      this.quorumCheckAtTick = now + window;
       let active = this.ctx.epochMembers.includes(this.ctx.self) ? 1 : 0;
       for (const member of this.ctx.epochMembers) {
-        const heard = this.lastHeardAt.get(member);
+        const heard = this.lastHeardTick.get(member);
         if (member !== this.ctx.self && heard !== undefined && now - heard <= window) active++;
       }
       if (active < majority(this.ctx.epochMembers.length)) return false;
@@ -266,7 +270,7 @@ export class Leader {
 
   /** See PROBE_AFTER_RETRANSMITS. */
   private isSilent(member: NodeId, now: number): boolean {
-    const heard = this.lastHeardAt.get(member);
+    const heard = this.lastHeardTick.get(member);
     return member !== this.ctx.self && (heard === undefined || now - heard > PROBE_AFTER_RETRANSMITS * this.ctx.config.retransmitTicks);
   }
 
@@ -324,8 +328,15 @@ export class Leader {
   }
 
   private propose(slotNumber: Slot, value: SlotValue, now: number): void {
-    this.inflight.set(slotNumber, { value, acks: new Set(), sentAt: now });
-    for (const command of value) this.inflightIds.set(commandKey(command.origin, command.seq), slotNumber);
+    assert(!this.inflight.has(slotNumber), () => `slot ${slotNumber} proposed twice in one leadership`);
+    for (const command of value) {
+      const key = commandKey(command.origin, command.seq);
+      const elsewhere = this.inflightIds.get(key);
+      // Two slots with one command could both be chosen: the command would apply twice.
+      assert(elsewhere === undefined || elsewhere === slotNumber, () => `command ${key} proposed in slot ${slotNumber} while in flight in slot ${elsewhere}`);
+      this.inflightIds.set(key, slotNumber);
+    }
+    this.inflight.set(slotNumber, { value, acks: new Set(), sentAtTick: now });
     for (const member of this.ctx.epochMembers) this.sendAccept(member, slotNumber, value);
   }
 
@@ -344,7 +355,7 @@ export class Leader {
   }
 
   private broadcastCommit(now: number): void {
-    this.heartbeatAt = now;
+    this.heartbeatAtTick = now;
     this.announcedCommit = this.ctx.learner.commitIndex;
     // Pending members too: a newcomer learns the commit index early and catches up before its epoch starts.
     for (const member of new Set([...this.ctx.epochMembers, ...this.ctx.relevantMembers()])) {

@@ -12,6 +12,7 @@
  *    compacted (slots <= compactedThrough were applied and are summarized by the snapshot).
  *  - Committed entries are emitted exactly once each, in slot order, starting after appliedIndex.
  */
+import { assert } from './assert';
 import { CatchupSources, type CatchupTarget } from './catchup-sources';
 import type { CommandLedger } from './command-ledger';
 import { chosenEntrySizeBound } from './message-size';
@@ -114,6 +115,7 @@ export class Learner {
     this.advanceCommit();
     this.trackCommitted();
     this.emitCommitted();
+    this.checkIndexes();
   }
 
   /**
@@ -196,6 +198,7 @@ export class Learner {
   markApplied(slot: Slot): void {
     if (slot > this.emitted) throw new Error(`cannot apply slot ${slot}: only ${this.emitted} were committed`);
     if (slot > this.applied) this.applied = slot;
+    this.checkIndexes();
   }
 
   /** Drops chosen values of slots <= `slot`, which must be applied (the runtime's snapshot covers them). */
@@ -204,6 +207,7 @@ export class Learner {
     if (slot <= this.compacted) return;
     for (const s of this.chosenBySlot.keys()) if (s <= slot) this.chosenBySlot.delete(s);
     this.compacted = slot;
+    this.checkIndexes();
   }
 
   /**
@@ -221,6 +225,7 @@ export class Learner {
     this.advanceCommit();
     this.trackCommitted();
     this.emitCommitted();
+    this.checkIndexes();
   }
 
   private store(slot: Slot, value: SlotValue): void {
@@ -230,6 +235,14 @@ export class Learner {
 
   private advanceCommit(): void {
     while (this.chosenBySlot.has(this.commit + 1)) this.commit++;
+  }
+
+  /** compactedThrough <= appliedIndex <= emitted <= tracked <= commitIndex: each stage follows the one before. */
+  private checkIndexes(): void {
+    assert(
+      this.compacted <= this.applied && this.applied <= this.emitted && this.emitted <= this.tracked && this.tracked <= this.commit,
+      () => `learner indexes out of order: compacted ${this.compacted}, applied ${this.applied}, emitted ${this.emitted}, tracked ${this.tracked}, commit ${this.commit}`,
+    );
   }
 
   private trackCommitted(): void {

@@ -4,7 +4,14 @@ import type { ProtocolConfig } from './config';
 import { bootstrapMembership, type MembershipState } from './membership';
 import { seededRandom } from './random';
 import { Replica } from './replica';
-import type { Command, DurableState, Message, NodeId, Ready } from './types';
+
+/** A Ready, taken and advanced at once (as if the runtime persisted, sent and applied it). */
+function takeReady(replica: Replica): Ready {
+  const ready = replica.ready();
+  replica.advance(ready);
+  return ready;
+}
+import { isEmptyReady, type Command, type DurableState, type Message, type NodeId, type Ready } from './types';
 
 /**
  * A minimal synchronous runtime for unit tests: perfect network, instant disk. The simulator
@@ -38,9 +45,12 @@ class Harness {
     for (let rounds = 0; rounds < 10_000; rounds++) {
       let progressed = false;
       for (const [id, replica] of this.replicas) {
-        if (!replica.hasReady()) continue;
-        progressed = true;
         const ready = replica.ready();
+        if (isEmptyReady(ready)) {
+          replica.advance(ready);
+          continue;
+        }
+        progressed = true;
         this.readies.push({ node: id, ready });
         this.queue.push(...ready.messages.filter((m) => !this.cut.has(`${m.from}>${m.to}`)));
         for (const entry of ready.committed) this.applied.get(id)?.push(...entry.value);
@@ -187,10 +197,10 @@ describe('Replica', () => {
     const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1) });
     replica.step({ type: 'prepare', from: 'b', to: 'c', ballot: { round: 9, node: 'b' }, fromSlot: 1 });
     expect(replica.status().promised.round).toBe(0);
-    expect(replica.ready().messages).toEqual([]);
+    expect(takeReady(replica).messages).toEqual([]);
     replica.step({ type: 'prepare', from: 'x', to: 'a', ballot: { round: 9, node: 'x' }, fromSlot: 1 });
     expect(replica.status().promised.round).toBe(9);
-    expect(replica.ready().messages).toMatchObject([{ type: 'promise', to: 'x', ballot: { round: 9, node: 'x' } }]);
+    expect(takeReady(replica).messages).toMatchObject([{ type: 'promise', to: 'x', ballot: { round: 9, node: 'x' } }]);
   });
 });
 
@@ -203,11 +213,11 @@ describe('Replica elections', () => {
     for (const id of h.members) if (id !== leader) h.cut.add(`${leader}>${id}`).add(`${id}>${leader}`);
     while (h.get(x).status().role !== 'candidate') {
       h.get(x).tick();
-      h.get(x).ready(); // drop x's own pre-votes: we want y to ask first
+      takeReady(h.get(x)); // drop x's own pre-votes: we want y to ask first
     }
     expect(h.get(x).status().leader).toBeNull();
     h.get(x).step({ type: 'prevote', from: y, to: x, ballot: { round: 99, node: y }, commitIndex: h.get(y).status().commitIndex });
-    const reply = h.get(x).ready().messages.find((m) => m.type === 'prevoteReply');
+    const reply = takeReady(h.get(x)).messages.find((m) => m.type === 'prevoteReply');
     expect(reply).toMatchObject({ type: 'prevoteReply', granted: true });
   });
 });
@@ -310,10 +320,10 @@ describe('Replica compaction and snapshots', () => {
     const slots = Array.from({ length: 12 }, (_, i) => ({ slot: i + 1, value: [{ origin: 'b', seq: i + 1, payload: `p${i + 1}` }] }));
     replica.step({ type: 'catchupReply', from: 'b', to: 'a', entries: slots.slice(0, 10), commitIndex: 12, compactedThrough: 0 });
     replica.installSnapshot(5, [{ origin: 'b', floor: 5, above: [] }], { ...start, through: 5 });
-    expect(replica.ready().committed.map((e) => e.slot)).toEqual([6, 7, 8, 9, 10]);
+    expect(takeReady(replica).committed.map((e) => e.slot)).toEqual([6, 7, 8, 9, 10]);
     expect(replica.membership()?.through).toBe(10);
     replica.step({ type: 'catchupReply', from: 'b', to: 'a', entries: slots.slice(10), commitIndex: 12, compactedThrough: 0 });
-    expect(replica.ready().committed.map((e) => e.slot)).toEqual([11, 12]);
+    expect(takeReady(replica).committed.map((e) => e.slot)).toEqual([11, 12]);
     expect(replica.status()).toMatchObject({ commitIndex: 12, members: start.epochs[0]?.members });
   });
 
@@ -324,13 +334,13 @@ describe('Replica compaction and snapshots', () => {
     const newcomer = new Replica({ id: 'd', rng: seededRandom(1) });
     const slots = Array.from({ length: 3 }, (_, i) => ({ slot: i + 1, value: [{ origin: 'b', seq: i + 1, payload: `p${i + 1}` }] }));
     newcomer.step({ type: 'catchupReply', from: 'b', to: 'd', entries: slots, commitIndex: 3, compactedThrough: 0 });
-    expect(newcomer.hasReady() ? newcomer.ready().committed : []).toEqual([]);
+    expect(takeReady(newcomer).committed).toEqual([]);
     expect(newcomer.status()).toMatchObject({ commitIndex: 0, appliedIndex: 0, members: null });
     // The snapshot brings the membership; the log continues from there.
     const membership = bootstrapMembership(['a', 'b', 'c', 'd'].map((id) => ({ id, address: '' })));
     newcomer.installSnapshot(3, [{ origin: 'b', floor: 3, above: [] }], { ...membership, through: 3 });
     newcomer.step({ type: 'catchupReply', from: 'b', to: 'd', entries: [{ slot: 4, value: [{ origin: 'b', seq: 4, payload: 'p4' }] }], commitIndex: 4, compactedThrough: 0 });
-    expect(newcomer.ready().committed.map((e) => e.slot)).toEqual([4]);
+    expect(takeReady(newcomer).committed.map((e) => e.slot)).toEqual([4]);
   });
 
   it('refuses to promise to a candidate whose first unchosen slot is compacted here', () => {

@@ -22,6 +22,7 @@
  *    it promised or followed before; older leaders are refused with a nack so they step down.
  *  - At most one of `campaign` and `leadership` is set; `leaderId === self` exactly when leading.
  */
+import { assert } from './assert';
 import { Acceptor } from './acceptor';
 import { ballotsEqual, compareBallots, maxBallot, nextBallotAbove, ZERO_BALLOT, type Ballot } from './ballot';
 import { Campaign } from './campaign';
@@ -37,7 +38,6 @@ import {
   membersAt,
   relevantMembers,
   type Member,
-  type MembershipOutcome,
   type MembershipState,
 } from './membership';
 import { acceptedEntrySizeBound, MESSAGE_FRAME_BOUND_BYTES } from './message-size';
@@ -86,8 +86,9 @@ function toMembers(members: readonly NodeId[] | readonly Member[]): Member[] {
   return members.map((m: NodeId | Member) => (typeof m === 'string' ? { id: m, address: '' } : m));
 }
 
-/** Called with the outcome of every membership command as its slot joins the chosen prefix. */
-export type MembershipListener = (slot: Slot, outcomes: ReadonlyMap<string, MembershipOutcome>) => void;
+/** What this replica is doing: exactly one of following, campaigning and leading. */
+type RoleState = { readonly kind: 'follower' } | { readonly kind: 'candidate'; readonly campaign: Campaign } | { readonly kind: 'leader'; readonly leadership: Leader };
+const FOLLOWER: RoleState = Object.freeze({ kind: 'follower' });
 
 export class Replica {
   readonly id: NodeId;
@@ -102,8 +103,10 @@ export class Replica {
   private readonly submitter: Submitter;
   private readonly timer: ElectionTimer;
   private now = 0;
-  private campaign: Campaign | null = null;
-  private leadership: Leader | null = null;
+  /** A Ready was taken and not yet advanced: the runtime alternates ready() and advance(). */
+  private readyOutstanding = false;
+  /** Follower, candidate or leader: one at a time by construction (see RoleState). */
+  private roleState: RoleState = FOLLOWER;
   private leaderId: NodeId | null = null;
   /** Ballot of the leader followed last (or led). Accepts and heartbeats below it are refused. */
   private leaderBallot: Ballot = ZERO_BALLOT;
@@ -175,12 +178,22 @@ export class Replica {
     return this.submitter.submit(payload);
   }
 
-  hasReady(): boolean {
-    this.endTurn();
+  /**
+   * Whether output is waiting without any new input: the committed slots beyond the last Ready's budget
+   * (maxCommittedCommandsPerReady). The runtime then takes another Ready soon instead of waiting for a
+   * datagram or a tick. Changes nothing.
+   */
+  hasPendingOutput(): boolean {
     return !this.outbox.isEmpty();
   }
 
+  /**
+   * Ends the turn (routes own commands, lets a leader batch and propose what arrived) and hands over
+   * everything to persist, send, apply and fetch. Possibly empty (isEmptyReady); advance() it all the same.
+   */
   ready(): Ready {
+    assert(!this.readyOutstanding, 'ready() called again before advance() of the previous Ready');
+    this.readyOutstanding = true;
     this.endTurn();
     const ready = this.outbox.take();
     // Committed slots beyond this Ready's budget go into the next one.
@@ -190,6 +203,8 @@ export class Replica {
 
   /** The runtime persisted, sent and applied everything in `ready`. */
   advance(ready: Ready): void {
+    assert(this.readyOutstanding, 'advance() without a ready() before it');
+    this.readyOutstanding = false;
     const last = ready.committed.at(-1);
     if (last !== undefined) this.learner.markApplied(last.slot);
   }
@@ -209,6 +224,7 @@ export class Replica {
    * CommandLedger). Call it between Readys: after advance(), before the next ready().
    */
   installSnapshot(slot: Slot, ledger: LedgerState, membership: MembershipState): void {
+    assert(!this.readyOutstanding, 'installSnapshot() between ready() and advance()');
     if (slot <= this.learner.appliedIndex) return;
     if (membership.through !== slot) throw new Error(`snapshot at slot ${slot} carries the membership of slot ${membership.through}`);
     // Slots above `slot` may already have joined the chosen prefix this turn (committed, not yet
@@ -245,17 +261,21 @@ export class Replica {
     return this.membershipState;
   }
 
-  /** Called with the outcome of membership commands as they are chosen (set by the runtime). */
-  onMembershipChosen: MembershipListener | null = null;
-
   /** Whether one of this node's own commands is still waiting to be chosen. */
   isPending(command: Command): boolean {
     return this.submitter.isPending(command);
   }
 
   private role(): Role {
-    if (this.leadership !== null) return 'leader';
-    return this.campaign !== null ? 'candidate' : 'follower';
+    return this.roleState.kind;
+  }
+
+  private get campaign(): Campaign | null {
+    return this.roleState.kind === 'candidate' ? this.roleState.campaign : null;
+  }
+
+  private get leadership(): Leader | null {
+    return this.roleState.kind === 'leader' ? this.roleState.leadership : null;
   }
 
   private dispatch(message: Message): void {
@@ -360,7 +380,7 @@ export class Replica {
     // within acceptWindowSlots above our commit index, which bounds how far our promises reach.
     if (message.slot > this.learner.commitIndex + this.config.acceptWindowSlots) return;
     const accepted = this.acceptor.accept(message.ballot, message.slot, message.value);
-    if (!accepted) throw new Error(`acceptor refused ballot ${message.ballot.round}.${message.ballot.node} at or above the refusal floor`);
+    if (!accepted) throw new Error(`acceptor refused ballot ${JSON.stringify(message.ballot)} at or above the refusal floor`);
     this.outbox.send(message.from, { type: 'accepted', ballot: message.ballot, slot: message.slot });
     this.learnFromLeaderCommit(message.from, message.ballot, message.commitIndex);
   }
@@ -419,7 +439,7 @@ export class Replica {
   private follow(leader: NodeId, ballot: Ballot): void {
     if (leader === this.id) return;
     this.abandonLowerThan(ballot);
-    this.campaign = null;
+    if (this.roleState.kind === 'candidate') this.roleState = FOLLOWER;
     const changed = this.leaderId !== leader;
     this.leaderId = leader;
     this.leaderBallot = maxBallot(this.leaderBallot, ballot);
@@ -443,7 +463,7 @@ export class Replica {
     if (!members.includes(this.id)) return;
     const ballot = nextBallotAbove(this.refusalFloor(), this.id);
     const campaign = new Campaign(this.id, members, this.outbox, ballot, fromSlot, () => this.learner.commitIndex, this.now, withPrevote);
-    this.campaign = campaign;
+    this.roleState = { kind: 'candidate', campaign };
     if (!withPrevote || campaign.hasPrevoteQuorum()) this.startPrepare();
   }
 
@@ -452,14 +472,12 @@ export class Replica {
     return this.membershipState === null ? [] : membersAt(this.membershipState, slot).map((m) => m.id);
   }
 
-  /** Follows the membership along the chosen prefix and reports what membership commands did. */
+  /** Follows the membership along the chosen prefix (the store reports what membership commands did, as it applies them). */
   private trackMembership(entry: ChosenEntry): void {
     // Unreachable while unknown: a newcomer takes no catch-up entries (onCatchupReply) and accepts no slot
     // below its first configuration's, so no slot can join the prefix before its snapshot.
     if (this.membershipState === null) return;
-    const { state, outcomes } = applyMembershipSlot(this.membershipState, entry.slot, entry.value);
-    this.membershipState = state;
-    if (outcomes.size > 0) this.onMembershipChosen?.(entry.slot, outcomes);
+    this.membershipState = applyMembershipSlot(this.membershipState, entry.slot, entry.value).state;
   }
 
   /** A newcomer that heard of a more advanced peer fetches its snapshot (now and then, until it has one). */
@@ -501,7 +519,6 @@ export class Replica {
   private becomeLeader(): void {
     const campaign = this.campaign;
     if (campaign === null) return;
-    this.campaign = null;
     this.leaderId = this.id;
     this.leaderBallot = campaign.ballot;
     const context = {
@@ -516,13 +533,12 @@ export class Replica {
       ledger: this.ledger,
       plantedBug: this.plantedBug,
     };
-    this.leadership = new Leader(context, campaign.ballot, campaign.fromSlot, campaign.promises, this.now);
+    this.roleState = { kind: 'leader', leadership: new Leader(context, campaign.ballot, campaign.fromSlot, campaign.promises, this.now) };
     this.submitter.resendAll();
   }
 
   private stepDown(): void {
-    this.leadership = null;
-    this.campaign = null;
+    this.roleState = FOLLOWER;
     if (this.leaderId === this.id) this.leaderId = null;
     this.timer.reset();
   }

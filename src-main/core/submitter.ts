@@ -23,7 +23,7 @@ export type SubmitResult =
 
 interface PendingCommand {
   readonly command: Command;
-  sentAt: number;
+  sentAtTick: number;
 }
 
 export class Submitter {
@@ -99,7 +99,7 @@ export class Submitter {
       if (batch.length >= this.config.maxBatchCommands || (batch.length > 0 && bytes + size > this.config.maxBatchBytes)) flush();
       batch.push(entry.command);
       bytes += size;
-      entry.sentAt = now;
+      entry.sentAtTick = now;
       // Re-insert so the map stays ordered by send time.
       const key = commandKey(entry.command.origin, entry.command.seq);
       this.pending.delete(key);
@@ -109,9 +109,9 @@ export class Submitter {
       const entry = this.pending.get(commandKey(command.origin, command.seq));
       if (entry !== undefined && !this.ledger.hasCommand(command)) add(entry);
     }
-    // Re-sent entries move to the end with sentAt = now, so iteration stops when it reaches them.
+    // Re-sent entries move to the end with sentAtTick = now, so iteration stops when it reaches them.
     for (const entry of this.pending.values()) {
-      if (now - entry.sentAt < retryTicks) break;
+      if (now - entry.sentAtTick < retryTicks) break;
       if (this.ledger.hasCommand(entry.command)) this.chosen(entry.command);
       else add(entry);
     }
@@ -119,7 +119,7 @@ export class Submitter {
   }
 
   private track(command: Command): void {
-    this.pending.set(commandKey(command.origin, command.seq), { command, sentAt: -Infinity });
+    this.pending.set(commandKey(command.origin, command.seq), { command, sentAtTick: -Infinity });
     this.unsent.push(command);
   }
 }

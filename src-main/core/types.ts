@@ -30,6 +30,12 @@ export function commandKey(origin: NodeId, seq: number): string {
   return `${origin}/${seq}`;
 }
 
+/** The inverse of commandKey (node ids never contain '/'). */
+export function parseCommandKey(key: string): { readonly origin: NodeId; readonly seq: number } {
+  const at = key.lastIndexOf('/');
+  return { origin: key.slice(0, at), seq: Number(key.slice(at + 1)) };
+}
+
 export interface AcceptedEntry {
   readonly slot: Slot;
   readonly ballot: Ballot;
@@ -217,6 +223,11 @@ export interface Ready {
   readonly snapshotFrom: NodeId | null;
 }
 
+/** A Ready with nothing to persist, send, apply or fetch (the runtime advances it at once). */
+export function isEmptyReady(ready: Ready): boolean {
+  return ready.messages.length === 0 && ready.committed.length === 0 && ready.snapshotFrom === null && isEmptyBatch(ready.persist);
+}
+
 /** What survived on disk, handed to a restarting replica. */
 export interface DurableState {
   readonly promised: Ballot;
@@ -271,4 +282,17 @@ export interface ReplicaStatus {
  */
 export function mayPrecedePersist(message: Message): boolean {
   return message.type !== 'promise' && message.type !== 'accepted' && message.type !== 'forward';
+}
+
+/**
+ * Whether a turn's batch must be fsynced before its late messages leave: promises, accepts and own
+ * proposals. Chosen values alone need not be (they can be learned again; the next fsync covers them).
+ */
+export function needsFsync(batch: PersistBatch): boolean {
+  return batch.promised !== null || batch.accepted.length > 0 || batch.proposals.length > 0;
+}
+
+/** A batch with nothing to persist at all. */
+export function isEmptyBatch(batch: PersistBatch): boolean {
+  return !needsFsync(batch) && batch.chosen.length === 0;
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { clusterSecretProblem } from '../../shared/cluster-secret';
 import { decodeInviteCode } from '../../shared/invite-code';
+import type { HostPort } from '../net/address';
 import { isLoopbackHost } from './http-guard';
 
 export const USAGE = `Usage: synod-node --id ID --data DIR [options]
@@ -54,19 +55,14 @@ Exit codes: 0 clean stop, 2 bad arguments, 70-77 the data directory cannot be tr
 in use or holds history --join would discard (see README, "When a node refuses to start"),
 1 anything else.`;
 
-export interface HostPortArg {
-  readonly host: string;
-  readonly port: number;
-}
-
 export interface CliOptions {
   readonly id: string;
   readonly dataDir: string;
   readonly name: string | undefined;
-  readonly listen: HostPortArg;
-  readonly peers: ReadonlyMap<string, HostPortArg>;
+  readonly listen: HostPort;
+  readonly peers: ReadonlyMap<string, HostPort>;
   /** Members of the cluster to join (any one that answers adds this node), or null. */
-  readonly join: readonly HostPortArg[] | null;
+  readonly join: readonly HostPort[] | null;
   readonly discardHistory: boolean;
   /**
    * Where the secret comes from; resolved by the entry point (files and generation are I/O).
@@ -78,7 +74,7 @@ export interface CliOptions {
     | { readonly kind: 'file'; readonly path: string }
     | { readonly kind: 'generate' };
   readonly discover: boolean;
-  readonly http: HostPortArg | null;
+  readonly http: HostPort | null;
   readonly token: string | undefined;
   readonly tickMs: number | undefined;
   readonly requestTimeoutMs: number | undefined;
@@ -94,7 +90,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,512}$/;
 
 class CliError extends Error {}
 
-function hostPort(flag: string, text: string, defaultHost: string | null): HostPortArg {
+function hostPort(flag: string, text: string, defaultHost: string | null): HostPort {
   const match = /^(?:(?:\[([0-9a-fA-F:]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(text);
   const host = match?.[1] ?? match?.[2] ?? defaultHost;
   const port = Number(match?.[3]);
@@ -109,7 +105,7 @@ function hostPort(flag: string, text: string, defaultHost: string | null): HostP
  * allowed because the user asked for it explicitly, but the bridge speaks plain HTTP: whoever can reach
  * it can try tokens, and whoever is on the path reads the token and every answer.
  */
-export function httpExposureWarning(http: HostPortArg): string | null {
+export function httpExposureWarning(http: HostPort): string | null {
   if (isLoopbackHost(http.host)) return null;
   const address = `${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
   return `the dashboard and API listen on ${address}, not only on this machine (loopback). Anyone who can reach that address can try to guess the token, and the token and every answer cross the network unencrypted (plain HTTP). Use it only on a network you trust, or behind a TLS tunnel.`;
@@ -130,7 +126,7 @@ export type ReadText = (path: string) => string;
  * counts without the other two), decoded; null when none was given. Its problems never quote it: it
  * holds the secret.
  */
-function joinCode(value: string | undefined, file: string | undefined, fromEnv: string | undefined, readText: ReadText): { addresses: HostPortArg[]; secret: string } | null {
+function joinCode(value: string | undefined, file: string | undefined, fromEnv: string | undefined, readText: ReadText): { addresses: HostPort[]; secret: string } | null {
   if (value !== undefined && file !== undefined) throw new CliError('give the invite code once: --join-code or --join-code-file');
   let text: string;
   let where: string;
@@ -192,7 +188,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     if (id === undefined) throw new CliError('--id is required');
     if (!ID_PATTERN.test(id)) throw new CliError(`--id must be 1-32 letters, digits, "-" or "_", got "${id}"`);
     if (values.data === undefined) throw new CliError('--data is required (the directory where this node keeps its state)');
-    const peers = new Map<string, HostPortArg>();
+    const peers = new Map<string, HostPort>();
     for (const spec of values.peer ?? []) {
       const eq = spec.indexOf('=');
       if (eq <= 0) throw new CliError(`--peer must be ID=HOST:PORT, got "${spec}"`);
@@ -245,8 +241,25 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     };
   } catch (error) {
     if (error instanceof CliError) return { kind: 'error', message: error.message };
-    // node:util parseArgs reports unknown options and missing values in its own words.
-    if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return { kind: 'error', message: error.message };
+    if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return { kind: 'error', message: parseArgsProblem(String(error.code), error.message) };
     throw error;
+  }
+}
+
+/**
+ * node:util parseArgs's errors in our words: its own advice ("place it at the end of the command after
+ * '--'") is about positional arguments, which synod-node has none of.
+ */
+function parseArgsProblem(code: string, message: string): string {
+  const quoted = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? /'([^']+)'/.exec(message)?.[1];
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted ?? message}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `${quoted ?? 'an option'} needs a value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${quoted ?? message} (every option starts with --)`;
+    default:
+      return message;
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FaultyFileSystem, SimulatedCrash } from '../storage/faulty-file-system';
+import { FaultyFileSystem, SimulatedCrash } from '../../test/support/faulty-file-system';
 import { NodeFileSystem } from '../storage/node-file-system';
 import { clockEpochFloor, EPOCH_CLOCK_BASE_MS, EPOCH_FILE_NAME, nextTransportEpoch } from './epoch';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FaultyFileSystem, SimulatedCrash } from '../storage/faulty-file-system';
+import { FaultyFileSystem, SimulatedCrash } from '../../test/support/faulty-file-system';
 import { NodeFileSystem } from '../storage/node-file-system';
 import { MAX_PEER_EPOCHS, PEER_EPOCHS_FILE_NAME, PeerEpochs, WRITE_INTERVAL_MS } from './peer-epochs';
 

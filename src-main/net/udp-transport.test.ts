@@ -10,13 +10,14 @@ import { deriveClusterKeys } from './keys';
 import { PeerEpochs } from './peer-epochs';
 import { sampleAccept } from '../../test/support/random-messages';
 import { membersDigest, Opener, Sealer } from './seal';
-import { PATH_CHALLENGE_INTERVAL_MS, UdpTransport, type PeerAddress, type SendErrorReason, type TraceEvent, type UdpTransportOptions } from './udp-transport';
+import type { HostPort } from './address';
+import { PATH_CHALLENGE_INTERVAL_MS, UdpTransport, type SendErrorReason, type TraceEvent, type UdpTransportOptions } from './udp-transport';
 import type { PingMessage, WireMessage } from './wire';
 
 const SECRET = 'the shared secret of the test cluster';
 const HOST = '127.0.0.1';
 /** A port nothing listens on, for members whose real address is not known yet. */
-const NOWHERE: PeerAddress = { host: HOST, port: 9 };
+const NOWHERE: HostPort = { host: HOST, port: 9 };
 
 interface Node {
   readonly transport: UdpTransport;
@@ -34,7 +35,7 @@ afterEach(async () => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startNode(self: string, members: Record<string, PeerAddress>, options: Partial<UdpTransportOptions> = {}): Promise<Node> {
+async function startNode(self: string, members: Record<string, HostPort>, options: Partial<UdpTransportOptions> = {}): Promise<Node> {
   const inbox: WireMessage[] = [];
   const traces: TraceEvent[] = [];
   const transport = await UdpTransport.open({
@@ -57,7 +58,7 @@ async function startPair(): Promise<[Node, Node]> {
   const a = await startNode('n1', { n2: NOWHERE });
   const b = await startNode('n2', { n1: a.transport.address() });
   const { host, port } = b.transport.address();
-  a.transport.setPeerAddress('n2', host, port);
+  a.transport.setMembers(new Map([['n2', { host, port }]]));
   return [a, b];
 }
 
@@ -76,7 +77,7 @@ async function rawSocket(): Promise<Socket> {
   return socket;
 }
 
-function sendRaw(socket: Socket, datagram: Uint8Array, to: PeerAddress): Promise<void> {
+function sendRaw(socket: Socket, datagram: Uint8Array, to: HostPort): Promise<void> {
   return new Promise((resolve, reject) => socket.send(datagram, to.port, to.host, (error) => (error ? reject(error) : resolve())));
 }
 
@@ -88,7 +89,7 @@ function sealOne(sealer: Sealer, message: WireMessage): Uint8Array {
 }
 
 /** A raw socket standing in for `id`: it seals as `id` and reads what n1 sends it. */
-async function impersonate(id: string, epoch: number): Promise<{ socket: Socket; sealer: Sealer; inbox: WireMessage[]; address: PeerAddress }> {
+async function impersonate(id: string, epoch: number): Promise<{ socket: Socket; sealer: Sealer; inbox: WireMessage[]; address: HostPort }> {
   const socket = await rawSocket();
   const opener = new Opener(keys.key, keys.clusterId);
   opener.setMembers(new Set(['n1']));
@@ -149,7 +150,7 @@ describe('UdpTransport', () => {
     const sizes: number[] = [];
     sniffer.on('message', (datagram) => sizes.push(datagram.length));
     const { port } = sniffer.address();
-    a.transport.setPeerAddress('n2', HOST, port);
+    a.transport.setMembers(new Map([['n2', { host: HOST, port }]]));
     a.transport.send({ ...sampleAccept(20, 150), from: 'n1', to: 'n2' });
     await waitFor(() => sizes.length > 1 && sizes.reduce((x, y) => x + y, 0) === a.transport.stats().sentBytes, 'the fragments');
     expect(Math.max(...sizes)).toBeLessThanOrEqual(300);
@@ -301,7 +302,7 @@ describe('UdpTransport', () => {
     let nowMs = 1_000_000;
     const a = await startNode('n1', { n2: NOWHERE }, { now: () => nowMs });
     const n2 = await impersonate('n2', 5);
-    a.transport.setPeerAddress('n2', n2.address.host, n2.address.port);
+    a.transport.setMembers(new Map([['n2', n2.address]]));
     // Whoever replays a captured datagram is elsewhere; here that datagram comes from `replayer`.
     const replayer = await impersonate('n2', 9);
     await sendRaw(replayer.socket, sealOne(n2.sealer, commit('n2', 'n1')), a.transport.address());
@@ -411,9 +412,9 @@ describe('UdpTransport', () => {
     expect(errors[0]?.[2]).toMatch(/exceeds the \d+-byte limit/);
   });
 
-  it('throws only for caller bugs outside sending: unknown member, bad options', async () => {
+  it('throws only for caller bugs outside sending: an invalid member, bad options', async () => {
     const a = await startNode('n1', { n2: NOWHERE });
-    expect(() => a.transport.setPeerAddress('n7', HOST, 1234)).toThrow(/not a member/);
+    expect(() => a.transport.setMembers(new Map([['bad id!', { host: HOST, port: 1234 }]]))).toThrow(/invalid member id/);
     await expect(startNode('n1', {}, { secret: 'short' })).rejects.toThrow(/at least 8 characters/);
     await expect(startNode('n1', {}, { maxDatagramBytes: 70_000 })).rejects.toThrow(/maxDatagramBytes/);
     await expect(startNode('n1', { n1: NOWHERE })).rejects.toThrow(/must not include this node/);
@@ -422,7 +423,7 @@ describe('UdpTransport', () => {
   it('never throws on socket errors and stays usable after close', async () => {
     const a = await startNode('n1', { n2: { host: '203.0.113.1', port: 65_535 } });
     // An address the socket cannot send to: counted, not thrown.
-    a.transport.setPeerAddress('n2', '255.255.255.255', 9);
+    a.transport.setMembers(new Map([['n2', { host: '255.255.255.255', port: 9 }]]));
     a.transport.send(commit('n1', 'n2'));
     await waitFor(() => a.transport.stats().sendErrors === 1, 'the send error');
     await a.transport.close();

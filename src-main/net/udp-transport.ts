@@ -34,8 +34,10 @@
 import { randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import DgramAsPromised, { type RemoteInfo, type SocketAsPromised } from 'dgram-as-promised';
+import type { Faults } from '../../shared/api';
 import { isValidNodeId } from '../core/config';
 import type { NodeId } from '../core/types';
+import { formatAddress, type HostPort } from './address';
 import { bundleOverheadBytes, decodePayload, encodeBundle, encodeMessage, MalformedMessageError } from './codec';
 import { maxMessageBytes, MessageTooLargeError, Reassembler, splitMessage } from './fragments';
 import { deriveClusterKeys } from './keys';
@@ -58,25 +60,11 @@ export const DEFAULT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export const PATH_CHALLENGE_INTERVAL_MS = 1000;
 const CHALLENGE_BYTES = 8;
 
-export interface PeerAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
 export interface TraceEvent {
   readonly direction: 'in' | 'out';
   readonly message: WireMessage;
   /** True when an injected fault (or, outgoing, an unknown destination) dropped the message. */
   readonly dropped: boolean;
-}
-
-export interface Faults {
-  /** Probability in [0, 1] that a message (outgoing or incoming, decided per message) is dropped. */
-  readonly dropRate: number;
-  /** Outgoing messages wait this long before their datagrams are sent. */
-  readonly delayMs: number;
-  /** Peers cut off in both directions. */
-  readonly isolate: readonly NodeId[];
 }
 
 export const NO_FAULTS: Faults = Object.freeze({ dropRate: 0, delayMs: 0, isolate: Object.freeze([]) });
@@ -115,14 +103,6 @@ export interface TransportStats {
   readonly memberMismatch: { readonly peer: NodeId; readonly theirDigest: number; readonly since: number }[];
 }
 
-export interface PeerInfo {
-  readonly id: NodeId;
-  /** host:port ([host]:port for IPv6). */
-  readonly address: string;
-  /** now() when the last message from this peer was delivered, or null if none yet. */
-  readonly lastHeardAt: number | null;
-}
-
 export interface UdpTransportOptions {
   readonly self: NodeId;
   readonly listenHost: string;
@@ -140,7 +120,7 @@ export interface UdpTransportOptions {
    * The other members (self excluded) and their addresses. Prefer IP addresses: a host name is
    * resolved by the OS on every datagram sent.
    */
-  readonly members: ReadonlyMap<NodeId, PeerAddress>;
+  readonly members: ReadonlyMap<NodeId, HostPort>;
   /** Largest datagram sent, headers included. Default 1400 (fits common MTUs), at most 65000. */
   readonly maxDatagramBytes?: number;
   /** Socket receive buffer requested; the OS may grant less. Default 4 MiB. */
@@ -187,7 +167,7 @@ interface MutableStats {
  * A member whose address is not known yet (UNKNOWN_ADDRESS): its datagrams are accepted, and the
  * first one tells where it is; until then nothing can be sent to it ('no-route').
  */
-export const UNKNOWN_ADDRESS: PeerAddress = Object.freeze({ host: '', port: 0 });
+export const UNKNOWN_ADDRESS: HostPort = Object.freeze({ host: '', port: 0 });
 
 function isUnknownAddress(host: string, port: number): boolean {
   return host === '' && port === 0;
@@ -197,11 +177,6 @@ function checkAddress(id: NodeId, host: string, port: number): void {
   if (isUnknownAddress(host, port)) return;
   if (typeof host !== 'string' || host === '') throw new RangeError(`member ${id}: empty host`);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`member ${id}: invalid port ${port}`);
-}
-
-/** `host:port`, with brackets around an IPv6 host. */
-export function formatAddress(host: string, port: number): string {
-  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function checkFaults(faults: Faults): void {
@@ -232,7 +207,7 @@ export class UdpTransport {
   private readonly peerEpochs: PeerEpochs | undefined;
   private joinContact: Peer | undefined = undefined;
   private closed = false;
-  private boundAddress: PeerAddress = { host: '', port: 0 };
+  private boundAddress: HostPort = { host: '', port: 0 };
   private recvBufferBytes = 0;
   private readonly onMessage: (message: WireMessage) => void;
   private readonly onTrace: ((event: TraceEvent) => void) | undefined;
@@ -309,7 +284,7 @@ export class UdpTransport {
   }
 
   /** The bound address (with the real port when listenPort was 0); still answers after close(). */
-  address(): PeerAddress {
+  address(): HostPort {
     return this.boundAddress;
   }
 
@@ -410,17 +385,8 @@ export class UdpTransport {
     this.delayed.add(timer);
   }
 
-  /** Sets a member's address (e.g. from configuration). Throws for a node that is not a member. */
-  setPeerAddress(id: NodeId, host: string, port: number): void {
-    const peer = this.peersById.get(id);
-    if (peer === undefined) throw new RangeError(`${id} is not a member`);
-    checkAddress(id, host, port);
-    peer.host = host;
-    peer.port = port;
-  }
-
   /** Where messages to ANY_NODE go (a joining node's contact, known only by its address). */
-  setJoinContact(address: PeerAddress | null): void {
+  setJoinContact(address: HostPort | null): void {
     if (address !== null) checkAddress(ANY_NODE, address.host, address.port);
     this.joinContact = address === null ? undefined : { host: address.host, port: address.port, lastHeardAt: null };
   }
@@ -432,12 +398,12 @@ export class UdpTransport {
   }
 
   /** Replaces the member set (self excluded). Remaining members keep their lastHeardAt. */
-  setMembers(members: ReadonlyMap<NodeId, PeerAddress>): void {
+  setMembers(members: ReadonlyMap<NodeId, HostPort>): void {
     this.installMembers(members);
     this.sealer.setMembersDigest(this.digest);
   }
 
-  private installMembers(members: ReadonlyMap<NodeId, PeerAddress>): void {
+  private installMembers(members: ReadonlyMap<NodeId, HostPort>): void {
     for (const [id, { host, port }] of members) {
       if (!isValidNodeId(id)) throw new RangeError(`invalid member id "${id}"`);
       if (id === this.self) throw new RangeError(`members must not include this node (${id})`);

@@ -17,7 +17,7 @@ import type { Discovery, HeardMember, NodeStatus, SynodEvent } from '../../share
 import { announcementRecords, asksFor, clusterTag, instanceName, readResponse, SERVICE_TYPE, type Announcement, type Heard } from './discovery-records';
 import { lanAddresses } from './lan-addresses';
 import type { Logger } from './logger';
-import { parseHostPort } from './replica-node';
+import { parseHostPort } from '../net/address';
 
 export const QUERY_INTERVAL_MS = 10_000;
 export const FORGET_AFTER_MS = 35_000;

@@ -5,8 +5,7 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { MAX_INVITE_ADDRESSES } from '../../shared/invite-code';
 import { addressProblem } from '../../shared/validate';
-import { formatAddress } from '../net/udp-transport';
-import { parseHostPort } from './replica-node';
+import { formatAddress, parseHostPort } from '../net/address';
 
 type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
 

@@ -8,7 +8,8 @@ import { decodeInviteCode } from '../../shared/invite-code';
 import { freeTestPort } from '../../test/support/ports';
 import { lineLogger } from './logger';
 import { ConfigFile, NodeHost, type SavedConfig } from './node-host';
-import { parseHostPort, type NodeOptions } from './replica-node';
+import { parseHostPort } from '../net/address';
+import type { NodeOptions } from './replica-node';
 
 let root: string | null = null;
 const hosts: NodeHost[] = [];

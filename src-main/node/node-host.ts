@@ -15,7 +15,8 @@ import { encodeInviteCode } from '../../shared/invite-code';
 import { writeFileAtomically } from './atomic-file';
 import { udpPortProblem } from './free-port';
 import { inviteAddresses } from './lan-addresses';
-import { parseHostPort, ReplicaNode, type HostPort, type NodeOptions } from './replica-node';
+import { parseHostPort, type HostPort } from '../net/address';
+import { ReplicaNode, type NodeOptions } from './replica-node';
 
 /** What the desktop app persists about its node. */
 export interface SavedConfig {

@@ -17,31 +17,22 @@
  */
 import { randomInt } from 'node:crypto';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
-import type { NodeStatus, ElectionRecord, Faults, CommandReceipt, SynodEvent, MembershipView } from '../../shared/api';
+import type { NodeStatus, ElectionRecord, Faults, CommandReceipt, SynodEvent } from '../../shared/api';
 import { ApiError } from '../../shared/api';
+import { formatBallot } from '../../shared/ballot-text';
 import { encodeCommand, type AppCommand } from '../app/commands';
 import type { MicroBlog } from '../app/microblog';
 import { ballotsEqual } from '../core/ballot';
 import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../core/config';
-import {
-  bootstrapMembership,
-  encodeMembershipChange,
-  hasPendingChange,
-  latestEpoch,
-  MEMBERSHIP_DELAY_SLOTS,
-  relevantMembers,
-  type Member,
-  type MembershipOutcome,
-  type MembershipState,
-} from '../core/membership';
-import { majority } from '../core/quorum';
+import { bootstrapMembership, latestEpoch, relevantMembers, type MembershipState } from '../core/membership';
 import { seededRandom } from '../core/random';
 import { Replica } from '../core/replica';
-import { commandKey, mayPrecedePersist, type Command, type NodeId, type PersistBatch, type Ready, type ReplicaStatus } from '../core/types';
+import { commandKey, isEmptyReady, mayPrecedePersist, needsFsync, parseCommandKey, type NodeId, type Ready, type ReplicaStatus } from '../core/types';
 import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
 import { PeerEpochs } from '../net/peer-epochs';
-import { formatAddress, UdpTransport, UNKNOWN_ADDRESS } from '../net/udp-transport';
+import { formatAddress, parseHostPort, type HostPort } from '../net/address';
+import { UdpTransport, UNKNOWN_ADDRESS } from '../net/udp-transport';
 import type { WireMessage } from '../net/wire';
 import { writeCheckpointInBackground } from '../storage/checkpoint-writer';
 import { NodeFileSystem } from '../storage/node-file-system';
@@ -51,18 +42,13 @@ import { StorageError } from '../storage/errors';
 import { ClientRequests } from './client-requests';
 import { admitInbound } from './inbound-check';
 import { LoopMonitor } from './loop-monitor';
-import { answerJoin, JoinClient, joinContacts } from './join';
+import { MembershipAdmin } from './membership-admin';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import { silentLogger, type Logger } from './logger';
 import { BulkSender, type BulkMessage } from './bulk-sender';
 import { SnapshotSource } from './snapshot-source';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer';
 import { TraceBuffer } from './trace-buffer';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface NodeOptions {
   readonly id: NodeId;
@@ -118,6 +104,12 @@ const DEFAULT_RETAIN_SLOTS = 10_000;
 const COMPACTION_STEP_SLOTS = 1_000;
 const STATUS_EVENT_INTERVAL_MS = 1_000;
 /**
+ * Messages queued for the next turn at most. A turn's fsync takes milliseconds, during which a busy
+ * 64-member cluster sends a few hundred; a hundred times that is a flood, and dropping it (Paxos
+ * retransmits) beats growing memory without bound.
+ */
+const MAX_INBOX_MESSAGES = 20_000;
+/**
  * The sql.js log tables catch up with the journal this often rather than every turn: a transaction
  * costs about 0.1 ms whatever its size, and under light load a turn holds one command. Everything that
  * reads or exports the tables flushes them first, so nobody sees them behind.
@@ -160,18 +152,12 @@ export class ReplicaNode {
   private commandsApplied = 0;
   /** Exponentially weighted average of own commands' submit-to-applied time. */
   private commitLatencyMs: number | null = null;
-  /** Present while (and after) this node joins a cluster. */
-  private joinClient: JoinClient | null = null;
-  /** The members a join contact named, until this node learns the membership itself. */
-  private joinMembers: readonly Member[] = [];
-  /** What the transport's peers were last derived from (epochs, or joinMembers). */
+  /** Joining, answering joins, removing members: the membership commands this node proposes. */
+  private readonly admin: MembershipAdmin;
+  /** What the transport's peers were last derived from (epochs, or the members a join contact named). */
   private transportMembersSource: unknown = null;
-  /** Newcomers whose addMember this node proposed, by command key, until chosen. */
-  private readonly joinsProposed = new Map<NodeId, string>();
-  /** This node's own removeMember command waiting to be chosen. */
-  private removalPending: string | null = null;
-  /** Messages (and forwarded commands) the validation boundary dropped, by reason. */
-  private readonly droppedByCheck: Record<string, number> = {};
+  /** Messages (and forwarded commands) this runtime dropped, by reason: the validation boundary (`invalid-*`), a full inbox. */
+  private readonly droppedByRuntime: Record<string, number> = {};
   private readonly protocolConfig: ProtocolConfig;
   private readonly loopMonitor = new LoopMonitor(LOOP_DELAY_WINDOW_INTERVALS);
   /** Catch-up replies and snapshot chunks: paced per peer, after each turn's protocol messages. */
@@ -209,6 +195,19 @@ export class ReplicaNode {
       now: Date.now,
       maxStaleSlots: Math.floor(this.protocolConfig.snapshotCatchupSlots / 2),
       onError: (error) => logger.event('snapshot-build-failed', { reason: String(error) }),
+    });
+    this.admin = new MembershipAdmin({
+      id: this.id,
+      membership: () => this.replica.membership(),
+      isMember: () => this.isMember(),
+      propose: (payload) => this.replica.propose(payload),
+      wait: (key) => this.requests.wait(key),
+      reachablePeers: () => this.reachablePeerIds(),
+      send: (message) => this.transport.send(message),
+      setJoinContact: (address) => this.transport.setJoinContact(address),
+      strangerAddress: (id) => this.transport.strangerAddress(id),
+      onContactMembers: () => this.syncTransportMembers(),
+      logger,
     });
     this.snapshotServer = new SnapshotServer({ self: this.id, source: this.snapshotSource, push: (chunk, key) => this.bulk.push(chunk, key), now: Date.now });
     this.snapshotFetcher = new SnapshotFetcher({
@@ -263,7 +262,7 @@ export class ReplicaNode {
         onTrace: ({ direction, message, dropped }) => node.trace.record(direction, message, dropped),
         onSendError: (message, reason, detail) => logger.event('send-failed', { type: message.type, to: message.to, reason, detail }),
       });
-      if (contact !== null && recovered === null) node.startJoining(contact);
+      if (contact !== null && recovered === null) node.admin.startJoining(contact);
       node.startTimers();
       node.registerUser();
       const address = node.transport.address();
@@ -299,7 +298,6 @@ export class ReplicaNode {
     const address = this.transport.address();
     const stats = this.transport.stats();
     const now = Date.now();
-    const reachableMs = this.reachableWindowMs();
     const loopDelay = this.loopMonitor.delay();
     return {
       id: this.id,
@@ -317,11 +315,11 @@ export class ReplicaNode {
       pendingCommands: core.pendingCommands,
       peers: this.transport.peers().map((peer) => {
         const lastHeardMs = peer.lastHeardAt === null ? null : now - peer.lastHeardAt;
-        return { id: peer.id, address: peer.address, reachable: lastHeardMs !== null && lastHeardMs <= reachableMs, lastHeardMs, commitIndex: this.peerCommit.get(peer.id) ?? null };
+        return { id: peer.id, address: peer.address, reachable: this.isReachable(lastHeardMs), lastHeardMs, commitIndex: this.peerCommit.get(peer.id) ?? null };
       }),
       dropped: {
         ...stats.dropped,
-        ...this.droppedByCheck,
+        ...this.droppedByRuntime,
         ...this.snapshotServer.dropped(),
         ...this.snapshotFetcher.dropped(),
         ...Object.fromEntries(Object.entries(this.bulk.stats().dropped).map(([reason, count]) => [`bulk-${reason}`, count])),
@@ -332,7 +330,7 @@ export class ReplicaNode {
         .map(({ peer }) => `Peer ${peer} has a different member list than this node. A new cluster's nodes must all start with the same --peer entries; add machines later with --join.`),
       elections: [...this.elections],
       startedAt: this.startedAt,
-      membership: this.membershipView(core),
+      membership: this.admin.view(core),
       metrics: {
         fsyncs: this.store.journalStats.syncs,
         journalBytes: this.store.journalStats.bytes,
@@ -390,6 +388,12 @@ export class ReplicaNode {
   }
 
   private receive(message: WireMessage): void {
+    // While a turn waits for its fsync, datagrams queue here. A flood (or a long fsync) must not grow it
+    // without bound: past the cap they are dropped like a full socket buffer would, and counted.
+    if (this.inbox.length >= MAX_INBOX_MESSAGES) {
+      this.droppedByRuntime['inbox-full'] = (this.droppedByRuntime['inbox-full'] ?? 0) + 1;
+      return;
+    }
     this.inbox.push(message);
     this.schedule();
   }
@@ -405,7 +409,7 @@ export class ReplicaNode {
         .catch((error: unknown) => this.fatal(error))
         .finally(() => {
           this.turnRunning = null;
-          if (this.inbox.length > 0 || this.ticksOwed > 0 || this.snapshotToInstall !== null || this.replica.hasReady()) this.schedule();
+          if (this.inbox.length > 0 || this.ticksOwed > 0 || this.snapshotToInstall !== null || this.replica.hasPendingOutput()) this.schedule();
         });
     });
   }
@@ -423,16 +427,18 @@ export class ReplicaNode {
     // One Ready per turn: a Ready's work is bounded (maxCommittedCommandsPerReady), and the next turn
     // is scheduled after the event loop served timers and datagrams, so a replica with thousands of
     // slots to apply keeps heartbeating and answering meanwhile.
-    if (this.replica.hasReady()) await this.process(this.replica.ready());
+    const ready = this.replica.ready();
+    if (isEmptyReady(ready)) this.replica.advance(ready);
+    else await this.process(ready);
     this.syncTransportMembers();
-    this.joinClient?.tick(Date.now(), this.replica.membership(), this.isMember());
+    this.admin.tick(Date.now());
     this.noteStatusChanges();
   }
 
   /** Everyone who takes part in deciding the next slots (pending members too), with addresses: our peers. */
   private transportMembers(): Map<NodeId, HostPort> {
     const membership = this.replica.membership();
-    const members = membership === null ? this.joinMembers : relevantMembers(membership);
+    const members = membership === null ? this.admin.contactMembers : relevantMembers(membership);
     const known = new Map(this.transport === undefined ? [] : this.transport.peers().map((peer) => [peer.id, peer.address]));
     const peers = new Map<NodeId, HostPort>();
     for (const member of members) {
@@ -450,7 +456,7 @@ export class ReplicaNode {
    * slot without a membership change keeps the same epochs array.
    */
   private syncTransportMembers(): void {
-    const source = this.replica.membership()?.epochs ?? this.joinMembers;
+    const source = this.replica.membership()?.epochs ?? this.admin.contactMembers;
     if (source === this.transportMembersSource) return;
     this.transportMembersSource = source;
     const next = this.transportMembers();
@@ -465,80 +471,10 @@ export class ReplicaNode {
     return this.replica.status().members?.some((m) => m.id === this.id) ?? false;
   }
 
-  private startJoining(join: HostPort | readonly HostPort[]): void {
-    const contacts = joinContacts(join).map((contact) => formatAddress(contact.host, contact.port));
-    this.joinClient = new JoinClient(
-      this.id,
-      contacts,
-      (message, contact) => {
-        this.transport.setJoinContact(parseHostPort(contact));
-        this.transport.send(message);
-      },
-      (members, contactId) => {
-        // We reached the contact at the address its answer came from, whatever it thinks its own is.
-        const address = this.transport.strangerAddress(contactId);
-        this.joinMembers = members.map((m) => (m.id === contactId && address !== null ? { id: m.id, address } : m));
-        this.syncTransportMembers();
-      },
-    );
-    this.logger.event('joining', { contact: contacts.join(',') });
-  }
-
-  /** A node asks to join: answer, and propose adding it (once). */
-  private onJoin(newcomer: NodeId): void {
-    const membership = this.replica.membership();
-    const proposing = this.joinsProposed.has(newcomer);
-    const answer = answerJoin(this.id, newcomer, membership, this.isMember(), proposing, this.membershipCommandPending());
-    const address = this.transport.strangerAddress(newcomer);
-    if (answer.status === 'adding' && !proposing && address !== null) {
-      const result = this.replica.propose(encodeMembershipChange({ type: 'addMember', id: newcomer, address }));
-      if (result.ok) {
-        this.joinsProposed.set(newcomer, commandKey(result.command.origin, result.command.seq));
-        this.logger.event('join-request', { newcomer, address });
-      }
-    }
-    const members = membership === null ? [] : latestEpoch(membership).members;
-    this.transport.send({ type: 'joinReply', from: this.id, to: newcomer, status: answer.status, reason: answer.reason, members });
-  }
-
-  /** One of this node's own membership commands is still waiting to be chosen. */
-  private membershipCommandPending(): boolean {
-    return this.joinsProposed.size > 0 || this.removalPending !== null;
-  }
-
-  /**
-   * Proposes removing `id`. Refused (nothing proposed) when it is not a member, is the last one, while
-   * another change is pending, and, without `force`, when the members that would remain and are
-   * reachable from here are no majority of them (the cluster would stall until enough come back).
-   */
+  /** Proposes removing `id` (MembershipAdmin.removeMember says when it is refused); resolves once chosen and applied here. */
   removeMember(id: NodeId, force: boolean): Promise<CommandReceipt> {
     if (this.stopping) return Promise.reject(new ApiError({ code: 'unavailable', message: 'The node is shutting down.' }));
-    const membership = this.replica.membership();
-    if (membership === null) return Promise.reject(new ApiError({ code: 'unavailable', message: 'This node does not know the membership yet (it is joining).' }));
-    const members = latestEpoch(membership).members.map((m) => m.id);
-    if (!members.includes(id)) return Promise.reject(new ApiError({ code: 'invalid-argument', message: `"${id}" is not a member.` }));
-    if (members.length <= 1) return Promise.reject(new ApiError({ code: 'invalid-argument', message: `"${id}" is the last member; a cluster cannot have fewer than one.` }));
-    if (hasPendingChange(membership) || this.membershipCommandPending()) {
-      return Promise.reject(new ApiError({ code: 'unavailable', message: 'Another membership change is under way; try again in a few seconds.' }));
-    }
-    const remaining = members.filter((m) => m !== id);
-    const reachable = new Set([this.id, ...this.status().peers.filter((p) => p.reachable).map((p) => p.id)]);
-    const reachableRemaining = remaining.filter((m) => reachable.has(m)).length;
-    const needed = majority(remaining.length);
-    if (reachableRemaining < needed && !force) {
-      return Promise.reject(
-        new ApiError({
-          code: 'needs-confirmation',
-          message: `Only ${reachableRemaining} of the ${remaining.length} members that would remain are reachable, and ${needed} are needed for a majority: the cluster would stop accepting tweets until enough of them are back. Repeat with force to remove "${id}" anyway.`,
-        }),
-      );
-    }
-    const result = this.replica.propose(encodeMembershipChange({ type: 'removeMember', id }));
-    if (!result.ok) return Promise.reject(new ApiError({ code: 'unavailable', message: result.message }));
-    const key = commandKey(result.command.origin, result.command.seq);
-    this.removalPending = key;
-    this.logger.event('remove-member', { id, force });
-    const waiting = this.requests.wait(key);
+    const waiting = this.admin.removeMember(id, force);
     this.schedule();
     return waiting;
   }
@@ -546,18 +482,6 @@ export class ReplicaNode {
   /** Whether this node holds history of its own (tweets, other users) that joining another cluster would discard. */
   hasHistory(): boolean {
     return this.store.app.users().some((user) => user.id !== this.id) || this.store.app.timeline(this.id, { limit: 1 }).length > 0;
-  }
-
-  private membershipView(core: ReplicaStatus): MembershipView {
-    const membership = this.replica.membership();
-    const latest = membership === null ? null : latestEpoch(membership);
-    return {
-      members: core.members,
-      isMember: core.members?.some((m) => m.id === this.id) ?? false,
-      pending: latest !== null && latest.fromSlot > core.commitIndex + 1 ? { members: latest.members, fromSlot: latest.fromSlot, changedAt: latest.changedAt } : null,
-      delaySlots: MEMBERSHIP_DELAY_SLOTS,
-      joining: this.joinClient?.progress() ?? null,
-    };
   }
 
   /** The journal failed (disk full, I/O error): continuing could break promises, so the node stops. */
@@ -571,7 +495,7 @@ export class ReplicaNode {
 
   private dispatch(received: WireMessage): void {
     const message = admitInbound(received, { commitIndex: this.replica.commitIndex, config: this.protocolConfig }, (reason) => {
-      this.droppedByCheck[reason] = (this.droppedByCheck[reason] ?? 0) + 1;
+      this.droppedByRuntime[reason] = (this.droppedByRuntime[reason] ?? 0) + 1;
     });
     if (message === null) return;
     if (message.type === 'ping' || message.type === 'commit' || message.type === 'commitAck') this.peerCommit.set(message.from, message.commitIndex);
@@ -585,9 +509,9 @@ export class ReplicaNode {
         this.snapshotFetcher.onChunk(message);
         return;
       case 'join':
-        return this.onJoin(message.from);
+        return this.admin.onJoin(message.from);
       case 'joinReply':
-        this.joinClient?.onReply(message);
+        this.admin.onJoinReply(message);
         return;
       default:
         this.replica.step(message);
@@ -618,7 +542,7 @@ export class ReplicaNode {
     if (ready.committed.length === 0) return;
     for (const { slot, command, outcome, membership } of this.store.apply(ready.committed)) {
       this.commandsApplied++;
-      if (membership !== undefined) this.noteMembershipChange(slot, command, membership);
+      if (membership !== undefined) this.admin.noteChosen(slot, command, membership);
       if (command.origin !== this.id || outcome.status === 'duplicate') continue;
       const rejection = membership?.status === 'rejected' ? membership.message : outcome.status === 'rejected' ? outcome.message : null;
       const tookMs = this.requests.settle(commandKey(command.origin, command.seq), rejection === null ? { status: 'applied', slot } : { status: 'rejected', slot, message: rejection });
@@ -627,15 +551,6 @@ export class ReplicaNode {
     const first = ready.committed[0];
     const last = ready.committed.at(-1);
     if (first !== undefined && last !== undefined) this.emit({ type: 'chosen', fromSlot: first.slot, toSlot: last.slot });
-  }
-
-  private noteMembershipChange(slot: number, command: Command, outcome: MembershipOutcome): void {
-    const key = commandKey(command.origin, command.seq);
-    if (this.removalPending === key) this.removalPending = null;
-    for (const [newcomer, pending] of this.joinsProposed) if (pending === key) this.joinsProposed.delete(newcomer);
-    const { change } = outcome;
-    if (outcome.status === 'accepted') this.logger.event('membership-change', { slot, change: change.type, member: change.id, effectiveSlot: outcome.effectiveSlot });
-    else this.logger.event('membership-change-rejected', { slot, change: change.type, member: change.id, reason: outcome.reason });
   }
 
   private installSnapshotIfReady(): void {
@@ -659,8 +574,8 @@ export class ReplicaNode {
     this.logger.event('snapshot-installed', { from: pending.from, slot: installed.slot, bytes: pending.bytes.length, ms: Math.round(performance.now() - installStart) });
     // Our own commands inside the snapshot were never applied one by one here: answer their callers.
     for (const id of this.requests.ids()) {
-      const [origin, seq] = id.split('/');
-      const outcome = this.store.app.commandOutcome(origin as string, Number(seq));
+      const { origin, seq } = parseCommandKey(id);
+      const outcome = this.store.app.commandOutcome(origin, seq);
       if (outcome !== null) this.requests.settle(id, outcome.status === 'applied' ? { status: 'applied', slot: outcome.slot } : { status: 'rejected', slot: outcome.slot, message: outcome.message });
     }
     this.emit({ type: 'chosen', fromSlot: installed.slot, toSlot: installed.slot });
@@ -695,12 +610,12 @@ export class ReplicaNode {
     const before = this.lastStatus;
     this.lastStatus = now;
     if (now.leader === before.leader && ballotsEqual(now.ballot, before.ballot) && now.role === before.role) return;
-    if (now.role === 'leader' && before.role !== 'leader') this.logger.event('elected', { ballot: `${now.ballot.round}.${now.ballot.node}` });
-    if (before.role === 'leader' && now.role !== 'leader') this.logger.event('lost-leadership', { ballot: `${before.ballot.round}.${before.ballot.node}` });
+    if (now.role === 'leader' && before.role !== 'leader') this.logger.event('elected', { ballot: formatBallot(now.ballot) });
+    if (before.role === 'leader' && now.role !== 'leader') this.logger.event('lost-leadership', { ballot: formatBallot(before.ballot) });
     if (now.leader !== before.leader) {
       this.elections.push({ at: Date.now(), leader: now.leader, ballot: now.ballot });
       if (this.elections.length > ELECTIONS_KEPT) this.elections.shift();
-      if (now.leader !== null && now.leader !== this.id) this.logger.event('following', { leader: now.leader, ballot: `${now.ballot.round}.${now.ballot.node}` });
+      if (now.leader !== null && now.leader !== this.id) this.logger.event('following', { leader: now.leader, ballot: formatBallot(now.ballot) });
     }
     this.emit({ type: 'status', status: this.status() });
   }
@@ -767,6 +682,16 @@ export class ReplicaNode {
   }
 
   /** A peer counts as reachable if heard from within this window. */
+  /** Peers heard from within the reachability window (this node excluded). */
+  private reachablePeerIds(): Set<NodeId> {
+    const now = Date.now();
+    return new Set(this.transport.peers().filter((peer) => this.isReachable(peer.lastHeardAt === null ? null : now - peer.lastHeardAt)).map((peer) => peer.id));
+  }
+
+  private isReachable(lastHeardMs: number | null): boolean {
+    return lastHeardMs !== null && lastHeardMs <= this.reachableWindowMs();
+  }
+
   private reachableWindowMs(): number {
     return Math.max(1_500, 3 * this.electionTimeoutMs());
   }
@@ -775,14 +700,6 @@ export class ReplicaNode {
 /** The protocol configuration of a real node: the core's defaults with the runtime's election timeout. */
 function protocolConfigOf(options: NodeOptions): ProtocolConfig {
   return { ...DEFAULT_PROTOCOL_CONFIG, electionTicks: DEFAULT_ELECTION_TICKS, ...options.protocol };
-}
-
-/** `host:port` or `[v6]:port`; null for anything else (an address recorded without one). */
-export function parseHostPort(address: string): HostPort | null {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
-  const host = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3]);
-  return host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535 ? null : { host, port };
 }
 
 /**
@@ -798,9 +715,4 @@ function refuseToDiscard(id: NodeId, dataDir: string, membership: MembershipStat
     'holds-own-history',
     `${dataDir} holds ${id}'s own one-node cluster (${store.appliedIndex} slots). Joining another cluster would discard that history: pass --discard-history to keep it aside (renamed) and join, or use another --data directory.`,
   );
-}
-
-/** Promises, accepts and own proposals must be on disk before any message of the turn leaves. */
-function needsFsync(batch: PersistBatch): boolean {
-  return batch.promised !== null || batch.accepted.length > 0 || batch.proposals.length > 0;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultyFileSystem } from './faulty-file-system';
+import { FaultyFileSystem } from '../../test/support/faulty-file-system';
 import { GroupCommit } from './group-commit';
 import { Journal } from './journal';
 

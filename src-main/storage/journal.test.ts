@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from './errors';
-import { FaultyFileSystem, SimulatedCrash, type CrashOptions } from './faulty-file-system';
+import { FaultyFileSystem, SimulatedCrash, type CrashOptions } from '../../test/support/faulty-file-system';
 import { Journal, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName, type JournalOptions } from './journal';
 
 const DIR = '/data/journal';

@@ -6,7 +6,7 @@ import { compareBallots, type Ballot } from '../core/ballot';
 import { seededRandom } from '../core/random';
 import type { ChosenEntry, Command, PersistBatch, Slot } from '../core/types';
 import { StorageError } from './errors';
-import { FaultyFileSystem, SimulatedCrash } from './faulty-file-system';
+import { FaultyFileSystem, SimulatedCrash } from '../../test/support/faulty-file-system';
 import { ReplicaStore, type ReplicaStoreOptions } from './replica-store';
 
 let sqlJs: SqlJsStatic;

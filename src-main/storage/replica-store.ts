@@ -23,7 +23,7 @@ import { MicroBlog } from '../app/microblog';
 import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
 import { applyMembershipSlot, bootstrapMembership, type MembershipOutcome, type MembershipState } from '../core/membership';
-import { commandKey, type ChosenEntry, type Command, type DurableState, type NodeId, type PersistBatch, type Slot, type SlotValue } from '../core/types';
+import { commandKey, isEmptyBatch, type ChosenEntry, type Command, type DurableState, type NodeId, type PersistBatch, type Slot, type SlotValue } from '../core/types';
 import { CHECKPOINT_FILE, checkpointFileBytes, checkpointFileSize, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
@@ -195,7 +195,7 @@ export class ReplicaStore {
 
   /** Appends a turn's changes to the journal (not yet durable) and to the tables. Empty batches cost nothing. */
   stage(batch: PersistBatch): void {
-    if (batch.promised === null && batch.accepted.length === 0 && batch.chosen.length === 0 && batch.proposals.length === 0) return;
+    if (isEmptyBatch(batch)) return;
     for (const entry of batch.accepted) this.acceptedValues.set(entry.slot, entry.value);
     const staged = stagedBatch(batch, (slot) => this.acceptedValues.get(slot));
     this.journal.append(encodeBatch(staged));

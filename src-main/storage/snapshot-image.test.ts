@@ -2,7 +2,7 @@ import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand } from '../app/commands';
 import type { Command, PersistBatch } from '../core/types';
-import { FaultyFileSystem } from './faulty-file-system';
+import { FaultyFileSystem } from '../../test/support/faulty-file-system';
 import { ReplicaStore, type ReplicaStoreOptions } from './replica-store';
 import { InvalidSnapshotError, openSnapshotImage } from './snapshot-image';
 

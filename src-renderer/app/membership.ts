@@ -3,6 +3,7 @@
  * configuration (status.membership) merged with live reachability (status.peers), the pending change
  * and whether removing a member would leave a majority.
  */
+import { removalOutlook as sharedRemovalOutlook, type RemovalOutlook } from '../../shared/removal-outlook';
 import type { NodeStatus } from '../../shared/api';
 
 /**
@@ -120,18 +121,15 @@ export function currentMembers(members: readonly Member[]): Member[] {
   return members.filter((m) => m.standing === 'member' || m.standing === 'leaving');
 }
 
-/** What would be left without `id`: how many members, how many of them reachable, how many a majority needs. */
-export interface RemovalOutlook {
-  readonly remaining: number;
-  readonly reachable: number;
-  readonly majority: number;
-  /** The reachable members are fewer than a majority: the cluster could decide nothing. */
-  readonly stalls: boolean;
-}
+export type { RemovalOutlook };
 
+/** What would be left without `id` (shared/removal-outlook.ts: the node applies the same rule). */
 export function removalOutlook(members: readonly Member[], id: string): RemovalOutlook {
-  const remaining = currentMembers(members).filter((m) => m.id !== id);
-  const reachable = remaining.filter((m) => m.reachable).length;
-  const majority = Math.floor(remaining.length / 2) + 1;
-  return { remaining: remaining.length, reachable, majority, stalls: remaining.length > 0 && reachable < majority };
+  const current = currentMembers(members);
+  const reachable = new Set(current.filter((m) => m.reachable).map((m) => m.id));
+  return sharedRemovalOutlook(
+    current.map((m) => m.id),
+    id,
+    (member) => reachable.has(member),
+  );
 }

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessCluster, waitFor, type ProcessNode } from '../process/harness';
 import { goTo, openDashboard, shot } from './pages';
-import { launchBrowser, SCREENSHOT_DIR, type DashboardBrowser } from './targets';
+import { launchBrowser, SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
 import type { Page } from 'playwright-core';
 
 let cluster: ProcessCluster;
@@ -57,7 +57,7 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
-describe('the dashboard against a real 3-node cluster', () => {
+describe.skipIf(SKIP_BROWSER_SUITES)('the dashboard against a real 3-node cluster', () => {
   it('a tweet from one node appears on all three timelines', async () => {
     await tweet(page('n1'), 'Hello from n1, through Paxos');
     for (const id of ['n1', 'n2', 'n3']) {

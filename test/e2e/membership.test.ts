@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackUdpPort, freeTcpPort, ProcessNode, waitFor } from '../process/harness';
 import { goTo, openDashboard, shot } from './pages';
-import { launchBrowser, SCREENSHOT_DIR, type DashboardBrowser } from './targets';
+import { launchBrowser, SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
 
 /** The secret of the cluster n1 starts (n2 and later n3 join it). */
 const SECRET = 'membership-e2e-cluster-secret';
@@ -89,7 +89,7 @@ afterAll(async () => {
   if (baseDir !== undefined) rmSync(baseDir, { recursive: true, force: true });
 });
 
-describe('membership through the dashboard, against real processes', () => {
+describe.skipIf(SKIP_BROWSER_SUITES)('membership through the dashboard, against real processes', () => {
   let n1Page: Page;
   let n3Page: Page;
 

@@ -14,7 +14,7 @@ import { decodePayload, encodeBundle, encodeMessage } from '../../src-main/net/c
 import { splitMessage } from '../../src-main/net/fragments';
 import { deriveClusterKeys, type ClusterKeys } from '../../src-main/net/keys';
 import { membersDigest, Opener, type Sealer } from '../../src-main/net/seal';
-import type { PeerAddress } from '../../src-main/net/udp-transport';
+import type { HostPort } from '../../src-main/net/address';
 import type { WireMessage } from '../../src-main/net/wire';
 import type { HostileAction, RawFragment } from './hostile-messages';
 import { createRogueSealer } from './rogue-sealer';
@@ -28,7 +28,7 @@ export interface RogueOptions {
   /** The rogue's own node id. */
   readonly self: NodeId;
   /** The real members and their UDP addresses. */
-  readonly members: ReadonlyMap<NodeId, PeerAddress>;
+  readonly members: ReadonlyMap<NodeId, HostPort>;
   /** The epoch a real member's current process uses (read from its data directory). */
   readonly realEpoch: (id: NodeId) => number;
   /** A message addressed to an identity the rogue holds, decoded from a captured datagram. */
@@ -110,7 +110,7 @@ export class Rogue {
     return new Rogue(options, socket);
   }
 
-  get address(): PeerAddress {
+  get address(): HostPort {
     const { address, port } = this.socket.address();
     return { host: address, port };
   }
@@ -177,7 +177,7 @@ export class Rogue {
     return new Promise((done) => this.socket.close(() => done()));
   }
 
-  private sendMessages(sealAs: NodeId, freshEpoch: boolean, to: PeerAddress, messages: readonly WireMessage[], fragmentBytes: number): void {
+  private sendMessages(sealAs: NodeId, freshEpoch: boolean, to: HostPort, messages: readonly WireMessage[], fragmentBytes: number): void {
     const identity = this.identity(sealAs, freshEpoch);
     let payload: Uint8Array;
     let pieces: Uint8Array[];
@@ -195,13 +195,13 @@ export class Rogue {
     pieces.forEach((piece, index) => this.transmit(identity.sealer.seal({ messageId, index, count: pieces.length }, piece), to, true));
   }
 
-  private sendFragments(sealAs: NodeId, to: PeerAddress, pieces: readonly RawFragment[]): void {
+  private sendFragments(sealAs: NodeId, to: HostPort, pieces: readonly RawFragment[]): void {
     const identity = this.identity(sealAs, false);
     this.messagesByType['(raw fragment)'] = (this.messagesByType['(raw fragment)'] ?? 0) + pieces.length;
     for (const piece of pieces) this.transmit(identity.sealer.seal({ messageId: piece.messageId, index: piece.index, count: piece.count }, piece.data), to, true);
   }
 
-  private replay(source: 'captured' | 'own', position: number, to: PeerAddress | null): void {
+  private replay(source: 'captured' | 'own', position: number, to: HostPort | null): void {
     const item = (source === 'captured' ? this.captured : this.own).at(position);
     if (item === undefined) return;
     this.replayed++;
@@ -209,7 +209,7 @@ export class Rogue {
     this.transmit(item.datagram, to ?? { host: item.host, port: item.port }, false);
   }
 
-  private transmit(datagram: Uint8Array, to: PeerAddress, keep: boolean): void {
+  private transmit(datagram: Uint8Array, to: HostPort, keep: boolean): void {
     if (keep) this.own.add({ datagram, host: to.host, port: to.port });
     this.datagramsSent++;
     this.bytesSent += datagram.length;

@@ -7,8 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchBrowser, SCREENSHOT_DIR, type DashboardBrowser } from '../e2e/targets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from '../e2e/targets';
 import { waitFor } from '../process/harness';
 import { HTTP_PORT, UDP_PORT, type HostNode } from './host-node';
 import { describeRig, startRig, step } from './scenario';
@@ -28,7 +28,7 @@ async function cardShot(page: Page, heading: string, name: string): Promise<void
   await page.locator('section.card', { has: page.getByRole('heading', { name: heading, exact: true }) }).screenshot({ path: `${SCREENSHOT_DIR}/${name}.png` });
 }
 
-describeRig('a cluster built from the dashboards', () => {
+(SKIP_BROWSER_SUITES ? describe.skip : describeRig)('a cluster built from the dashboards', () => {
   // Inside the rig's describe: where the rig is skipped, no browser is needed either.
   beforeAll(async () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });

@@ -27,7 +27,8 @@
  * truth: they apply the whole chosen log, and every command durably submitted at one of them is chosen.
  * Commands submitted at nodes that are not members at the end (removed, or never added) may stay unchosen.
  */
-import { compareBallots, formatBallot, ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
+import { compareBallots, ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
+import { formatBallot } from '../../shared/ballot-text';
 import {
   applyMembershipSlot,
   bootstrapMembership,

@@ -26,7 +26,7 @@ import { checkMessage } from '../../src-main/core/message-check';
 import type { InboundDropReason } from '../../src-main/node/inbound-check';
 import { messageSizeBound } from '../../src-main/core/message-size';
 import type { RandomSource } from '../../src-main/core/random';
-import { mayPrecedePersist, type Command, type Message, type NodeId, type Ready } from '../../src-main/core/types';
+import { isEmptyReady, mayPrecedePersist, type Command, type Message, type NodeId, type Ready } from '../../src-main/core/types';
 import type { InvariantChecker } from './checker';
 import type { EventQueue } from './event-queue';
 import type { NodeDisk } from './node-disk';
@@ -197,8 +197,11 @@ export class SimNode {
         if (admitted !== null) replica.step(admitted);
       }
     }
-    if (!replica.hasReady()) return;
     const ready = replica.ready();
+    if (isEmptyReady(ready)) {
+      replica.advance(ready);
+      return;
+    }
     this.disk.write(ready.persist);
     this.syncing = true;
     // As the real runtime: what may precede the persist leaves now, the rest after the fsync.

@@ -6,7 +6,7 @@ import type { SqlJsStatic } from 'sql.js';
 import type { MembershipState } from '../../src-main/core/membership';
 import type { RandomSource } from '../../src-main/core/random';
 import type { ChosenEntry, PersistBatch, Slot } from '../../src-main/core/types';
-import { FaultyFileSystem } from '../../src-main/storage/faulty-file-system';
+import { FaultyFileSystem } from '../support/faulty-file-system';
 import { ReplicaStore } from '../../src-main/storage/replica-store';
 import { InvalidSnapshotError } from '../../src-main/storage/snapshot-image';
 import type { NodeDisk, RecoveredDisk, SnapshotImage } from './node-disk';

@@ -82,10 +82,10 @@ export function runFullLoad(cluster: SimCluster, random: SimRandom, fromMs: numb
     }
     const node = random.pick(running);
     const command = cluster.submitFullTweet(node.id);
-    const sentAt = cluster.now;
+    const sentAtMs = cluster.now;
     const wait = (): void => {
       const core = node.core;
-      const waiting = command !== null && core !== null && !node.isPaused && core.isPending(command) && cluster.now - sentAt < CLIENT_PATIENCE_MS;
+      const waiting = command !== null && core !== null && !node.isPaused && core.isPending(command) && cluster.now - sentAtMs < CLIENT_PATIENCE_MS;
       cluster.events.schedule(waiting ? TICK_MS : random.between(1, CLIENT_THINK_MAX_MS), waiting ? wait : client);
     };
     wait();

@@ -4,7 +4,7 @@ import type { LogArgs } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
 import { FakeApi, makeStatus } from '../../test/fake-api';
 import InspectorPage from './InspectorPage.svelte';
-import { BALLOT, fakeLogPage } from './fake-log';
+import { BALLOT, fakeLogPage } from '../../test/fake-log';
 import { ROW_HEIGHT } from './log-view.svelte';
 
 const SLOTS = 100_000;

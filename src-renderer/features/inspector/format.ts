@@ -1,10 +1,10 @@
 /** Words for the inspector: ballots, slot kinds, one-line command summaries, times. */
+import { formatBallot as formatBallotText } from '../../../shared/ballot-text';
 import type { BallotView, CommandView, LogEntryView } from '../../../shared/api';
 
 /** A ballot as `round.node` (the zero ballot, before any election, as `0`). */
 export function formatBallot(ballot: BallotView | null): string {
-  if (ballot === null) return '—';
-  return ballot.round === 0 ? '0' : `${ballot.round}.${ballot.node}`;
+  return ballot === null ? '—' : formatBallotText(ballot);
 }
 
 /** What a slot holds, as the Status column and the filter name it. */

@@ -26,18 +26,23 @@ export class InviteState {
     this.message = null;
   }
 
-  /** Copies the code; where the clipboard refuses, shows it for the user to copy by hand. */
-  async copy(): Promise<void> {
+  /**
+   * Copies the code; where the clipboard refuses, shows it for the user to copy by hand. Returns 'shown'
+   * then (the card selects it for them), 'copied', or 'failed' (the code could not be fetched).
+   */
+  async copy(): Promise<'copied' | 'shown' | 'failed'> {
     this.message = null;
     const invite = await this.#fetch();
-    if (invite === null) return;
+    if (invite === null) return 'failed';
     try {
       if (typeof navigator.clipboard?.writeText !== 'function') throw new Error('no clipboard');
       await navigator.clipboard.writeText(invite.code);
       this.message = 'The invite code was copied to the clipboard.';
+      return 'copied';
     } catch {
       this.visible = true;
       this.message = 'The clipboard is not available here: the invite code is shown below, select and copy it.';
+      return 'shown';
     }
   }
 

@@ -257,18 +257,23 @@ export class PeersState {
     this.secretVisible = false;
   }
 
-  /** Copies the secret; where the clipboard refuses, shows the secret for the user to copy by hand. */
-  async copySecret(): Promise<void> {
+  /**
+   * Copies the secret; where the clipboard refuses, shows the secret for the user to copy by hand.
+   * Returns 'shown' then (the page selects it for them), 'copied', or 'failed' (the secret could not be fetched).
+   */
+  async copySecret(): Promise<'copied' | 'shown' | 'failed'> {
     this.secretMessage = null;
     const secret = await this.#fetchSecret();
-    if (secret === null) return;
+    if (secret === null) return 'failed';
     try {
       if (typeof navigator.clipboard?.writeText !== 'function') throw new Error('no clipboard');
       await navigator.clipboard.writeText(secret);
       this.secretMessage = 'The secret was copied to the clipboard.';
+      return 'copied';
     } catch {
       this.secretVisible = true;
       this.secretMessage = 'The clipboard is not available here: the secret is shown below, select and copy it.';
+      return 'shown';
     }
   }
 

@@ -23,7 +23,7 @@
  * dead) until crash() is called. Deterministic: no randomness or clock inside; callers pass functions.
  */
 import { basename, dirname, join, normalize } from 'node:path';
-import type { FileHandle, FileSystem } from './file-system';
+import type { FileHandle, FileSystem } from '../../src-main/storage/file-system';
 
 /** Thrown by a FaultyFileSystem in place of the mutating operation at which a test crashes the process. */
 export class SimulatedCrash extends Error {
