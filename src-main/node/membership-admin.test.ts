@@ -18,7 +18,7 @@ function admin(options: { members?: readonly NodeId[]; reachable?: readonly Node
     propose: (payload) => {
       proposed.push(payload);
       const command: Command = { origin: 'n1', seq: ++seq, payload };
-      return { ok: true, command };
+      return { ok: true as const, command };
     },
     wait: () => new Promise<CommandReceipt>(() => undefined),
     reachablePeers: () => new Set(options.reachable ?? ['n2', 'n3']),

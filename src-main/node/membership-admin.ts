@@ -16,8 +16,9 @@
  */
 import type { CommandReceipt, MembershipView } from '../../shared/api';
 import { ApiError } from '../../shared/api';
-import { encodeMembershipChange, hasPendingChange, latestEpoch, MEMBERSHIP_DELAY_SLOTS, type Member, type MembershipOutcome, type MembershipState } from '../core/membership';
 import { removalOutlook } from '../../shared/removal-outlook';
+import { encodeMembershipChange, hasPendingChange, latestEpoch, MEMBERSHIP_DELAY_SLOTS, type Member, type MembershipOutcome, type MembershipState } from '../core/membership';
+import type { SubmitResult } from '../core/submitter';
 import { commandKey, type Command, type NodeId, type ReplicaStatus } from '../core/types';
 import { formatAddress, parseHostPort, type HostPort } from '../net/address';
 import type { JoinReplyMessage, WireMessage } from '../net/wire';
@@ -30,7 +31,7 @@ export interface MembershipAdminContext {
   readonly membership: () => MembershipState | null;
   readonly isMember: () => boolean;
   /** Proposes a membership command's payload as this node's own command. */
-  readonly propose: (payload: string) => { ok: true; command: Command } | { ok: false; message: string };
+  readonly propose: (payload: string) => SubmitResult;
   /** Resolves when this node's command `key` is chosen and applied here. */
   readonly wait: (key: string) => Promise<CommandReceipt>;
   /** Peers heard from recently (this node excluded). */

@@ -4,6 +4,7 @@
  * their addresses change), and forgotten when hidden.
  */
 import type { InviteCode } from '../../../shared/api';
+import { writeToClipboard } from '../../app/clipboard';
 import { describeError, type Session } from '../../app/session.svelte';
 
 export class InviteState {
@@ -34,16 +35,13 @@ export class InviteState {
     this.message = null;
     const invite = await this.#fetch();
     if (invite === null) return 'failed';
-    try {
-      if (typeof navigator.clipboard?.writeText !== 'function') throw new Error('no clipboard');
-      await navigator.clipboard.writeText(invite.code);
+    if (await writeToClipboard(invite.code)) {
       this.message = 'The invite code was copied to the clipboard.';
       return 'copied';
-    } catch {
-      this.visible = true;
-      this.message = 'The clipboard is not available here: the invite code is shown below, select and copy it.';
-      return 'shown';
     }
+    this.visible = true;
+    this.message = 'The clipboard is not available here: the invite code is shown below, select and copy it.';
+    return 'shown';
   }
 
   async #fetch(): Promise<InviteCode | null> {

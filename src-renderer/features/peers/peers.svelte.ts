@@ -11,6 +11,7 @@
  */
 import { ApiError, type NodeConfig } from '../../../shared/api';
 import { decodeInviteCode } from '../../../shared/invite-code';
+import { writeToClipboard } from '../../app/clipboard';
 import { currentMembers, membersOf, pendingChangeOf, removalOutlook, type Member, type PendingChange, type RemovalOutlook } from '../../app/membership';
 import { describeError, type Session } from '../../app/session.svelte';
 import { contactAddresses, contactProblem, inviteCodeProblem, nameProblem, secretProblem } from './form-checks';
@@ -265,16 +266,13 @@ export class PeersState {
     this.secretMessage = null;
     const secret = await this.#fetchSecret();
     if (secret === null) return 'failed';
-    try {
-      if (typeof navigator.clipboard?.writeText !== 'function') throw new Error('no clipboard');
-      await navigator.clipboard.writeText(secret);
+    if (await writeToClipboard(secret)) {
       this.secretMessage = 'The secret was copied to the clipboard.';
       return 'copied';
-    } catch {
-      this.secretVisible = true;
-      this.secretMessage = 'The clipboard is not available here: the secret is shown below, select and copy it.';
-      return 'shown';
     }
+    this.secretVisible = true;
+    this.secretMessage = 'The clipboard is not available here: the secret is shown below, select and copy it.';
+    return 'shown';
   }
 
   async #fetchSecret(): Promise<string | null> {
