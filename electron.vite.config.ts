@@ -21,17 +21,28 @@ function devServerCsp(): Plugin {
 }
 
 export default defineConfig({
-  // Electron main process. Target node20 (not Electron's bundled Node) so the
-  // same output also runs under plain Node for the headless replica.
-  // package.json "type": "module" => ESM output, out/main/index.js.
+  // Node-side code, two entries: the Electron main process (out/main/index.js) and the headless
+  // replica synod-node (out/main/headless.js, started by bin/synod-node.mjs under plain Node). Target
+  // node20 (not Electron's bundled Node) so the output runs under both. Code both use goes to shared
+  // chunks (out/main/chunks/); `electron` is imported only by src-main/electron/ (and the preload), so
+  // it never reaches headless.js or a shared chunk (ESLint forbids it elsewhere in src-main and shared;
+  // test/process/cli.test.ts checks the built files).
+  // package.json "type": "module" => ESM output.
   main: {
     build: {
       target: 'node20',
       outDir: resolve(root, 'out/main'),
-      // dependencies (sql.js, ...) stay external and load from node_modules.
+      // dependencies (sql.js, ...) stay external and load from node_modules: sql.js finds its wasm file
+      // next to its own JavaScript, wherever the bundle is.
       externalizeDeps: true,
       rolldownOptions: {
-        input: { index: resolve(root, 'src-main/electron/main.ts') },
+        input: {
+          index: resolve(root, 'src-main/electron/main.ts'),
+          headless: resolve(root, 'src-main/headless/main.ts'),
+          // The checkpoint builder's worker thread, loaded by both entries from beside them
+          // (storage/checkpoint-builder.ts).
+          'checkpoint-worker': resolve(root, 'src-main/storage/checkpoint-worker.ts'),
+        },
       },
     },
   },

@@ -3,6 +3,9 @@ import { svelteTesting } from '@testing-library/svelte/vite';
 import { defaultClientConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+/** Builds before projects that start real synod-node processes when the build is missing or outdated. */
+const BUILT_NODE_SETUP = 'test/support/built-node-setup.ts';
+
 export default defineConfig({
   test: {
     projects: [
@@ -28,6 +31,8 @@ export default defineConfig({
           name: 'process',
           environment: 'node',
           include: ['test/process/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
+          // They run the built node: build once if out/ is missing or older than the sources.
+          globalSetup: [BUILT_NODE_SETUP],
           testTimeout: 180_000,
           hookTimeout: 60_000,
           fileParallelism: false,
@@ -41,7 +46,7 @@ export default defineConfig({
           name: 'hosts',
           environment: 'node',
           include: ['test/hosts/**/*.test.ts'],
-          globalSetup: ['test/hosts/global-setup.ts'],
+          globalSetup: [BUILT_NODE_SETUP, 'test/hosts/global-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 60_000,
           fileParallelism: false,
@@ -54,6 +59,7 @@ export default defineConfig({
           name: 'e2e',
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: [BUILT_NODE_SETUP],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

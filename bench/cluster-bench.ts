@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     await n1.start();
     const ready = performance.now() - start;
     const line = n1.logs.find((l) => l.includes(' recovered ')) ?? '';
-    console.log(`restart-to-ready commands=${BULK_COMMANDS} ready_ms=${ready.toFixed(0)} (process start incl. tsx; recovery itself: ${/ms=(\d+)/.exec(line)?.[1] ?? '?'} ms) [n3 before: ${recovered ?? ''}]`);
+    console.log(`restart-to-ready commands=${BULK_COMMANDS} ready_ms=${ready.toFixed(0)} (process start of the built node; recovery itself: ${/ms=(\d+)/.exec(line)?.[1] ?? '?'} ms) [n3 before: ${recovered ?? ''}]`);
   } finally {
     await cluster.dispose();
   }

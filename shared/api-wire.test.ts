@@ -16,6 +16,8 @@ describe('api wire helpers', () => {
   it('unwraps results and throws errors', () => {
     expect(unwrapResponse({ result: 4 }, 'ctx')).toBe(4);
     expect(() => unwrapResponse({ error: { code: 'rejected', message: 'no', id: 'x/1' } }, 'ctx')).toThrow(expect.objectContaining({ code: 'rejected', id: 'x/1' }) as unknown as Error);
+    // The consent prompts of Join and Remove depend on this code surviving the HTTP bridge.
+    expect(() => unwrapResponse({ error: { code: 'needs-confirmation', message: 'history' } }, 'ctx')).toThrow(expect.objectContaining({ code: 'needs-confirmation' }) as unknown as Error);
     for (const garbage of [undefined, 1, {}, { error: {} }, { error: { code: 'bogus', message: 'x' } }]) {
       expect(() => unwrapResponse(garbage, 'ctx')).toThrow('ctx: malformed response');
     }

@@ -10,7 +10,18 @@
  */
 import { ApiError, type ApiErrorBody, type ApiErrorCode, type SynodEvent } from './api';
 
-export const API_ERROR_CODES: readonly ApiErrorCode[] = ['invalid-argument', 'pending', 'rejected', 'unavailable', 'unauthorized', 'not-found', 'internal'];
+/** Every code, listed once: a code added to ApiErrorCode and not here does not compile (a code missing here was read as a malformed response). */
+const API_ERROR_CODE_SET: Record<ApiErrorCode, true> = {
+  'invalid-argument': true,
+  pending: true,
+  rejected: true,
+  unavailable: true,
+  'needs-confirmation': true,
+  unauthorized: true,
+  'not-found': true,
+  internal: true,
+};
+export const API_ERROR_CODES = Object.keys(API_ERROR_CODE_SET) as readonly ApiErrorCode[];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

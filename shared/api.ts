@@ -6,17 +6,15 @@
  *
  * Keep this file free of runtime imports from Electron, Node or the DOM.
  */
+import type { BallotView, ClusterTrace, CommandReceipt, Discovery, Faults, JoinProgress, RecoveryReport, TraceMessage } from './domain';
+
+// Values the node produces and the API carries unchanged: defined once in domain.ts, exported here too.
+export type { BallotView, ClusterTrace, ClusterTraceMember, MergedTraceMessage, TraceServed, CommandReceipt, DiscoveredCluster, Discovery, Faults, HeardMember, JoinProgress, JoinStage, ProtocolMessageType, RecoveryReport, TraceMessage } from './domain';
 
 /** Name under which the preload script exposes the API on `window`. */
 export const SYNOD_API_KEY = 'synod';
 
 export type NodeRole = 'follower' | 'candidate' | 'leader';
-
-/** A Paxos ballot (round, node), shown as `round.node`. */
-export interface BallotView {
-  readonly round: number;
-  readonly node: string;
-}
 
 export interface PeerStatus {
   readonly id: string;
@@ -59,6 +57,8 @@ export interface NodeStatus {
   readonly startedAt: number;
   readonly metrics: NodeMetrics;
   readonly membership: MembershipView;
+  /** How this node came back when it started: from its disk, then from its peers (the dashboard's recovery banner). */
+  readonly recovery: RecoveryReport;
 }
 
 /** A member of the replicated configuration. */
@@ -82,26 +82,6 @@ export interface MembershipView {
   readonly delaySlots: number;
   /** Progress of joining a cluster, when this node is doing so. */
   readonly joining: JoinProgress | null;
-}
-
-export type JoinStage =
-  /** Asking the contact member to add this node. */
-  | 'contacting'
-  /** The contact accepted; waiting for the addMember command to be chosen. */
-  | 'adding'
-  /** Added: fetching the snapshot and the log tail. */
-  | 'catching-up'
-  /** A full member with the whole history. */
-  | 'member'
-  /** The contact refused (see message). */
-  | 'refused';
-
-export interface JoinProgress {
-  /** The member contacted, `host:port`. */
-  readonly contact: string;
-  readonly stage: JoinStage;
-  /** What is happening, in words. */
-  readonly message: string;
 }
 
 /** Counters since the node started. */
@@ -173,39 +153,6 @@ export interface InviteCode {
   readonly addresses: readonly string[];
 }
 
-/** A member of another cluster heard announcing itself on the local network. */
-export interface HeardMember {
-  readonly id: string;
-  /** Its display name, as it announces it. */
-  readonly name: string;
-  /** `host:port`: the address its announcement came from and the UDP port it names. */
-  readonly address: string;
-}
-
-/**
- * A Synod cluster heard on the local network (mDNS/DNS-SD). Announcements are unauthenticated: this is a
- * list to pick from, nothing more; joining still needs the cluster's secret.
- */
-export interface DiscoveredCluster {
-  /** Groups the announcements of one cluster: derived from the cluster id, never the secret. */
-  readonly tag: string;
-  /** How many members the cluster says it has. */
-  readonly members: number;
-  /** The members heard, at most a few. */
-  readonly heard: readonly HeardMember[];
-  /** Milliseconds since the latest announcement. */
-  readonly lastHeardMs: number;
-}
-
-export interface Discovery {
-  /** Whether this node announces itself and listens for others on the local network. */
-  readonly enabled: boolean;
-  /** Why it is off or not working, in words; else null. */
-  readonly note: string | null;
-  /** Other clusters heard lately, the most recently heard first (never this node's own). */
-  readonly clusters: readonly DiscoveredCluster[];
-}
-
 export interface ElectionRecord {
   /** Wall-clock ms when this node noticed. */
   readonly at: number;
@@ -266,54 +213,6 @@ export interface UserView {
   readonly blocks: readonly string[];
   /** Who blocks this user. */
   readonly blockedBy: readonly string[];
-}
-
-/** Faults injected on purpose at this node (all reversible). */
-export interface Faults {
-  /** Fraction of datagrams dropped, in and out, 0..1. */
-  readonly dropRate: number;
-  /** Extra delay added to every outgoing datagram, in ms. */
-  readonly delayMs: number;
-  /** Peers this node neither sends to nor hears from. */
-  readonly isolate: readonly string[];
-}
-
-/** A chosen command: its id and the slot that holds it. */
-export interface CommandReceipt {
-  readonly id: string;
-  readonly slot: number;
-}
-
-export type ProtocolMessageType =
-  | 'prevote'
-  | 'prevoteReply'
-  | 'prepare'
-  | 'promise'
-  | 'nack'
-  | 'accept'
-  | 'accepted'
-  | 'commit'
-  | 'commitAck'
-  | 'forward'
-  | 'catchupRequest'
-  | 'catchupReply'
-  | 'takeover'
-  | 'snapshot'
-  | 'ping'
-  | 'join';
-
-/** One protocol message as the dashboard's cluster view animates it. */
-export interface TraceMessage {
-  /** Wall-clock ms at this node. */
-  readonly at: number;
-  readonly direction: 'in' | 'out';
-  readonly from: string;
-  readonly to: string;
-  readonly type: ProtocolMessageType;
-  readonly slot?: number;
-  readonly ballot?: BallotView;
-  /** Dropped by an injected fault. */
-  readonly dropped?: boolean;
 }
 
 export type SynodEvent =
@@ -395,6 +294,17 @@ export interface RemoveMemberArgs {
   readonly force?: boolean;
 }
 
+export interface ClusterTraceArgs {
+  /** Only messages placed at or after this time (ms, this node's clock). */
+  readonly sinceMs?: number;
+  /** Only messages that arrived after this one: the `lastSeq` of an earlier answer (polling). */
+  readonly afterSeq?: number;
+  /** 1..10,000, default 2,000: the newest matching messages. */
+  readonly limit?: number;
+  /** false: read what is there without starting or renewing the watch. Default true. */
+  readonly watch?: boolean;
+}
+
 /** A chosen membership change. */
 export interface MembershipReceipt {
   /** The command id, `origin/seq`. */
@@ -437,6 +347,12 @@ export interface ApiMethods {
    * is pending, and (`needs-confirmation`) when the remaining reachable members are no majority, unless `force`.
    */
   removeMember: { args: RemoveMemberArgs; result: MembershipReceipt };
+  /**
+   * Every member's recent messages, merged on this node's clock (each member's clock offset measured, with
+   * its uncertainty). Calling it is watching: this node then holds a lease on every member's trace for a
+   * few seconds, renewed by the next call; when nobody calls, the members trace nothing for it.
+   */
+  clusterTrace: { args: ClusterTraceArgs | undefined; result: ClusterTrace };
 }
 
 export type ApiMethodName = keyof ApiMethods;
@@ -459,6 +375,7 @@ export const API_METHODS: readonly ApiMethodName[] = [
   'discovered',
   'join',
   'removeMember',
+  'clusterTrace',
 ];
 
 /** The API as callers see it: one async function per method, plus an event subscription. */

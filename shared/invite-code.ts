@@ -14,7 +14,7 @@
  * pasted code as the user types), so free of Node and DOM imports beyond TextEncoder, btoa and atob.
  */
 import { clusterSecretProblem } from './cluster-secret';
-import { addressProblem } from './validate';
+import { addressProblem } from './address-syntax';
 
 export const INVITE_CODE_VERSION = 1;
 const PREFIX = `synod${INVITE_CODE_VERSION}.`;

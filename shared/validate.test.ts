@@ -52,3 +52,14 @@ describe('validateArgs: updateConfig', () => {
     for (const port of [0, 65_536, 7400.5, '7400', null]) expect(refusal(() => validateArgs('updateConfig', { port })).message).toMatch(/port must be an integer from 1 to 65535/);
   });
 });
+
+describe('validateArgs: clusterTrace', () => {
+  it('takes nothing, or a cursor, a time, a limit and whether to watch', () => {
+    expect(validateArgs('clusterTrace', undefined)).toEqual({});
+    expect(validateArgs('clusterTrace', { sinceMs: 1_764_400_000_000, afterSeq: 12, limit: 10_000, watch: false })).toEqual({ sinceMs: 1_764_400_000_000, afterSeq: 12, limit: 10_000, watch: false });
+  });
+
+  it.each([[{ limit: 0 }], [{ limit: 10_001 }], [{ afterSeq: -1 }], [{ sinceMs: 1.5 }], [{ watch: 'yes' }], [{ since: 5 }], [[1]]])('refuses %j', (raw) => {
+    expect(() => validateArgs('clusterTrace', raw)).toThrow(ApiError);
+  });
+});

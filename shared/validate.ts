@@ -6,9 +6,14 @@
  */
 import { API_METHODS, ApiError, type ApiMethodName, type ApiMethods, type Faults } from './api';
 import { clusterSecretProblem } from './cluster-secret';
+import { addressProblem } from './address-syntax';
 
-/** Node ids: what the protocol accepts (see src-main/core/config.ts). */
-export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+export { addressProblem } from './address-syntax';
+
+import { NODE_ID_PATTERN } from '../src-main/core/node-id';
+
+/** Node ids: what the protocol accepts (one rule, the core's). */
+export { NODE_ID_PATTERN };
 /** Upper bound on raw tweet text before normalization (the 280-character rule is the service's). */
 const MAX_RAW_TEXT_LENGTH = 4_000;
 
@@ -62,16 +67,6 @@ const noArgs =
 /** A join asks the members it is given in turn: a handful is plenty (an invite code lists at most 16). */
 const MAX_JOIN_ADDRESSES = 16;
 
-/** `host:port` with a host name, IPv4 or [IPv6] address and a port 1..65535. */
-const ADDRESS_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/;
-
-export function addressProblem(address: unknown): string | null {
-  if (typeof address !== 'string') return 'must be a string';
-  const match = ADDRESS_PATTERN.exec(address);
-  if (match === null) return `must be HOST:PORT, like 192.168.1.20:7400 (got "${address}")`;
-  const port = Number(match[1]);
-  return port >= 1 && port <= 65535 ? null : `has port ${port}; ports go from 1 to 65535`;
-}
 
 const VALIDATORS: Validators = {
   status: noArgs('status'),
@@ -113,6 +108,18 @@ const VALIDATORS: Validators = {
     const force = args['force'];
     if (force !== undefined && typeof force !== 'boolean') throw invalid('removeMember: force must be true or false');
     return { id: userId('removeMember', args['id']), ...(force === undefined ? {} : { force }) };
+  },
+  clusterTrace(raw) {
+    const args = objectArgs('clusterTrace', raw, ['sinceMs', 'afterSeq', 'limit', 'watch'], true);
+    const result: { sinceMs?: number; afterSeq?: number; limit?: number; watch?: boolean } = {};
+    if (args['sinceMs'] !== undefined) result.sinceMs = integerIn('clusterTrace', 'sinceMs', args['sinceMs'], 0, Number.MAX_SAFE_INTEGER);
+    if (args['afterSeq'] !== undefined) result.afterSeq = integerIn('clusterTrace', 'afterSeq', args['afterSeq'], 0, Number.MAX_SAFE_INTEGER);
+    if (args['limit'] !== undefined) result.limit = integerIn('clusterTrace', 'limit', args['limit'], 1, 10_000);
+    if (args['watch'] !== undefined) {
+      if (typeof args['watch'] !== 'boolean') throw invalid('clusterTrace: watch must be true or false');
+      result.watch = args['watch'];
+    }
+    return result;
   },
   users: noArgs('users'),
   peers: noArgs('peers'),

@@ -61,6 +61,31 @@ describe('core size and range bounds', () => {
     expect(replica.status().promised).toEqual(ZERO_BALLOT);
   });
 
+  it('refuses a prepare when the slots it accepted alone would not fit a promise (a member far behind, accepting while it catches up)', () => {
+    // Found by the simulator (seed 1569 of 2,000): 299 accepted slots, none known chosen, a 443 KB promise.
+    const accepted = Array.from({ length: 200 }, (_, i) => ({ slot: i + 1, ballot: ballot(3, 'c'), value: fullSlot(i + 1) }));
+    const replica = new Replica({
+      id: 'a',
+      members: ['a', 'b', 'c'],
+      rng: seededRandom(1),
+      config: SMALL,
+      durable: { promised: ballot(3, 'c'), accepted, chosen: [], proposals: [], appliedIndex: 0, compactedThrough: 0, ledger: [], membership: null },
+    });
+    const drain = (): Ready[] => {
+      const readies: Ready[] = [];
+      for (let ready = replica.ready(); ; ready = replica.ready()) {
+        replica.advance(ready);
+        if (isEmptyReady(ready)) return readies;
+        readies.push(ready);
+      }
+    };
+    drain();
+    replica.step({ type: 'prepare', from: 'b', to: 'a', ballot: ballot(5, 'b'), fromSlot: 1 });
+    const replies = sent(drain());
+    expect(replies.map((m) => m.type)).toEqual(['nack']);
+    expect(replica.status().promised).toEqual(ballot(3, 'c'));
+  });
+
   it('promises to a candidate that is only a little behind, within maxMessageBytes', () => {
     const { replica, drain } = replicaWithChosen(200);
     drain();

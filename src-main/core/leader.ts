@@ -27,6 +27,7 @@ import { assert } from './assert';
 import { ballotsEqual, compareBallots, type Ballot } from './ballot';
 import type { CommandLedger } from './command-ledger';
 import { type ProtocolConfig } from './config';
+import type { DecisionHooks } from './decision-hooks';
 import type { Learner } from './learner';
 import type { Outbox } from './outbox';
 import { sameIds } from './membership';
@@ -35,14 +36,6 @@ import { MAX_FACTOR } from './election-timer';
 import { Fifo } from './fifo';
 import { commandKey, type AcceptedEntry, type AcceptedMessage, type Command, type NodeId, type PromiseMessage, type Slot, type SlotValue } from './types';
 import { commandSizeBound } from './message-size';
-
-/**
- * Test-only: bugs the simulator plants to prove that its checker catches them. 'ignore-accepted': a new
- * leader ignores the values promises report. 'ignore-config-boundary': a leader does not stop at the
- * first slot of another configuration and keeps deciding there with its own members' majorities.
- * 'unbounded-promise': an acceptor answers every prepare with a full promise, however large.
- */
-export type PlantedLeaderBug = 'ignore-accepted' | 'ignore-config-boundary' | 'unbounded-promise';
 
 interface InflightSlot {
   readonly value: SlotValue;
@@ -82,7 +75,8 @@ export interface LeaderContext {
   readonly outbox: Outbox;
   readonly learner: Learner;
   readonly ledger: CommandLedger;
-  readonly plantedBug: PlantedLeaderBug | null;
+  /** The simulator's labelled decision points (decision-hooks.ts); CORRECT_DECISIONS in production. */
+  readonly decisions: DecisionHooks;
 }
 
 export class Leader {
@@ -209,8 +203,7 @@ export class Leader {
   /** Inside the pipeline window, and in this leadership's configuration (else remembers the boundary). */
   private mayPropose(slot: Slot): boolean {
     if (this.blocked !== null || slot - this.ctx.learner.commitIndex > this.ctx.config.maxInflightSlots) return false;
-    const same = sameIds(this.ctx.configAt(slot), this.ctx.epochMembers);
-    if (this.ctx.plantedBug === 'ignore-config-boundary') return true;
+    const same = this.ctx.decisions.inLeadershipConfiguration(sameIds(this.ctx.configAt(slot), this.ctx.epochMembers));
     if (!same) this.blocked = slot;
     return same;
   }
@@ -297,8 +290,7 @@ export class Leader {
         learner.learn(entry.slot, entry.value);
         lastSlot = Math.max(lastSlot, entry.slot);
       }
-      if (this.ctx.plantedBug === 'ignore-accepted') continue;
-      for (const entry of promise.accepted) {
+      for (const entry of this.ctx.decisions.reportedAccepted(promise.accepted)) {
         const best = highestBySlot.get(entry.slot);
         if (best === undefined || compareBallots(entry.ballot, best.ballot) > 0) highestBySlot.set(entry.slot, entry);
         lastSlot = Math.max(lastSlot, entry.slot);

@@ -28,8 +28,9 @@ import { ballotsEqual, compareBallots, maxBallot, nextBallotAbove, ZERO_BALLOT, 
 import { Campaign } from './campaign';
 import { CommandLedger, type LedgerState } from './command-ledger';
 import { DEFAULT_PROTOCOL_CONFIG, maxPromiseAcceptedBytes, validateProtocolConfig, type ProtocolConfig } from './config';
+import { CORRECT_DECISIONS, type DecisionHooks } from './decision-hooks';
 import { ElectionTimer } from './election-timer';
-import { Leader, type PlantedLeaderBug } from './leader';
+import { Leader } from './leader';
 import { Learner } from './learner';
 import {
   applyMembershipSlot,
@@ -76,8 +77,8 @@ export interface ReplicaOptions {
   readonly config?: Partial<ProtocolConfig>;
   /** What a restarting replica recovered from disk; absent for a brand-new one. */
   readonly durable?: DurableState;
-  /** Test-only: lets the simulator prove its checker catches this bug. */
-  readonly plantedBug?: PlantedLeaderBug | null;
+  /** The simulator's labelled decision points (decision-hooks.ts); default CORRECT_DECISIONS. */
+  readonly decisions?: DecisionHooks;
 }
 
 const EMPTY_DURABLE_STATE: DurableState = { promised: ZERO_BALLOT, accepted: [], chosen: [], proposals: [], appliedIndex: 0, compactedThrough: 0, ledger: [], membership: null };
@@ -95,7 +96,7 @@ export class Replica {
   /** Membership over the chosen prefix (through commitIndex); null until a newcomer installs a snapshot. */
   private membershipState: MembershipState | null;
   private readonly config: ProtocolConfig;
-  private readonly plantedBug: PlantedLeaderBug | null;
+  private readonly decisions: DecisionHooks;
   private readonly outbox: Outbox;
   private readonly acceptor: Acceptor;
   private readonly ledger: CommandLedger;
@@ -125,7 +126,7 @@ export class Replica {
       throw new Error(`recovered membership covers slots through ${recovered.through}, not the applied index ${durable.appliedIndex}`);
     }
     this.membershipState = recovered ?? (bootstrap === null ? null : bootstrapMembership(bootstrap));
-    this.plantedBug = options.plantedBug ?? null;
+    this.decisions = options.decisions ?? CORRECT_DECISIONS;
     this.outbox = new Outbox(this.id);
     this.acceptor = new Acceptor(this.outbox, durable.promised, durable.accepted);
     this.acceptor.forgetBelow(durable.compactedThrough + 1);
@@ -334,8 +335,7 @@ export class Replica {
 
   private onPrepare(message: PrepareMessage): void {
     // A promise must report every slot >= fromSlot; compacted ones cannot be, so such a candidate must catch up first.
-    const unbounded = this.plantedBug === 'unbounded-promise';
-    const behind = message.fromSlot <= this.learner.compactedThrough || (!unbounded && this.isTooFarBehind(message.fromSlot - 1));
+    const behind = message.fromSlot <= this.learner.compactedThrough || this.decisions.candidateTooFarBehind(this.isTooFarBehind(message.fromSlot - 1));
     if (behind || compareBallots(message.ballot, this.refusalFloor()) < 0) {
       this.nack(message.from, message.ballot);
       return;
@@ -346,7 +346,10 @@ export class Replica {
     const accepted = this.acceptor.acceptedFrom(message.fromSlot, isChosen);
     let chosenBudget = this.config.maxMessageBytes - MESSAGE_FRAME_BOUND_BYTES;
     for (const entry of accepted) chosenBudget -= acceptedEntrySizeBound(entry);
-    const chosen = this.learner.chosenFrom(message.fromSlot, unbounded ? Infinity : chosenBudget);
+    // The accepted part alone may not fit (a member far behind accepts new slots while it catches up:
+    // up to acceptWindowSlots of them); with no chosen slot to add, chosenFrom() could not tell.
+    const budget = this.decisions.promiseChosenBudgetBytes(chosenBudget);
+    const chosen = budget < 0 ? null : this.learner.chosenFrom(message.fromSlot, budget);
     if (chosen === null || !this.acceptor.prepare(message.ballot)) {
       this.nack(message.from, message.ballot);
       return;
@@ -531,7 +534,7 @@ export class Replica {
       outbox: this.outbox,
       learner: this.learner,
       ledger: this.ledger,
-      plantedBug: this.plantedBug,
+      decisions: this.decisions,
     };
     this.roleState = { kind: 'leader', leadership: new Leader(context, campaign.ballot, campaign.fromSlot, campaign.promises, this.now) };
     this.submitter.resendAll();

@@ -24,6 +24,7 @@ import { forwardEvents, registerApiHandlers } from './ipc';
 import { profileDirectory, profileFromArgv } from './profile';
 import { APP_SCHEME, APP_URL_PREFIX, makeSenderCheck } from './trusted-sender';
 import { unavailableApi } from './unavailable-api';
+import { checkpointWorkerScript } from '../storage/checkpoint-builder';
 
 /** Directory of the built bundle (out/main); preload and renderer live beside it. */
 const OUT_MAIN_DIR = import.meta.dirname;
@@ -116,6 +117,7 @@ export function nodeOptionsFor(saved: SavedConfig, userData: string, version: st
     version,
     logger,
     onFatal,
+    checkpointWorker: checkpointWorkerScript(import.meta.url),
   };
 }
 

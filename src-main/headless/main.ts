@@ -20,7 +20,14 @@ import { StorageError } from '../storage/errors';
 import { API_TOKEN_FILE, storedApiToken } from './api-token';
 import { httpExposureWarning, parseCli, USAGE, type CliOptions } from './cli-args';
 import { startHttpBridge } from './http-bridge';
+import { checkpointWorkerScript } from '../storage/checkpoint-builder';
 
+/**
+ * The package root: two levels up both from this source file (src-main/headless/main.ts, run through
+ * tsx before a build) and from the built entry (out/main/headless.js, what bin/synod-node.mjs runs),
+ * so the dashboard (out/renderer) and package.json are found either way. sql.js stays an external
+ * dependency in the build and loads its wasm file from beside its own JavaScript in node_modules.
+ */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -113,6 +120,7 @@ async function main(): Promise<void> {
     version: VERSION,
     logger,
     onFatal: (error) => fail(`stopped after a storage failure: ${String(error)}. Nothing acknowledged was lost; fix the disk and restart.`, 1),
+    checkpointWorker: checkpointWorkerScript(import.meta.url),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
@@ -152,9 +160,9 @@ async function main(): Promise<void> {
           staticDir: existsSync(join(RENDERER_DIR, 'index.html')) ? RENDERER_DIR : null,
           allowRemote: exposure !== null,
         });
-  const status = node.status();
-  const joining = status.membership.joining === null ? '' : ` (joining through ${status.membership.joining.contact})`;
-  process.stdout.write(`synod-node ${status.id}: cluster ${status.clusterId}, UDP ${status.address}${joining || (status.peers.length === 0 ? ' (one-node cluster)' : `, peers ${status.peers.map((p) => `${p.id}=${p.address}`).join(' ')}`)}\n`);
+  const state = node.state();
+  const joining = state.joining === null ? '' : ` (joining through ${state.joining.contact})`;
+  process.stdout.write(`synod-node ${state.id}: cluster ${state.clusterId}, UDP ${state.address}${joining || (state.peers.length === 0 ? ' (one-node cluster)' : `, peers ${state.peers.map((p) => `${p.id}=${p.address}`).join(' ')}`)}\n`);
   if (bridge !== null) process.stdout.write(`dashboard: ${bridge.dashboardUrl}\n`);
 
   let stopping = false;

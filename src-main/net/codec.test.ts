@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ZERO_BALLOT } from '../core/ballot';
 import { randomInt, seededRandom } from '../core/random';
 import { isValidNodeId } from '../core/config';
-import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES, bundleOverheadBytes, decodePayload, encodeBundle } from './codec';
+import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES, MAX_TRACE_BATCH_RECORDS, bundleOverheadBytes, decodePayload, decodeSizedPayload, encodeBundle, TRACE_RECORD_TYPES, traceRecordBytes } from './codec';
 import { randomMessage, sampleAccept, WIRE_MESSAGE_TYPES } from '../../test/support/random-messages';
 import type { WireMessage } from './wire';
 
@@ -72,6 +72,25 @@ const examples: WireMessage[] = [
   { type: 'join', from: 'n4', to: 'any-member' },
   { type: 'joinReply', from: 'n1', to: 'n4', status: 'adding', reason: '', members: [{ id: 'n1', address: '127.0.0.1:7401' }, { id: 'n2', address: '[::1]:7402' }] },
   { type: 'joinReply', from: 'n1', to: 'n4', status: 'refused', reason: 'not a member 😀', members: [] },
+  { type: 'traceRequest', from: 'n1', to: 'n2', leaseId: 3, leaseMs: 6_000, sentAt: 1_764_400_000_123 },
+  { type: 'traceRequest', from: 'n1', to: 'n2', leaseId: 3, leaseMs: 0, sentAt: 1_764_400_000_124 },
+  { type: 'traceClock', from: 'n2', to: 'n1', leaseId: 3, requestSentAt: 1_764_400_000_123, receivedAt: 1_764_400_000_125, sentAt: 1_764_400_000_125 },
+  {
+    type: 'traceBatch',
+    from: 'n3',
+    to: 'n1',
+    leaseId: 3,
+    seq: 1,
+    sentAt: 1_764_400_000_400,
+    skipped: 12,
+    records: [
+      { at: 1_764_400_000_300, direction: 'out', from: 'n3', to: 'n2', type: 'accepted', slot: 42, ballot: b, bytes: 14 },
+      { at: 1_764_400_000_300, direction: 'in', from: 'n1', to: 'n3', type: 'promise', slot: 40, toSlot: 45, ballot: b, bytes: 300, dropped: true },
+      { at: 1_764_400_000_301, direction: 'in', from: 'n9', to: 'any-member', type: 'join', bytes: 20 },
+      { at: 1_764_400_000_350, direction: 'out', from: 'n3', to: 'n1', type: 'nack', ballot: ZERO_BALLOT },
+    ],
+  },
+  { type: 'traceBatch', from: 'n3', to: 'n1', leaseId: 3, seq: 2, sentAt: 5, skipped: 0, records: [] },
 ];
 
 describe('codec round trip', () => {
@@ -176,7 +195,7 @@ describe('codec rejects malformed input', () => {
   const cases: [string, number[], RegExp][] = [
     ['an unknown version', [2, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /version/],
     ['an unknown type 0', [1, 0, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
-    ['an unknown type 19', [1, 19, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an unknown type 22', [1, 22, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
     ['an empty input', [], /truncated/],
     ['an overlong varint', [...commitHeader, 0x81, 0x00, 2, 0x6e, 0x31, 0], /overlong/],
     ['an integer above 2^53 - 1', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 2, 0x6e, 0x31, 0], /safe/],
@@ -286,5 +305,59 @@ describe('bundles', () => {
     for (let cut = 2; cut < bundle.length; cut++) expect(() => decodePayload(bundle.subarray(0, cut))).toThrow(MalformedMessageError);
     expect(() => decodePayload(new Uint8Array([...bundle, 0]))).toThrow(/trailing/);
     expect(() => decodePayload(new Uint8Array([1, 0, 1, 1, 0]))).toThrow(MalformedMessageError);
+  });
+});
+
+describe('cluster-trace messages', () => {
+  const batch = examples.find((m) => m.type === 'traceBatch' && m.records.length > 0) as Extract<WireMessage, { type: 'traceBatch' }>;
+
+  it('sizes a batch exactly as traceRecordBytes says (what members pack their batches by)', () => {
+    const rng = seededRandom(31);
+    for (let i = 0; i < 500; i++) {
+      const m = randomMessage(rng, 'traceBatch');
+      if (m.type !== 'traceBatch') throw new Error('wrong type');
+      let expected = encodeMessage({ ...m, records: [] }).length;
+      let previousAt: number | null = null;
+      for (const record of m.records) {
+        expected += traceRecordBytes(record, previousAt);
+        previousAt = record.at;
+      }
+      expect(encodeMessage(m).length).toBe(expected);
+    }
+  });
+
+  it('is compact: a record after the first takes a dozen bytes or so', () => {
+    const one = encodeMessage({ ...batch, records: batch.records.slice(0, 1) }).length;
+    const two = encodeMessage({ ...batch, records: batch.records.slice(0, 2) }).length;
+    expect(two - one).toBeLessThan(20);
+  });
+
+  it('rejects unknown record flags, unknown record types and too many records', () => {
+    // A batch's count is its last byte when it holds no record; a minimal record: flags, type, at 0, n3 → n1.
+    const header = Array.from(encodeMessage({ ...batch, records: [] }).subarray(0, -1));
+    const record = (flags: number, type: number): number[] => [flags, type, 0, 2, 0x6e, 0x33, 2, 0x6e, 0x31];
+    const withRecords = (...records: number[][]): Uint8Array => Uint8Array.from([...header, records.length, ...records.flat()]);
+    expect(decodeMessage(withRecords(record(0, 0)))).toMatchObject({ records: [{ at: 0, direction: 'out', from: 'n3', to: 'n1', type: 'prevote' }] });
+    expect(() => decodeMessage(withRecords(record(64, 0)))).toThrow(/flags/);
+    expect(() => decodeMessage(withRecords(record(0, TRACE_RECORD_TYPES.length)))).toThrow(/trace record type/);
+    expect(decodeMessage(withRecords(...Array.from({ length: MAX_TRACE_BATCH_RECORDS }, () => record(1, 6))))).toMatchObject({ type: 'traceBatch' });
+    expect(() => decodeMessage(withRecords(...Array.from({ length: MAX_TRACE_BATCH_RECORDS + 1 }, () => record(1, 6))))).toThrow(/records/);
+  });
+
+  it.each([
+    ['records out of time order', { ...batch, records: [...batch.records].reverse() }],
+    ['more records than a batch holds', { ...batch, records: Array.from({ length: MAX_TRACE_BATCH_RECORDS + 1 }, () => batch.records[0]!) }],
+    ['a record of an unknown type', { ...batch, records: [{ ...batch.records[0]!, type: 'snapshotChunk' }] }],
+    ['a record from an invalid id', { ...batch, records: [{ ...batch.records[0]!, from: 'n 3' }] }],
+    ['a negative lease', { type: 'traceRequest', from: 'n1', to: 'n2', leaseId: 1, leaseMs: -1, sentAt: 0 }],
+  ] as [string, WireMessage][])('refuses to encode %s', (_, m) => {
+    expect(() => encodeMessage(m)).toThrow(RangeError);
+  });
+
+  it('reports the encoded size of each message of a payload', () => {
+    const messages = examples.slice(-4);
+    const encoded = messages.map((m) => encodeMessage(m));
+    expect(decodeSizedPayload(encodeBundle(encoded)).map((sized) => sized.bytes)).toEqual(encoded.map((e) => e.length));
+    expect(decodeSizedPayload(encoded[0]!)).toEqual([{ message: messages[0], bytes: encoded[0]!.length }]);
   });
 });

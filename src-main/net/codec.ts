@@ -10,6 +10,10 @@
  *   list      varint count + elements (a value is a list of commands: origin, seq, payload)
  *   probe     (ping only, after commitIndex) u8 0 none, 1 challenge, 2 echo; then, unless 0, the 64-bit
  *             value as 8 raw bytes (16 lowercase hex digits in the message)
+ *   trace record (traceBatch only) u8 flags (TRACE_FLAG_*; no other bits) | u8 message type (index in
+ *             TRACE_RECORD_TYPES) | at: the first record's as an integer, every later one as the integer
+ *             difference from the previous (so `at` never decreases) | from | to | then, as the flags say,
+ *             slot, toSlot, ballot, bytes. A batch holds at most MAX_TRACE_BATCH_RECORDS records.
  *
  * Invariants:
  *  - decodeMessage(encodeMessage(m)) deep-equals m for every valid message.
@@ -28,6 +32,7 @@
 import type { Ballot } from '../core/ballot';
 import { isValidNodeId } from '../core/config';
 import type { AcceptedEntry, ChosenEntry, Command, SlotValue } from '../core/types';
+import type { ProtocolMessageType, TraceMessage } from '../../shared/domain';
 import type { JoinReplyStatus, WireMessage, WireMessageType } from './wire';
 
 export const CODEC_VERSION = 1;
@@ -62,7 +67,44 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
   takeover: 16,
   join: 17,
   joinReply: 18,
+  traceRequest: 19,
+  traceClock: 20,
+  traceBatch: 21,
 };
+
+/** The message types a trace record names, by their code (the index): append only. */
+export const TRACE_RECORD_TYPES: readonly ProtocolMessageType[] = [
+  'prevote',
+  'prevoteReply',
+  'prepare',
+  'promise',
+  'nack',
+  'accept',
+  'accepted',
+  'commit',
+  'commitAck',
+  'forward',
+  'catchupRequest',
+  'catchupReply',
+  'takeover',
+  'snapshot',
+  'ping',
+  'join',
+];
+const TRACE_TYPE_CODES: ReadonlyMap<ProtocolMessageType, number> = new Map(TRACE_RECORD_TYPES.map((type, code) => [type, code]));
+const TRACE_FLAG_IN = 1;
+const TRACE_FLAG_DROPPED = 2;
+const TRACE_FLAG_SLOT = 4;
+const TRACE_FLAG_TO_SLOT = 8;
+const TRACE_FLAG_BALLOT = 16;
+const TRACE_FLAG_BYTES = 32;
+const TRACE_FLAGS_KNOWN = 63;
+/**
+ * Records in one trace batch at most. A record takes 8 to about 110 bytes; a member packs its batches to
+ * one datagram's worth (node/trace-lease.ts), so this only bounds what a decoder accepts (and keeps the
+ * count a 1-byte varint).
+ */
+export const MAX_TRACE_BATCH_RECORDS = 100;
 
 const JOIN_REPLY_STATUSES: readonly JoinReplyStatus[] = ['adding', 'member', 'busy', 'refused'];
 const PROBE_NONE = 0;
@@ -261,6 +303,21 @@ class Writer {
     this.pos += PROBE_VALUE_BYTES;
   }
 
+  traceRecord(record: TraceMessage, previousAt: number | null): void {
+    const code = TRACE_TYPE_CODES.get(record.type);
+    if (code === undefined) throw new RangeError(`cannot encode a trace record of type ${String(record.type)}`);
+    if (previousAt !== null && !(record.at >= previousAt)) throw new RangeError('cannot encode trace records out of time order');
+    this.u8(traceFlags(record));
+    this.u8(code);
+    this.uint(previousAt === null ? record.at : record.at - previousAt, 'trace record at');
+    this.nodeId(record.from, 'trace record from');
+    this.nodeId(record.to, 'trace record to');
+    if (record.slot !== undefined) this.uint(record.slot, 'trace record slot');
+    if (record.toSlot !== undefined) this.uint(record.toSlot, 'trace record toSlot');
+    if (record.ballot !== undefined) this.ballot(record.ballot, 'trace record ballot');
+    if (record.bytes !== undefined) this.uint(record.bytes, 'trace record bytes');
+  }
+
   ballot(b: Ballot, field: string): void {
     this.uint(b.round, `${field}.round`);
     // ZERO_BALLOT ("no ballot yet") is the only ballot without an owner.
@@ -400,6 +457,29 @@ class Reader {
     return { round, node };
   }
 
+  traceRecords(): TraceMessage[] {
+    // A record takes at least 6 bytes (flags, type, at, from, to).
+    const count = this.length(6);
+    if (count > MAX_TRACE_BATCH_RECORDS) this.fail(`a trace batch of ${count} records`);
+    const records: TraceMessage[] = [];
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const flags = this.u8();
+      if ((flags & ~TRACE_FLAGS_KNOWN) !== 0) this.fail(`unknown trace record flags ${flags}`);
+      const type = TRACE_RECORD_TYPES[this.u8()] ?? this.fail('unknown trace record type');
+      at = i === 0 ? this.uint() : at + this.uint();
+      if (at > Number.MAX_SAFE_INTEGER) this.fail('trace record time beyond the safe range');
+      const record: { -readonly [K in keyof TraceMessage]: TraceMessage[K] } = { at, direction: (flags & TRACE_FLAG_IN) !== 0 ? 'in' : 'out', from: this.nodeId(), to: this.nodeId(), type };
+      if ((flags & TRACE_FLAG_SLOT) !== 0) record.slot = this.uint();
+      if ((flags & TRACE_FLAG_TO_SLOT) !== 0) record.toSlot = this.uint();
+      if ((flags & TRACE_FLAG_BALLOT) !== 0) record.ballot = this.ballot();
+      if ((flags & TRACE_FLAG_BYTES) !== 0) record.bytes = this.uint();
+      if ((flags & TRACE_FLAG_DROPPED) !== 0) record.dropped = true;
+      records.push(record);
+    }
+    return records;
+  }
+
   value(): SlotValue {
     // A command takes at least 3 bytes (origin, seq, payload).
     const count = this.length(3);
@@ -536,6 +616,31 @@ export function encodeMessage(m: WireMessage): Uint8Array {
         w.string(member.address);
       }
       break;
+    case 'traceRequest':
+      w.uint(m.leaseId, 'leaseId');
+      w.uint(m.leaseMs, 'leaseMs');
+      w.uint(m.sentAt, 'sentAt');
+      break;
+    case 'traceClock':
+      w.uint(m.leaseId, 'leaseId');
+      w.uint(m.requestSentAt, 'requestSentAt');
+      w.uint(m.receivedAt, 'receivedAt');
+      w.uint(m.sentAt, 'sentAt');
+      break;
+    case 'traceBatch': {
+      w.uint(m.leaseId, 'leaseId');
+      w.uint(m.seq, 'seq');
+      w.uint(m.sentAt, 'sentAt');
+      w.uint(m.skipped, 'skipped');
+      if (m.records.length > MAX_TRACE_BATCH_RECORDS) throw new RangeError(`cannot encode a trace batch of ${m.records.length} records`);
+      w.varint(m.records.length);
+      let previousAt: number | null = null;
+      for (const record of m.records) {
+        w.traceRecord(record, previousAt);
+        previousAt = record.at;
+      }
+      break;
+    }
   }
   return w.finish();
 }
@@ -605,7 +710,39 @@ function decodeBody(r: Reader, type: WireMessageType, from: string, to: string):
       for (let i = 0; i < count; i++) members.push({ id: r.nodeId(), address: r.string() });
       return { type, from, to, status, reason, members };
     }
+    case 'traceRequest':
+      return { type, from, to, leaseId: r.uint(), leaseMs: r.uint(), sentAt: r.uint() };
+    case 'traceClock':
+      return { type, from, to, leaseId: r.uint(), requestSentAt: r.uint(), receivedAt: r.uint(), sentAt: r.uint() };
+    case 'traceBatch':
+      return { type, from, to, leaseId: r.uint(), seq: r.uint(), sentAt: r.uint(), skipped: r.uint(), records: r.traceRecords() };
   }
+}
+
+function traceFlags(record: TraceMessage): number {
+  return (
+    (record.direction === 'in' ? TRACE_FLAG_IN : 0) |
+    (record.dropped === true ? TRACE_FLAG_DROPPED : 0) |
+    (record.slot !== undefined ? TRACE_FLAG_SLOT : 0) |
+    (record.toSlot !== undefined ? TRACE_FLAG_TO_SLOT : 0) |
+    (record.ballot !== undefined ? TRACE_FLAG_BALLOT : 0) |
+    (record.bytes !== undefined ? TRACE_FLAG_BYTES : 0)
+  );
+}
+
+/**
+ * The encoded size of `record` inside a trace batch after a record stamped `previousAt` (null: it is the
+ * first), exactly as the writer lays it out: what a member packs its batches by. For a record the
+ * encoder accepts (valid ids, safe integers, in time order).
+ */
+export function traceRecordBytes(record: TraceMessage, previousAt: number | null): number {
+  // Node ids are ASCII of at most 32 bytes: a 1-byte length prefix.
+  let bytes = 2 + varintBytes(previousAt === null ? record.at : record.at - previousAt) + 1 + record.from.length + 1 + record.to.length;
+  if (record.slot !== undefined) bytes += varintBytes(record.slot);
+  if (record.toSlot !== undefined) bytes += varintBytes(record.toSlot);
+  if (record.ballot !== undefined) bytes += varintBytes(record.ballot.round) + 1 + record.ballot.node.length;
+  if (record.bytes !== undefined) bytes += varintBytes(record.bytes);
+  return bytes;
 }
 
 /**
@@ -634,14 +771,22 @@ export function encodeBundle(encodedMessages: readonly Uint8Array[]): Uint8Array
 
 /** The messages a payload carries: one message, or a bundle of several. Throws MalformedMessageError. */
 export function decodePayload(bytes: Uint8Array): WireMessage[] {
-  if (bytes.length < 2 || bytes[1] !== BUNDLE_CODE) return [decodeMessage(bytes)];
+  return decodeSizedPayload(bytes).map((sized) => sized.message);
+}
+
+/** decodePayload, with each message's encoded size (what the traces report). */
+export function decodeSizedPayload(bytes: Uint8Array): { readonly message: WireMessage; readonly bytes: number }[] {
+  if (bytes.length < 2 || bytes[1] !== BUNDLE_CODE) return [{ message: decodeMessage(bytes), bytes: bytes.length }];
   const r = new Reader(bytes);
   if (r.u8() !== CODEC_VERSION) r.fail('unknown codec version');
   r.u8();
   const count = r.length(2);
   if (count < 2) r.fail(`a bundle of ${count} messages`);
-  const messages: WireMessage[] = [];
-  for (let i = 0; i < count; i++) messages.push(decodeMessage(r.bytesField()));
+  const messages: { message: WireMessage; bytes: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const encoded = r.bytesField();
+    messages.push({ message: decodeMessage(encoded), bytes: encoded.length });
+  }
   if (r.remainingBytes !== 0) r.fail(`${r.remainingBytes} trailing bytes after the bundle`);
   return messages;
 }

@@ -34,11 +34,11 @@
 import { randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import DgramAsPromised, { type RemoteInfo, type SocketAsPromised } from 'dgram-as-promised';
-import type { Faults } from '../../shared/api';
+import type { Faults } from '../../shared/domain';
 import { isValidNodeId } from '../core/config';
 import type { NodeId } from '../core/types';
 import { formatAddress, type HostPort } from './address';
-import { bundleOverheadBytes, decodePayload, encodeBundle, encodeMessage, MalformedMessageError } from './codec';
+import { bundleOverheadBytes, decodeSizedPayload, encodeBundle, encodeMessage, MalformedMessageError } from './codec';
 import { maxMessageBytes, MessageTooLargeError, Reassembler, splitMessage } from './fragments';
 import { deriveClusterKeys } from './keys';
 import { NO_EPOCH_FLOORS, type PeerEpochs } from './peer-epochs';
@@ -65,6 +65,8 @@ export interface TraceEvent {
   readonly message: WireMessage;
   /** True when an injected fault (or, outgoing, an unknown destination) dropped the message. */
   readonly dropped: boolean;
+  /** The message's encoded size (before sealing and fragmentation). */
+  readonly bytes: number;
 }
 
 export const NO_FAULTS: Faults = Object.freeze({ dropRate: 0, delayMs: 0, isolate: Object.freeze([]) });
@@ -305,14 +307,14 @@ export class UdpTransport {
       const encoded = this.encodeForSending(message);
       if (encoded === null) continue;
       if (!this.peersById.has(message.to) && !this.strangers.has(message.to) && !(message.to === ANY_NODE && this.joinContact !== undefined)) {
-        this.dropOut(message, 'no-route');
+        this.dropOut(message, 'no-route', encoded.length);
         continue;
       }
       if (this.isolated.has(message.to) || this.drawDrop()) {
-        this.dropOut(message, 'fault-out');
+        this.dropOut(message, 'fault-out', encoded.length);
         continue;
       }
-      this.onTrace?.({ direction: 'out', message, dropped: false });
+      this.onTrace?.({ direction: 'out', message, dropped: false, bytes: encoded.length });
       let queue = byPeer.get(message.to);
       if (queue === undefined) byPeer.set(message.to, (queue = []));
       queue.push(encoded);
@@ -477,21 +479,21 @@ export class UdpTransport {
     const reassembled = this.reassembler.add(`${sender}@${opened.epoch}`, opened.fragment, opened.plaintext, now);
     if (reassembled.status === 'rejected') return this.drop('fragment-rejected');
     if (reassembled.status !== 'complete') return;
-    let messages: WireMessage[];
+    let messages: { readonly message: WireMessage; readonly bytes: number }[];
     try {
-      messages = decodePayload(reassembled.message);
+      messages = decodeSizedPayload(reassembled.message);
     } catch (error) {
       if (error instanceof MalformedMessageError) return this.drop('undecodable');
       throw error;
     }
-    const delivered = messages.filter((message) => this.admit(message, sender, opened.stranger));
+    const delivered = messages.filter(({ message, bytes }) => this.admit(message, sender, opened.stranger, bytes));
     if (delivered.length === 0) return;
     if (opened.stranger) rememberRecent(this.strangers, sender, { host: rinfo.address, port: rinfo.port, lastHeardAt: now }, MAX_STRANGERS);
     if (opened.membersDigest === this.digest || opened.stranger) this.mismatches.delete(sender);
     else if (this.mismatches.get(sender)?.digest !== opened.membersDigest) this.mismatches.set(sender, { digest: opened.membersDigest, since: now });
     const source: Address = { host: rinfo.address, port: rinfo.port };
-    for (const message of delivered) {
-      this.onTrace?.({ direction: 'in', message, dropped: false });
+    for (const { message, bytes } of delivered) {
+      this.onTrace?.({ direction: 'in', message, dropped: false, bytes });
       if (message.type === 'ping' && message.challenge !== undefined) this.answerChallenge(sender, message.challenge, source);
       else if (message.type === 'ping' && message.echo !== undefined) this.checkEcho(sender, message.echo, source);
       else this.onMessage(message);
@@ -540,20 +542,21 @@ export class UdpTransport {
    * 0 and means nothing.
    */
   private sendProbe(message: PingMessage, to: Address): void {
-    if (this.isolated.has(message.to) || this.drawDrop()) return this.dropOut(message, 'fault-out');
-    this.onTrace?.({ direction: 'out', message, dropped: false });
-    this.transmitAfterDelay(this.seal(encodeMessage(message)), () => to);
+    const encoded = encodeMessage(message);
+    if (this.isolated.has(message.to) || this.drawDrop()) return this.dropOut(message, 'fault-out', encoded.length);
+    this.onTrace?.({ direction: 'out', message, dropped: false, bytes: encoded.length });
+    this.transmitAfterDelay(this.seal(encoded), () => to);
   }
 
   /** Whether one message of an authenticated payload may be delivered (else it is counted as dropped). */
-  private admit(message: WireMessage, sender: NodeId, stranger: boolean): boolean {
+  private admit(message: WireMessage, sender: NodeId, stranger: boolean, bytes: number): boolean {
     if (message.from !== sender) return this.dropped('sender-mismatch');
     // A join and the answer to one are the only words with a node that is not (yet) a member.
     if (stranger && message.type !== 'join' && message.type !== 'joinReply') return this.dropped('unknown-sender');
     // A newcomer may not know the id of the member it asks to join.
     if (message.to !== this.self && !(message.type === 'join' && message.to === ANY_NODE)) return this.dropped('misaddressed');
     if (this.isolated.has(sender) || this.drawDrop()) {
-      this.onTrace?.({ direction: 'in', message, dropped: true });
+      this.onTrace?.({ direction: 'in', message, dropped: true, bytes });
       return this.dropped('fault-in');
     }
     return true;
@@ -596,8 +599,8 @@ export class UdpTransport {
     this.dropCounts[reason] = (this.dropCounts[reason] ?? 0) + 1;
   }
 
-  private dropOut(message: WireMessage, reason: TransportDropReason): void {
+  private dropOut(message: WireMessage, reason: TransportDropReason, bytes: number): void {
     this.drop(reason);
-    this.onTrace?.({ direction: 'out', message, dropped: true });
+    this.onTrace?.({ direction: 'out', message, dropped: true, bytes });
   }
 }

@@ -1,11 +1,13 @@
 /**
- * The transport's message vocabulary: every protocol message of the core, plus the two messages of
- * snapshot transfer, which only the runtime speaks (the core merely says "fetch a snapshot from X").
+ * The transport's message vocabulary: every protocol message of the core, plus the messages only the
+ * runtime speaks: snapshot transfer (the core merely says "fetch a snapshot from X"), liveness pings,
+ * joins, and the cluster trace.
  *
  * Snapshot transfer is pull-based so a lagging replica paces it: it asks for one chunk at a time and
  * re-asks on loss. Invariant: like core messages, both carry the envelope (from, to), and the transport
  * delivers a message only when `from` is the authenticated sender and `to` is this node.
  */
+import type { TraceMessage } from '../../shared/domain';
 import type { Message, NodeId } from '../core/types';
 
 /**
@@ -84,6 +86,64 @@ export interface JoinReplyMessage {
   readonly members: readonly { readonly id: NodeId; readonly address: string }[];
 }
 
-export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage | JoinMessage | JoinReplyMessage;
+/**
+ * The cluster trace (node/cluster-trace.ts): a member's dashboard watches every member's messages. Like
+ * snapshot transfer, these are the runtimes' own and never reach the core. A watcher asks each member
+ * for its trace with a lease that lapses `leaseMs` after the request unless renewed (0 ends it at once);
+ * `sentAt` is the watcher's clock when it sent the request (t0 of the clock exchange). Only members may
+ * hold a lease (node/trace-lease.ts).
+ */
+export interface TraceRequestMessage {
+  readonly type: 'traceRequest';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** Names one watching session of the watcher (>= 1): batches of another lease are stale. */
+  readonly leaseId: number;
+  readonly leaseMs: number;
+  readonly sentAt: number;
+}
+
+/**
+ * A member's answer to a trace request, sent at once (never queued behind bulk traffic, which would
+ * widen the uncertainty): the request's t0 echoed, and the member's clock when the request arrived (t1)
+ * and when this answer left (t2). The watcher stamps its arrival (t3) and estimates the member's clock
+ * offset from the four (node/clock-offset.ts).
+ */
+export interface TraceClockMessage {
+  readonly type: 'traceClock';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly leaseId: number;
+  readonly requestSentAt: number;
+  readonly receivedAt: number;
+  readonly sentAt: number;
+}
+
+/**
+ * Part of a member's trace for a watcher holding a lease: the messages it sent and received, stamped by
+ * its own clock, in the order it recorded them (`at` never decreases), and how many it left out since
+ * its previous batch (`skipped`: its byte budget was spent). Batches of one lease are numbered from 1
+ * (`seq`), so the watcher counts the lost ones. Sent as bulk traffic, after protocol messages.
+ */
+export interface TraceBatchMessage {
+  readonly type: 'traceBatch';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly leaseId: number;
+  readonly seq: number;
+  /** The member's clock when it made the batch: no record is later, and none much older. */
+  readonly sentAt: number;
+  readonly skipped: number;
+  readonly records: readonly TraceMessage[];
+}
+
+export type TraceWireMessage = TraceRequestMessage | TraceClockMessage | TraceBatchMessage;
+
+/** Whether a message is cluster-trace traffic: observation, never itself traced (it would trace its own tracing). */
+export function isTraceTraffic(message: WireMessage): message is TraceWireMessage {
+  return message.type === 'traceRequest' || message.type === 'traceClock' || message.type === 'traceBatch';
+}
+
+export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage | JoinMessage | JoinReplyMessage | TraceWireMessage;
 
 export type WireMessageType = WireMessage['type'];

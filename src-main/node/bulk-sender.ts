@@ -1,5 +1,5 @@
 /**
- * Pacing of bulk traffic (catch-up replies and snapshot chunks) so it never starves protocol traffic
+ * Pacing of bulk traffic (catch-up replies, snapshot chunks, cluster-trace batches) so it never starves protocol traffic
  * (heartbeats, accepts and their replies) on the same socket, nor the event loop that sends both.
  *
  * Bulk messages are queued per peer and leave only through drain(), which the runtime calls after a
@@ -21,9 +21,10 @@
  */
 import { messageSizeBound } from '../core/message-size';
 import type { CatchupReplyMessage, NodeId } from '../core/types';
-import type { SnapshotChunkMessage } from '../net/wire';
+import type { SnapshotChunkMessage, TraceBatchMessage } from '../net/wire';
+import { MAX_TRACE_BATCH_BYTES } from './trace-lease';
 
-export type BulkMessage = CatchupReplyMessage | SnapshotChunkMessage;
+export type BulkMessage = CatchupReplyMessage | SnapshotChunkMessage | TraceBatchMessage;
 
 export type BulkDropReason = 'peer-queue-full' | 'queue-full' | 'duplicate' | 'expired' | 'forgotten';
 
@@ -59,7 +60,15 @@ const CHUNK_FRAME_BOUND_BYTES = 2 + 2 * (1 + 32) + 4 * 8 + 8;
 
 /** An upper bound on the encoded size of a bulk message: what it costs against the budgets. */
 export function bulkMessageSizeBound(message: BulkMessage): number {
-  return message.type === 'snapshotChunk' ? CHUNK_FRAME_BOUND_BYTES + message.data.length : messageSizeBound(message);
+  switch (message.type) {
+    case 'snapshotChunk':
+      return CHUNK_FRAME_BOUND_BYTES + message.data.length;
+    case 'traceBatch':
+      // trace-lease.ts packs every batch to this.
+      return MAX_TRACE_BATCH_BYTES;
+    default:
+      return messageSizeBound(message);
+  }
 }
 
 interface Queued {

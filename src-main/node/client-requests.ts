@@ -4,11 +4,12 @@
  * with `pending` and the command id: the command itself stays queued in the replica (and on disk) and
  * will be chosen exactly once when a quorum returns. Nothing here affects the command's fate.
  */
-import { ApiError, type CommandReceipt } from '../../shared/api';
+import type { CommandReceipt } from '../../shared/domain';
+import { NodeError } from './node-error';
 
 interface Waiter {
   readonly resolve: (receipt: CommandReceipt) => void;
-  readonly reject: (error: ApiError) => void;
+  readonly reject: (error: NodeError) => void;
   readonly timer: ReturnType<typeof setTimeout>;
   readonly startedAt: number;
 }
@@ -29,13 +30,7 @@ export class ClientRequests {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(id);
-        reject(
-          new ApiError({
-            code: 'pending',
-            id,
-            message: `No quorum answered within ${this.timeoutMs / 1000} s. Command ${id} stays queued and will be chosen exactly once when enough peers are reachable.`,
-          }),
-        );
+        reject(new NodeError('pending', `No quorum answered within ${this.timeoutMs / 1000} s. Command ${id} stays queued and will be chosen exactly once when enough peers are reachable.`, id));
       }, this.timeoutMs);
       this.waiters.set(id, { resolve, reject, timer, startedAt: performance.now() });
     });
@@ -48,7 +43,7 @@ export class ClientRequests {
     this.waiters.delete(id);
     clearTimeout(waiter.timer);
     if (outcome.status === 'applied') waiter.resolve({ id, slot: outcome.slot });
-    else waiter.reject(new ApiError({ code: 'rejected', id, message: outcome.message }));
+    else waiter.reject(new NodeError('rejected', outcome.message, id));
     return performance.now() - waiter.startedAt;
   }
 
@@ -61,7 +56,7 @@ export class ClientRequests {
   failAll(message: string): void {
     for (const [id, waiter] of this.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(new ApiError({ code: 'unavailable', id, message }));
+      waiter.reject(new NodeError('unavailable', message, id));
     }
     this.waiters.clear();
   }

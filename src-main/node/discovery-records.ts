@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Answer } from 'dns-packet';
 import { MAX_MEMBERS } from '../core/membership';
-import { NODE_ID_PATTERN } from '../../shared/validate';
+import { isValidNodeId } from '../core/node-id';
 
 export const SERVICE_TYPE = '_synod._udp.local';
 const FORMAT_VERSION = '1';
@@ -125,7 +125,7 @@ function announcementOf(records: readonly Answer[], instance: string): Announcem
   const tag = fields.get('cluster') ?? '';
   const members = Number(fields.get('members'));
   const name = shownName(fields.get('name') ?? '');
-  if (!NODE_ID_PATTERN.test(id) || !TAG_PATTERN.test(tag) || !Number.isInteger(members) || members < 1 || members > MAX_MEMBERS || name === null) return null;
+  if (!isValidNodeId(id) || !TAG_PATTERN.test(tag) || !Number.isInteger(members) || members < 1 || members > MAX_MEMBERS || name === null) return null;
   return { id, name, tag, members, port };
 }
 

@@ -13,10 +13,11 @@
  *   view() say why, and the node runs on without it.
  */
 import makeMdns from 'multicast-dns';
-import type { Discovery, HeardMember, NodeStatus, SynodEvent } from '../../shared/api';
+import type { Discovery, HeardMember } from '../../shared/domain';
 import { announcementRecords, asksFor, clusterTag, instanceName, readResponse, SERVICE_TYPE, type Announcement, type Heard } from './discovery-records';
 import { lanAddresses } from './lan-addresses';
 import type { Logger } from './logger';
+import type { NodeEvent, NodeState } from './node-state';
 import { parseHostPort } from '../net/address';
 
 export const QUERY_INTERVAL_MS = 10_000;
@@ -165,18 +166,18 @@ function sameAnnouncement(a: Announcement | null, b: Announcement | null): boole
   return a === b || (a !== null && b !== null && a.id === b.id && a.name === b.name && a.tag === b.tag && a.members === b.members && a.port === b.port);
 }
 
-/** What a node announces, from its status: only a member of a cluster announces it. */
-export function announcementOf(status: NodeStatus): Announcement | null {
-  const members = status.membership.members;
-  const port = parseHostPort(status.address)?.port;
-  if (!status.membership.isMember || members === null || port === undefined) return null;
-  return { id: status.id, name: status.name, tag: clusterTag(status.clusterId), members: members.length, port };
+/** What a node announces, from its state: only a member of a cluster announces it. */
+export function announcementOf(state: NodeState): Announcement | null {
+  const members = state.core.members;
+  const port = parseHostPort(state.address)?.port;
+  if (!state.isMember || members === null || port === undefined) return null;
+  return { id: state.id, name: state.name, tag: clusterTag(state.clusterId), members: members.length, port };
 }
 
 /** Keeps `discovery` announcing what `host`'s node is now (a restart, a join, a new member, a rename). */
-export function announceHost(discovery: LanDiscovery, host: { readonly node: { status(): NodeStatus }; subscribe(listener: (event: SynodEvent) => void): () => void }): () => void {
-  discovery.announce(announcementOf(host.node.status()));
+export function announceHost(discovery: LanDiscovery, host: { readonly node: { state(): NodeState }; subscribe(listener: (event: NodeEvent) => void): () => void }): () => void {
+  discovery.announce(announcementOf(host.node.state()));
   return host.subscribe((event) => {
-    if (event.type === 'status') discovery.announce(announcementOf(event.status));
+    if (event.type === 'state') discovery.announce(announcementOf(event.state));
   });
 }

@@ -3,7 +3,8 @@
  * before the core or the runtime acts on it (the transport already checked authenticity and syntax).
  * Core messages go through the core's own checkMessage; forwarded commands must also be commands the
  * API could have proposed (checkForwardedPayload), and a join reply may only name valid members.
- * Snapshot transfer messages are checked by the snapshot fetcher and server themselves.
+ * Snapshot transfer messages are checked by the snapshot fetcher and server themselves, cluster-trace
+ * messages by trace-check.ts.
  *
  * Returns the message to act on (a forward without its invalid commands) or null, and tells `drop`
  * why each message or command was dropped, so status().dropped counts every one by reason.
@@ -12,6 +13,7 @@ import { checkForwardedPayload } from '../app/payload-check';
 import { checkMessage, type CheckView } from '../core/message-check';
 import { isValidMemberAddress, MAX_MEMBERS } from '../core/membership';
 import type { WireMessage } from '../net/wire';
+import { checkTraceMessage } from './trace-check';
 
 export type InboundDropReason = `invalid-${string}`;
 
@@ -28,6 +30,14 @@ export function admitInbound(message: WireMessage, view: CheckView, drop: (reaso
         return null;
       }
       return message;
+    case 'traceRequest':
+    case 'traceClock':
+    case 'traceBatch': {
+      const rejection = checkTraceMessage(message);
+      if (rejection === null) return message;
+      drop(`invalid-${rejection}`);
+      return null;
+    }
     default: {
       const rejection = checkMessage(message, view);
       if (rejection !== null) {

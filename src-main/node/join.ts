@@ -15,7 +15,7 @@
  * turn until one answers, then keeps asking that one while it answers: whichever listed member is up
  * adds it.
  */
-import type { JoinProgress, JoinStage } from '../../shared/api';
+import type { JoinProgress, JoinStage } from '../../shared/domain';
 import { hasPendingChange, latestEpoch, type Member, type MembershipState } from '../core/membership';
 import type { NodeId } from '../core/types';
 import { ANY_NODE, type JoinMessage, type JoinReplyMessage, type JoinReplyStatus } from '../net/wire';

@@ -4,7 +4,7 @@
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { MAX_INVITE_ADDRESSES } from '../../shared/invite-code';
-import { addressProblem } from '../../shared/validate';
+import { addressProblem } from '../../shared/address-syntax';
 import { formatAddress, parseHostPort } from '../net/address';
 
 type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandReceipt } from '../../shared/api';
+import type { CommandReceipt } from '../../shared/domain';
 import { bootstrapMembership, decodeMembershipChange, type MembershipState } from '../core/membership';
 import type { Command, NodeId } from '../core/types';
 import type { WireMessage } from '../net/wire';
@@ -31,11 +31,11 @@ function admin(options: { members?: readonly NodeId[]; reachable?: readonly Node
   return { admin: new MembershipAdmin(ctx), proposed, sent };
 }
 
-const refusal = async (promise: Promise<unknown>): Promise<{ code: string; message: string }> => {
+const refusal = async (promise: Promise<unknown>): Promise<{ kind: string; message: string }> => {
   const error = (await promise.then(
     () => null,
     (e: unknown) => e,
-  )) as { code: string; message: string } | null;
+  )) as { kind: string; message: string } | null;
   if (error === null) throw new Error('expected a refusal');
   return error;
 };
@@ -47,7 +47,7 @@ describe('membership administration', () => {
     // n2 and n3 unreachable: removing n3 leaves n1 and n2, of which only n1 is reachable: no majority.
     const stalled = admin({ reachable: [] });
     const error = await refusal(stalled.admin.removeMember('n3', false));
-    expect(error.code).toBe('needs-confirmation');
+    expect(error.kind).toBe('needs-consent');
     expect(error.message).toMatch(/Only 1 of the 2 members that would remain are reachable/);
     expect(stalled.proposed).toEqual([]);
     // With force it is proposed.

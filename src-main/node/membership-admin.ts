@@ -14,16 +14,16 @@
  * Invariant: at most one membership command of this node's own is pending at a time (joinsProposed or
  * removalPending), and each is forgotten once chosen (noteChosen), accepted or rejected.
  */
-import type { CommandReceipt, MembershipView } from '../../shared/api';
-import { ApiError } from '../../shared/api';
+import type { CommandReceipt, JoinProgress } from '../../shared/domain';
 import { removalOutlook } from '../../shared/removal-outlook';
-import { encodeMembershipChange, hasPendingChange, latestEpoch, MEMBERSHIP_DELAY_SLOTS, type Member, type MembershipOutcome, type MembershipState } from '../core/membership';
+import { encodeMembershipChange, hasPendingChange, latestEpoch, type Member, type MembershipOutcome, type MembershipState } from '../core/membership';
 import type { SubmitResult } from '../core/submitter';
-import { commandKey, type Command, type NodeId, type ReplicaStatus } from '../core/types';
+import { commandKey, type Command, type NodeId } from '../core/types';
 import { formatAddress, parseHostPort, type HostPort } from '../net/address';
 import type { JoinReplyMessage, WireMessage } from '../net/wire';
 import { answerJoin, JoinClient, joinContacts } from './join';
 import type { Logger } from './logger';
+import { NodeError } from './node-error';
 
 /** What the administration needs from the replica, the transport and the runtime. */
 export interface MembershipAdminContext {
@@ -108,25 +108,25 @@ export class MembershipAdmin {
   /** Proposes removing `id` (see the header for when it is refused); resolves once chosen and applied here. */
   removeMember(id: NodeId, force: boolean): Promise<CommandReceipt> {
     const membership = this.ctx.membership();
-    if (membership === null) return Promise.reject(new ApiError({ code: 'unavailable', message: 'This node does not know the membership yet (it is joining).' }));
+    if (membership === null) return Promise.reject(new NodeError('unavailable', 'This node does not know the membership yet (it is joining).'));
     const members = latestEpoch(membership).members.map((m) => m.id);
-    if (!members.includes(id)) return Promise.reject(new ApiError({ code: 'invalid-argument', message: `"${id}" is not a member.` }));
-    if (members.length <= 1) return Promise.reject(new ApiError({ code: 'invalid-argument', message: `"${id}" is the last member; a cluster cannot have fewer than one.` }));
+    if (!members.includes(id)) return Promise.reject(new NodeError('invalid', `"${id}" is not a member.`));
+    if (members.length <= 1) return Promise.reject(new NodeError('invalid', `"${id}" is the last member; a cluster cannot have fewer than one.`));
     if (hasPendingChange(membership) || this.ownCommandPending()) {
-      return Promise.reject(new ApiError({ code: 'unavailable', message: 'Another membership change is under way; try again in a few seconds.' }));
+      return Promise.reject(new NodeError('unavailable', 'Another membership change is under way; try again in a few seconds.'));
     }
     const reachable = this.ctx.reachablePeers();
     const outlook = removalOutlook(members, id, (member) => member === this.ctx.id || reachable.has(member));
     if (outlook.stalls && !force) {
       return Promise.reject(
-        new ApiError({
-          code: 'needs-confirmation',
-          message: `Only ${outlook.reachable} of the ${outlook.remaining} members that would remain are reachable, and ${outlook.majority} are needed for a majority: the cluster would stop accepting tweets until enough of them are back. Repeat with force to remove "${id}" anyway.`,
-        }),
+        new NodeError(
+          'needs-consent',
+          `Only ${outlook.reachable} of the ${outlook.remaining} members that would remain are reachable, and ${outlook.majority} are needed for a majority: the cluster would stop accepting tweets until enough of them are back. Repeat with force to remove "${id}" anyway.`,
+        ),
       );
     }
     const result = this.ctx.propose(encodeMembershipChange({ type: 'removeMember', id }));
-    if (!result.ok) return Promise.reject(new ApiError({ code: 'unavailable', message: result.message }));
+    if (!result.ok) return Promise.reject(new NodeError('unavailable', result.message));
     const key = commandKey(result.command.origin, result.command.seq);
     this.removalPending = key;
     this.ctx.logger.event('remove-member', { id, force });
@@ -143,16 +143,9 @@ export class MembershipAdmin {
     else this.ctx.logger.event('membership-change-rejected', { slot, change: change.type, member: change.id, reason: outcome.reason });
   }
 
-  view(core: ReplicaStatus): MembershipView {
-    const membership = this.ctx.membership();
-    const latest = membership === null ? null : latestEpoch(membership);
-    return {
-      members: core.members,
-      isMember: core.members?.some((m) => m.id === this.ctx.id) ?? false,
-      pending: latest !== null && latest.fromSlot > core.commitIndex + 1 ? { members: latest.members, fromSlot: latest.fromSlot, changedAt: latest.changedAt } : null,
-      delaySlots: MEMBERSHIP_DELAY_SLOTS,
-      joining: this.joinClient?.progress() ?? null,
-    };
+  /** How joining goes, while (and after) this node joins a cluster; null if it never did. */
+  joining(): JoinProgress | null {
+    return this.joinClient?.progress() ?? null;
   }
 
   /** One of this node's own membership commands is still waiting to be chosen. */

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, type SynodEvent } from '../../shared/api';
 import { createSocket } from 'node:dgram';
-import { decodeInviteCode } from '../../shared/invite-code';
 import { freeTestPort } from '../../test/support/ports';
 import { lineLogger } from './logger';
 import { ConfigFile, NodeHost, type SavedConfig } from './node-host';
+import { NodeError } from './node-error';
+import type { NodeEvent } from './node-state';
 import { parseHostPort } from '../net/address';
 import type { NodeOptions } from './replica-node';
 
@@ -52,12 +52,15 @@ describe('NodeHost', () => {
     const file = new ConfigFile(join(root, 'config.json'));
     const host = await start(options(root), file);
     const receipt = await host.node.submit({ type: 'tweet', text: 'before the restart', at: 1 });
-    const events: SynodEvent[] = [];
+    const events: NodeEvent[] = [];
     host.subscribe((event) => events.push(event));
-    const config = await host.updateConfig({ name: 'Me Again' });
-    expect(config).toMatchObject({ id: 'me', name: 'Me Again', editable: true, peers: [], hasHistory: true });
+    await host.updateConfig({ name: 'Me Again' });
+    expect(host.node).toMatchObject({ id: 'me', name: 'Me Again' });
+    expect(host.readOnlyReason).toBeNull();
+    expect(host.node.bootstrapPeers()).toEqual([]);
+    expect(host.node.hasHistory()).toBe(true);
     expect(file.load()).toMatchObject({ name: 'Me Again', peers: [], secret: 'first secret value' });
-    expect(events.some((e) => e.type === 'status')).toBe(true);
+    expect(events.some((e) => e.type === 'state')).toBe(true);
     expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
   });
 
@@ -68,21 +71,21 @@ describe('NodeHost', () => {
     const file = new ConfigFile(join(root, 'config.json'));
     const me = await start(options(root), file);
     await me.node.submit({ type: 'tweet', text: 'my own one-node history', at: 2 });
-    const address = ann.node.status().address;
+    const address = ann.node.address();
 
-    const refusal = await me.join({ address, secret: 'the cluster secret' }).catch((e: unknown) => e);
-    expect(refusal).toBeInstanceOf(ApiError);
-    expect((refusal as ApiError).code).toBe('needs-confirmation');
-    expect((refusal as ApiError).message).toMatch(/history of its own/);
+    const refusal = await me.join([address], 'the cluster secret', false).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(NodeError);
+    expect((refusal as NodeError).kind).toBe('needs-consent');
+    expect((refusal as NodeError).message).toMatch(/history of its own/);
 
-    await me.join({ address, secret: 'the cluster secret', discardHistory: true });
+    await me.join([address], 'the cluster secret', true);
     expect(readdirSync(join(root, 'me')).some((name) => name.startsWith('data.before-'))).toBe(true);
     expect(file.load()).toMatchObject({ secret: 'the cluster secret', join: { host: '127.0.0.1' } });
-    await until(() => me.node.status().membership.joining?.stage === 'member', 'the join to complete');
-    expect(me.node.status().membership.members?.map((m) => m.id)).toEqual(['ann', 'me']);
+    await until(() => me.node.state().joining?.stage === 'member', 'the join to complete');
+    expect(me.node.coreStatus().members?.map((m) => m.id)).toEqual(['ann', 'me']);
     await until(() => me.node.app.timeline('me').some((t) => t.text === 'hello from ann'), "ann's tweet at the newcomer");
     expect(me.node.app.timeline('me').some((t) => t.text === 'my own one-node history')).toBe(false);
-    await until(() => ann.node.status().membership.members?.length === 2, 'ann to see the new member');
+    await until(() => ann.node.coreStatus().members?.length === 2, 'ann to see the new member');
     // The two-member cluster decides together now.
     const receipt = await me.node.submit({ type: 'tweet', text: 'hello from the newcomer', at: 3 });
     await until(() => ann.node.app.timeline('ann').some((t) => t.id === receipt.id), 'the newcomer tweet at ann');
@@ -97,21 +100,21 @@ describe('NodeHost', () => {
     file.save(savedFrom(first)); // what the desktop app finds at launch
     const before = file.load();
     const receipt = await host.node.submit({ type: 'tweet', text: 'history to keep', at: 1 });
-    const events: SynodEvent[] = [];
+    const events: NodeEvent[] = [];
     host.subscribe((event) => events.push(event));
 
     // Four emoji: eight UTF-16 units, four characters. The API refuses it now (shared/cluster-secret.ts);
     // the host must still survive whatever secret slips through: the key derivation throws at start.
-    const error = await host.join({ address: '127.0.0.1:9', secret: '😀😀😀😀', discardHistory: true }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).message).toMatch(/could not start with the new configuration: the cluster secret must be at least 8 characters.*runs again with its previous configuration and data/);
+    const error = await host.join(['127.0.0.1:9'], '😀😀😀😀', true).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeError);
+    expect((error as NodeError).message).toMatch(/could not start with the new configuration: the cluster secret must be at least 8 characters.*runs again with its previous configuration and data/);
 
     expect(file.load()).toEqual(before);
     expect(readdirSync(join(root, 'me'))).toEqual(['data']); // restored; the failed start's empty directory is gone
     expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
     const after = await host.node.submit({ type: 'tweet', text: 'still working', at: 2 });
     expect(host.node.app.timeline('me').map((t) => t.id)).toContain(after.id);
-    expect(events.some((e) => e.type === 'status')).toBe(true);
+    expect(events.some((e) => e.type === 'state')).toBe(true);
 
     // The next launch starts from what is on disk, as the desktop app does.
     await host.stop();
@@ -134,8 +137,8 @@ describe('NodeHost', () => {
     file.save(savedFrom(first));
     const before = file.load();
     const receipt = await host.node.submit({ type: 'tweet', text: 'history to keep', at: 1 });
-    const error = await host.join({ address: '127.0.0.1:9', secret: 'another cluster secret', discardHistory: true }).catch((e: unknown) => e);
-    expect((error as ApiError).message).toMatch(/ENOSPC.*previous configuration/);
+    const error = await host.join(['127.0.0.1:9'], 'another cluster secret', true).catch((e: unknown) => e);
+    expect((error as NodeError).message).toMatch(/ENOSPC.*previous configuration/);
     expect(file.load()).toEqual(before);
     expect(readdirSync(join(root, 'me'))).toEqual(['data']);
     expect(host.revealSecret()).toEqual({ secret: 'first secret value' });
@@ -145,10 +148,10 @@ describe('NodeHost', () => {
   it('without a configuration file (synod-node) it explains how to change the name', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));
     const host = await start(options(root));
-    expect(host.config()).toMatchObject({ editable: false, note: expect.stringMatching(/command line/) });
+    expect(host.readOnlyReason).toMatch(/command line/);
     const error = await host.updateConfig({ name: 'x' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).code).toBe('unavailable');
+    expect(error).toBeInstanceOf(NodeError);
+    expect((error as NodeError).kind).toBe('unavailable');
   });
 
   it('moves to another UDP port: refuses a taken one first, keeps the data, forgets why the old port was chosen', async () => {
@@ -157,7 +160,7 @@ describe('NodeHost', () => {
     const first = options(root);
     file.save({ ...savedFrom(first), portNote: 'UDP port 7400 was in use', discover: false });
     const host = await start(first, file);
-    expect(host.config()).toMatchObject({ portNote: 'UDP port 7400 was in use', port: Number(host.node.status().address.split(':')[1]) });
+    expect(host.portNote).toBe('UDP port 7400 was in use');
     const receipt = await host.node.submit({ type: 'tweet', text: 'before the move', at: 1 });
 
     const taken = createSocket('udp4');
@@ -165,42 +168,41 @@ describe('NodeHost', () => {
     try {
       const takenPort = taken.address().port;
       const refusal = await host.updateConfig({ port: takenPort }).catch((e: unknown) => e);
-      expect((refusal as ApiError).code).toBe('invalid-argument');
-      expect((refusal as ApiError).message).toBe(`The port was not changed: UDP port ${takenPort} is in use by another program on this machine. Pick another one.`);
+      expect((refusal as NodeError).kind).toBe('invalid');
+      expect((refusal as NodeError).message).toBe(`The port was not changed: UDP port ${takenPort} is in use by another program on this machine. Pick another one.`);
       expect(file.load().portNote).toBe('UDP port 7400 was in use');
     } finally {
       taken.close();
     }
 
     const port = await freeTestPort();
-    const config = await host.updateConfig({ port });
-    expect(config).toMatchObject({ port, portNote: null });
-    expect(host.node.status().address).toBe(`127.0.0.1:${port}`);
+    await host.updateConfig({ port });
+    expect(host.portNote).toBeNull();
+    expect(host.node.address()).toBe(`127.0.0.1:${port}`);
     expect(file.load()).toMatchObject({ listen: { host: '127.0.0.1', port }, portNote: null, discover: false });
     expect(host.node.app.timeline('me').map((t) => t.id)).toContain(receipt.id);
   });
 
-  it('invites: the code lists this member and its peers; a fresh node joins through whichever listed member answers', async () => {
+  it('invites: the addresses are this member and its peers; a fresh node joins through whichever listed member answers', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));
     const ann = await start(options(root, 'ann', 'the cluster secret'));
     await ann.node.submit({ type: 'tweet', text: 'hello from ann', at: 1 });
-    const invite = ann.inviteCode();
-    expect(invite.addresses).toEqual([ann.node.status().address]);
-    const decoded = decodeInviteCode(invite.code);
-    if (!decoded.ok) throw new Error(decoded.problem);
-    expect(decoded.invite).toEqual({ addresses: invite.addresses, secret: 'the cluster secret' });
+    const addresses = ann.inviteAddresses();
+    expect(addresses).toEqual([ann.node.address()]);
 
     // The first address listed answers nothing (a member that is down): the join goes on with the next.
     const silent = await freeTestPort();
     const me = await start(options(root));
-    await me.join({ address: [`127.0.0.1:${silent}`, ...decoded.invite.addresses], secret: decoded.invite.secret });
-    expect(me.node.status().membership.joining?.contact).toBe(`127.0.0.1:${silent}, ${invite.addresses[0]}`);
-    await until(() => me.node.status().membership.joining?.stage === 'member', 'the join to complete');
-    expect(me.node.status().membership.joining?.contact).toBe(invite.addresses[0]);
+    expect(() => me.inviteAddresses()).not.toThrow(); // a one-node cluster of its own, for now
+    await me.join([`127.0.0.1:${silent}`, ...addresses], ann.revealSecret().secret, false);
+    expect(() => me.inviteAddresses()).toThrow(/not a member of a cluster yet/);
+    expect(me.node.state().joining?.contact).toBe(`127.0.0.1:${silent}, ${addresses[0]}`);
+    await until(() => me.node.state().joining?.stage === 'member', 'the join to complete');
+    expect(me.node.state().joining?.contact).toBe(addresses[0]);
     await until(() => me.node.app.timeline('me').some((t) => t.text === 'hello from ann'), "ann's tweet at the newcomer");
-    // A member's code now lists both.
-    await until(() => ann.node.status().peers.some((peer) => peer.id === 'me' && peer.reachable), 'ann to hear the newcomer');
-    expect(ann.inviteCode().addresses).toEqual([ann.node.status().address, me.node.status().address]);
+    // A member's invite now lists both.
+    await until(() => ann.node.peers().some((peer) => peer.id === 'me' && peer.reachable), 'ann to hear the newcomer');
+    expect(ann.inviteAddresses()).toEqual([ann.node.address(), me.node.address()]);
   }, 30_000);
 
   it('parses addresses, IPv6 included', () => {

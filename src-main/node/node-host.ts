@@ -1,8 +1,9 @@
 /**
  * Owns the running ReplicaNode of a process and its configuration: the service always talks to the
  * current node through it, event listeners survive restarts, updateConfig() renames the user or moves
- * it to another UDP port, join() moves the node into another cluster, and inviteCode() says how a new
- * machine joins this one's.
+ * it to another UDP port, join() moves the node into another cluster, and inviteAddresses() says where a
+ * new machine can ask to join this one's. It speaks the node's terms (NodeError, NodeEvent); the service
+ * shows them as the API.
  *
  * Membership is replicated state, not configuration: `peers` is only the bootstrap list a brand-new
  * cluster starts from. Joining another cluster means a new secret and an empty data directory: the old
@@ -10,12 +11,12 @@
  * holds history of its own.
  */
 import { existsSync, readFileSync, renameSync, rmdirSync } from 'node:fs';
-import { ApiError, type ConfigUpdate, type InviteCode, type JoinArgs, type NodeConfig, type SynodEvent } from '../../shared/api';
-import { encodeInviteCode } from '../../shared/invite-code';
 import { writeFileAtomically } from './atomic-file';
 import { udpPortProblem } from './free-port';
 import { inviteAddresses } from './lan-addresses';
 import { parseHostPort, type HostPort } from '../net/address';
+import { NodeError } from './node-error';
+import type { NodeEvent } from './node-state';
 import { ReplicaNode, type NodeOptions } from './replica-node';
 
 /** What the desktop app persists about its node. */
@@ -84,7 +85,7 @@ export interface NodeHostOptions {
 }
 
 export class NodeHost {
-  private listeners = new Set<(event: SynodEvent) => void>();
+  private listeners = new Set<(event: NodeEvent) => void>();
   private unsubscribe: () => void;
 
   private readonly file: ConfigFile | null;
@@ -109,33 +110,29 @@ export class NodeHost {
     return this.current;
   }
 
-  config(): NodeConfig {
-    const status = this.current.status();
-    return {
-      id: this.current.id,
-      name: this.current.name,
-      address: status.address,
-      peers: this.current.bootstrapPeers(),
-      editable: this.file !== null,
-      note: this.file === null ? COMMAND_LINE_NOTE : null,
-      hasHistory: this.current.hasHistory(),
-      port: parseHostPort(status.address)?.port ?? this.options.listen.port,
-      portNote: this.kept.portNote ?? null,
-    };
+  /** Why updateConfig cannot change the name or the port here (a headless node takes them from its command line); null if it can. */
+  get readOnlyReason(): string | null {
+    return this.file === null ? COMMAND_LINE_NOTE : null;
+  }
+
+  /** Why the UDP port is not the usual one, when the first start had to pick another; null otherwise. */
+  get portNote(): string | null {
+    return this.kept.portNote ?? null;
+  }
+
+  /** The UDP port configured (the node may have bound another when it is 0). */
+  get listenPort(): number {
+    return this.options.listen.port;
   }
 
   revealSecret(): { secret: string } {
     return { secret: this.options.secret };
   }
 
-  /** What a new machine needs to join this node's cluster: addresses it can try and the secret. */
-  inviteCode(): InviteCode {
-    const status = this.current.status();
-    if (!status.membership.isMember) {
-      throw new ApiError({ code: 'unavailable', message: 'This node is not a member of a cluster yet (it is joining): invite new machines from a member.' });
-    }
-    const addresses = inviteAddresses(status.address, status.peers.map((peer) => peer.address));
-    return { code: encodeInviteCode({ addresses, secret: this.options.secret }), addresses };
+  /** Where a new machine can ask to join this node's cluster (with the secret): this member and its peers. */
+  inviteAddresses(): string[] {
+    if (!this.current.isMember()) throw new NodeError('unavailable', 'This node is not a member of a cluster yet (it is joining): invite new machines from a member.');
+    return inviteAddresses(this.current.address(), this.current.peers().map((peer) => peer.address));
   }
 
   /**
@@ -143,43 +140,38 @@ export class NodeHost {
    * name; its peers follow its authenticated datagrams to a new port). A port another program holds is
    * refused before anything stops.
    */
-  async updateConfig(update: ConfigUpdate): Promise<NodeConfig> {
-    if (this.file === null) throw new ApiError({ code: 'unavailable', message: COMMAND_LINE_NOTE });
+  async updateConfig(update: { readonly name?: string; readonly port?: number }): Promise<void> {
+    if (this.file === null) throw new NodeError('unavailable', COMMAND_LINE_NOTE);
     let next: NodeOptions = { ...this.options, ...(update.name === undefined ? {} : { name: update.name }) };
     let kept = this.kept;
     if (update.port !== undefined && update.port !== this.options.listen.port) {
       const problem = await udpPortProblem(this.options.listen.host, update.port);
-      if (problem !== null) throw new ApiError({ code: 'invalid-argument', message: `The port was not changed: ${problem}. Pick another one.` });
+      if (problem !== null) throw new NodeError('invalid', `The port was not changed: ${problem}. Pick another one.`);
       next = { ...next, listen: { ...this.options.listen, port: update.port } };
       kept = { ...kept, portNote: null };
     }
     await this.restart(next, false, kept);
-    return this.config();
   }
 
   /**
-   * Leaves this node's cluster for the one of the member at `args.address`: needs consent when this
-   * node has history of its own or is a member of a cluster with others, since both are left behind.
+   * Leaves this node's cluster for the one of the members at `addresses` (`host:port`, asked in turn),
+   * whose secret is `secret`: needs consent (`discardHistory`) when this node has history of its own or
+   * is a member of a cluster with others, since both are left behind.
    */
-  async join(args: JoinArgs): Promise<NodeConfig> {
-    const status = this.current.status();
-    const others = (status.membership.members ?? []).filter((m) => m.id !== this.options.id).length;
-    if (!args.discardHistory && (this.current.hasHistory() || others > 0)) {
+  async join(addresses: readonly string[], secret: string, discardHistory: boolean): Promise<void> {
+    const others = (this.current.coreStatus().members ?? []).filter((m) => m.id !== this.options.id).length;
+    if (!discardHistory && (this.current.hasHistory() || others > 0)) {
       const what = others > 0 ? `This node is a member of a cluster with ${others} other member${others === 1 ? '' : 's'}` : 'This node holds history of its own (tweets or users of its one-node cluster)';
-      throw new ApiError({
-        code: 'needs-confirmation',
-        message: `${what}. Joining another cluster discards that from this node (its data directory is kept aside, renamed). Confirm to join anyway.`,
-      });
+      throw new NodeError('needs-consent', `${what}. Joining another cluster discards that from this node (its data directory is kept aside, renamed). Confirm to join anyway.`);
     }
     const contacts: HostPort[] = [];
-    for (const address of typeof args.address === 'string' ? [args.address] : args.address) {
+    for (const address of addresses) {
       const contact = parseHostPort(address);
-      if (contact === null) throw new ApiError({ code: 'invalid-argument', message: `join: "${address}" is not HOST:PORT` });
+      if (contact === null) throw new NodeError('invalid', `join: "${address}" is not HOST:PORT`);
       contacts.push(contact);
     }
-    const next: NodeOptions = { ...this.options, secret: args.secret, peers: new Map(), join: contacts.length === 1 ? (contacts[0] as HostPort) : contacts };
+    const next: NodeOptions = { ...this.options, secret, peers: new Map(), join: contacts.length === 1 ? (contacts[0] as HostPort) : contacts };
     await this.restart(next, true, this.kept);
-    return this.config();
   }
 
   /**
@@ -211,7 +203,7 @@ export class NodeHost {
     } finally {
       this.unsubscribe = this.forward();
     }
-    this.emit({ type: 'status', status: this.current.status() });
+    this.emit({ type: 'state', state: this.current.state() });
   }
 
   /** Puts back what restart() changed, starts the previous replica again, and throws what went wrong. */
@@ -226,19 +218,13 @@ export class NodeHost {
       }
       this.current = await ReplicaNode.start(previous);
     } catch (again) {
-      throw new ApiError({
-        code: 'internal',
-        message: `The node could not start with the new configuration (${reason}), nor again with its previous one (${again instanceof Error ? again.message : String(again)}). Restart it.`,
-      });
+      throw new NodeError('failed', `The node could not start with the new configuration (${reason}), nor again with its previous one (${again instanceof Error ? again.message : String(again)}). Restart it.`);
     }
-    this.emit({ type: 'status', status: this.current.status() });
-    throw new ApiError({
-      code: cause instanceof ApiError ? cause.code : 'internal',
-      message: `The node could not start with the new configuration: ${reason}. Nothing changed: it runs again with its previous configuration and data.`,
-    });
+    this.emit({ type: 'state', state: this.current.state() });
+    throw new NodeError(cause instanceof NodeError ? cause.kind : 'failed', `The node could not start with the new configuration: ${reason}. Nothing changed: it runs again with its previous configuration and data.`);
   }
 
-  subscribe(listener: (event: SynodEvent) => void): () => void {
+  subscribe(listener: (event: NodeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -252,7 +238,7 @@ export class NodeHost {
     return this.current.subscribe((event) => this.emit(event));
   }
 
-  private emit(event: SynodEvent): void {
+  private emit(event: NodeEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -17,8 +17,7 @@
  */
 import { randomInt } from 'node:crypto';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
-import type { NodeStatus, ElectionRecord, Faults, CommandReceipt, SynodEvent } from '../../shared/api';
-import { ApiError } from '../../shared/api';
+import type { ClusterTrace as ClusterTraceView, CommandReceipt, Faults } from '../../shared/domain';
 import { formatBallot } from '../../shared/ballot-text';
 import { encodeCommand, type AppCommand } from '../app/commands';
 import type { MicroBlog } from '../app/microblog';
@@ -27,28 +26,33 @@ import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../core/config';
 import { bootstrapMembership, latestEpoch, relevantMembers, type MembershipState } from '../core/membership';
 import { seededRandom } from '../core/random';
 import { Replica } from '../core/replica';
-import { commandKey, isEmptyReady, mayPrecedePersist, needsFsync, parseCommandKey, type NodeId, type Ready, type ReplicaStatus } from '../core/types';
+import { commandKey, isEmptyReady, mayPrecedePersist, needsFsync, parseCommandKey, type DurableState, type NodeId, type Ready, type ReplicaStatus } from '../core/types';
 import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
 import { PeerEpochs } from '../net/peer-epochs';
 import { formatAddress, parseHostPort, type HostPort } from '../net/address';
-import { UdpTransport, UNKNOWN_ADDRESS } from '../net/udp-transport';
-import type { WireMessage } from '../net/wire';
+import { UdpTransport, UNKNOWN_ADDRESS, type TraceEvent } from '../net/udp-transport';
+import { isTraceTraffic, type WireMessage } from '../net/wire';
+import { CheckpointBuilder, type CheckpointWorkerScript } from '../storage/checkpoint-builder';
 import { writeCheckpointInBackground } from '../storage/checkpoint-writer';
 import { NodeFileSystem } from '../storage/node-file-system';
-import { ReplicaStore } from '../storage/replica-store';
+import { ReplicaStore, type StoreRecovery, type WrittenCheckpoint } from '../storage/replica-store';
+import { RecoveryTracker } from './recovery-tracker';
 import type { LogRow } from '../storage/store-tables';
 import { StorageError } from '../storage/errors';
 import { ClientRequests } from './client-requests';
 import { admitInbound } from './inbound-check';
 import { LoopMonitor } from './loop-monitor';
 import { MembershipAdmin } from './membership-admin';
+import { NodeError } from './node-error';
+import type { LeaderChange, NodeEvent, NodeState, PeerState } from './node-state';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import { silentLogger, type Logger } from './logger';
 import { BulkSender, type BulkMessage } from './bulk-sender';
 import { SnapshotSource } from './snapshot-source';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer';
-import { TraceBuffer } from './trace-buffer';
+import { TraceBuffer, traceOf } from './trace-buffer';
+import { CLUSTER_TRACE_TICK_MS, ClusterTrace, type ClusterTraceQuery } from './cluster-trace';
 
 export interface NodeOptions {
   readonly id: NodeId;
@@ -79,6 +83,12 @@ export interface NodeOptions {
   readonly version?: string;
   /** Called when the node had to stop on its own (a storage failure); by default the error is thrown. */
   readonly onFatal?: (error: unknown) => void;
+  /**
+   * Where the checkpoint builder thread's code is (checkpointWorkerScript). Without it, checkpoints
+   * export this thread's database, which stalls the replica in proportion to the database (the
+   * simulator and in-process tests, whose databases are small).
+   */
+  readonly checkpointWorker?: CheckpointWorkerScript;
 }
 
 const DEFAULT_TICK_MS = 10;
@@ -88,8 +98,9 @@ const SNAPSHOT_RETRY_MS = 200;
  * Minimum election timeout in ticks for real nodes: 30 ticks of 10 ms, so a follower waits at least
  * 300-600 ms without a heartbeat before it campaigns, and failover after a crash stays well under
  * etcd's 1.1 s here. Why not the core's 10: on a loaded 2-core machine (3 replicas, 64 clients, fsyncs)
- * the event-loop stalls measured (status().metrics.eventLoopDelayMaxMs) reach 150-300 ms, from a
- * checkpoint's database export, applying a batch, garbage collection and CPU starvation; with 100-200 ms
+ * the event-loop stalls measured (the API's status().metrics.eventLoopDelayMaxMs) reached 150-300 ms,
+ * from a checkpoint's database export (built on another thread since, except right after a snapshot
+ * install), applying a batch, garbage collection and CPU starvation; with 100-200 ms
  * such a stall of the leader deposed it. Longer stalls are absorbed by the adaptive timeout
  * (core/election-timer.ts: a follower learns its leader's gaps, up to 4 times this minimum).
  * (The simulator keeps the core's default: it has no stalls but the ones it injects.)
@@ -120,8 +131,6 @@ const TRACE_BATCH_MAX = 400;
 const ELECTIONS_KEPT = 50;
 /** Every node pings every peer this often, so reachability is known between followers too. */
 const PING_INTERVAL_MS = 500;
-/** Member lists may differ this long (a change spreading through the cluster) before it is a warning. */
-const MEMBER_MISMATCH_GRACE_MS = 10_000;
 
 export class ReplicaNode {
   readonly id: NodeId;
@@ -133,9 +142,10 @@ export class ReplicaNode {
   private turnRunning: Promise<void> | null = null;
   private stopping = false;
   private checkpointInFlight: Promise<void> | null = null;
+  private readonly checkpointBuilder: CheckpointBuilder | null;
   private snapshotToInstall: { bytes: Uint8Array; from: NodeId } | null = null;
-  private readonly listeners = new Set<(event: SynodEvent) => void>();
-  private readonly elections: ElectionRecord[] = [];
+  private readonly listeners = new Set<(event: NodeEvent) => void>();
+  private readonly elections: LeaderChange[] = [];
   private lastStatus: ReplicaStatus;
   private reachablePeers = new Set<NodeId>();
   /** The latest commit index each peer reported (pings, heartbeats). */
@@ -143,7 +153,9 @@ export class ReplicaNode {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly startedAt = Date.now();
   private readonly requests: ClientRequests;
-  private readonly trace = new TraceBuffer(TRACE_BATCH_MAX, Date.now);
+  private readonly trace = new TraceBuffer(TRACE_BATCH_MAX);
+  /** The whole cluster's messages for a watching dashboard, and this node's own for the members watching it. */
+  private readonly clusterTrace: ClusterTrace;
   private readonly snapshotServer: SnapshotServer;
   private readonly snapshotFetcher: SnapshotFetcher;
   private transport!: UdpTransport;
@@ -173,9 +185,11 @@ export class ReplicaNode {
     clusterId: string,
     private readonly logger: Logger,
     sqlJs: SqlJsStatic,
+    private readonly recovery: RecoveryTracker,
   ) {
     this.id = options.id;
     this.name = options.name ?? options.id;
+    this.checkpointBuilder = options.checkpointWorker === undefined ? null : new CheckpointBuilder(options.checkpointWorker);
     this.clusterId = clusterId;
     this.requests = new ClientRequests(options.requestTimeoutMs ?? 5_000);
     this.lastStatus = replica.status();
@@ -209,6 +223,13 @@ export class ReplicaNode {
       onContactMembers: () => this.syncTransportMembers(),
       logger,
     });
+    this.clusterTrace = new ClusterTrace({
+      self: this.id,
+      members: () => this.replica.status().members?.map((member) => member.id) ?? [],
+      send: (message) => this.transport.send(message),
+      push: (batch) => this.bulk.push(batch),
+      now: Date.now,
+    });
     this.snapshotServer = new SnapshotServer({ self: this.id, source: this.snapshotSource, push: (chunk, key) => this.bulk.push(chunk, key), now: Date.now });
     this.snapshotFetcher = new SnapshotFetcher({
       self: this.id,
@@ -231,7 +252,6 @@ export class ReplicaNode {
       const fs = new NodeFileSystem();
       const { clusterIdHex } = deriveClusterKeys(options.secret);
       const sqlJs = await initSqlJs();
-      const recoveryStart = performance.now();
       const contact = options.join ?? null;
       const joining = contact !== null;
       // Addresses in the membership are hints for reaching a member first; the traffic corrects them.
@@ -244,11 +264,11 @@ export class ReplicaNode {
         bootstrapMembership: bootstrap,
       });
       const durable = store.takeDurableState();
-      logger.event('recovered', { applied: durable.appliedIndex, compacted: durable.compactedThrough, retained: durable.chosen.length, ms: Math.round(performance.now() - recoveryStart) });
+      logRecovery(logger, store.recovery, durable);
       const recovered = durable.membership ?? null;
       if (joining && recovered !== null) refuseToDiscard(options.id, options.dataDir, recovered, store);
       const replica = new Replica({ id: options.id, rng: seededRandom(randomInt(2 ** 31)), config: protocolConfigOf(options), durable });
-      const node = new ReplicaNode(options, store, replica, lock, clusterIdHex, logger, sqlJs);
+      const node = new ReplicaNode(options, store, replica, lock, clusterIdHex, logger, sqlJs, new RecoveryTracker(store.recovery, Date.now(), durable.appliedIndex));
       node.transport = await UdpTransport.open({
         self: options.id,
         listenHost: options.listen.host,
@@ -259,7 +279,7 @@ export class ReplicaNode {
         members: node.transportMembers(),
         ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
         onMessage: (message) => node.receive(message),
-        onTrace: ({ direction, message, dropped }) => node.trace.record(direction, message, dropped),
+        onTrace: (event) => node.observe(event),
         onSendError: (message, reason, detail) => logger.event('send-failed', { type: message.type, to: message.to, reason, detail }),
       });
       if (contact !== null && recovered === null) node.admin.startJoining(contact);
@@ -283,69 +303,75 @@ export class ReplicaNode {
 
   /** Proposes a command as this node's user; resolves once it is chosen and applied here. */
   submit(command: AppCommand): Promise<CommandReceipt> {
-    if (this.stopping) return Promise.reject(new ApiError({ code: 'unavailable', message: 'The node is shutting down.' }));
+    if (this.stopping) return Promise.reject(new NodeError('unavailable', 'The node is shutting down.'));
     const verdict = this.store.app.prepareCommand(this.id, command);
-    if (!verdict.ok) return Promise.reject(new ApiError({ code: 'invalid-argument', message: verdict.message }));
+    if (!verdict.ok) return Promise.reject(new NodeError('invalid', verdict.message));
     const result = this.replica.propose(encodeCommand(verdict.command));
-    if (!result.ok) return Promise.reject(new ApiError({ code: result.reason === 'overloaded' ? 'unavailable' : 'invalid-argument', message: result.message }));
+    if (!result.ok) return Promise.reject(new NodeError(result.reason === 'overloaded' ? 'unavailable' : 'invalid', result.message));
     const waiting = this.requests.wait(commandKey(result.command.origin, result.command.seq));
     this.schedule();
     return waiting;
   }
 
-  status(): NodeStatus {
+  /** What this node knows about itself now (the service shows it as the API's NodeStatus). */
+  state(): NodeState {
     const core = this.replica.status();
-    const address = this.transport.address();
+    const membership = this.replica.membership();
     const stats = this.transport.stats();
+    const journal = this.store.journalStats;
     const now = Date.now();
-    const loopDelay = this.loopMonitor.delay();
     return {
       id: this.id,
       name: this.name,
       clusterId: this.clusterId,
-      address: `${address.host}:${address.port}`,
+      address: this.address(),
       version: this.options.version ?? 'dev',
-      role: core.role,
-      leader: core.leader,
-      ballot: core.ballot,
-      promised: core.promised,
-      commitIndex: core.commitIndex,
-      appliedIndex: core.appliedIndex,
-      compactedThrough: core.compactedThrough,
-      pendingCommands: core.pendingCommands,
-      peers: this.transport.peers().map((peer) => {
-        const lastHeardMs = peer.lastHeardAt === null ? null : now - peer.lastHeardAt;
-        return { id: peer.id, address: peer.address, reachable: this.isReachable(lastHeardMs), lastHeardMs, commitIndex: this.peerCommit.get(peer.id) ?? null };
-      }),
+      startedAt: this.startedAt,
+      takenAt: now,
+      core,
+      isMember: this.isMember(),
+      latestEpoch: membership === null ? null : latestEpoch(membership),
+      joining: this.admin.joining(),
+      peers: this.peers(now),
       dropped: {
         ...stats.dropped,
         ...this.droppedByRuntime,
         ...this.snapshotServer.dropped(),
         ...this.snapshotFetcher.dropped(),
+        ...this.clusterTrace.dropped(),
         ...Object.fromEntries(Object.entries(this.bulk.stats().dropped).map(([reason, count]) => [`bulk-${reason}`, count])),
       },
-      // A membership change makes views differ for a moment; only a lasting difference is a problem.
-      warnings: stats.memberMismatch
-        .filter(({ since }) => now - since >= MEMBER_MISMATCH_GRACE_MS)
-        .map(({ peer }) => `Peer ${peer} has a different member list than this node. A new cluster's nodes must all start with the same --peer entries; add machines later with --join.`),
-      elections: [...this.elections],
-      startedAt: this.startedAt,
-      membership: this.admin.view(core),
-      metrics: {
-        fsyncs: this.store.journalStats.syncs,
-        journalBytes: this.store.journalStats.bytes,
-        datagramsIn: stats.receivedDatagrams,
-        datagramsOut: stats.sentDatagrams,
-        bytesIn: stats.receivedBytes,
-        bytesOut: stats.sentBytes,
-        checkpoints: this.checkpoints,
-        lastCheckpointStallMs: this.lastCheckpointStallMs,
+      memberMismatch: stats.memberMismatch.map(({ peer, since }) => ({ peer, since })),
+      leaderChanges: [...this.elections],
+      recovery: this.recovery.report(),
+      counters: {
+        journal: { syncs: journal.syncs, bytes: journal.bytes },
+        datagrams: { received: stats.receivedDatagrams, sent: stats.sentDatagrams, receivedBytes: stats.receivedBytes, sentBytes: stats.sentBytes },
+        checkpoints: { started: this.checkpoints, lastStallMs: this.lastCheckpointStallMs },
         commandsApplied: this.commandsApplied,
-        recentCommitLatencyMs: this.commitLatencyMs,
-        eventLoopDelayMaxMs: loopDelay.maxMs,
-        eventLoopDelayP99Ms: loopDelay.p99Ms,
+        commitLatencyMs: this.commitLatencyMs,
+        loopDelay: this.loopMonitor.delay(),
       },
     };
+  }
+
+  /** The protocol core's status alone (cheaper than state()). */
+  coreStatus(): ReplicaStatus {
+    return this.replica.status();
+  }
+
+  /** This node's UDP address, `host:port`. */
+  address(): string {
+    const address = this.transport.address();
+    return `${address.host}:${address.port}`;
+  }
+
+  /** The transport's peers as of `now` (wall-clock ms), with whether each is reachable (heard within the window). */
+  peers(now = Date.now()): PeerState[] {
+    return this.transport.peers().map((peer) => {
+      const lastHeardMs = peer.lastHeardAt === null ? null : now - peer.lastHeardAt;
+      return { id: peer.id, address: peer.address, lastHeardMs, reachable: this.isReachable(lastHeardMs), commitIndex: this.peerCommit.get(peer.id) ?? null };
+    });
   }
 
   /** The other members a brand-new cluster started from (the bootstrap list of the configuration). */
@@ -368,7 +394,12 @@ export class ReplicaNode {
     return this.transport.faults();
   }
 
-  subscribe(listener: (event: SynodEvent) => void): () => void {
+  /** The whole cluster's recent messages on this node's clock; unless query.watch is false, asking is what keeps this node watching. */
+  clusterTraceView(query: ClusterTraceQuery): ClusterTraceView {
+    return this.clusterTrace.view(query);
+  }
+
+  subscribe(listener: (event: NodeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -381,13 +412,22 @@ export class ReplicaNode {
     await this.turnRunning;
     this.requests.failAll('The node is shutting down. Queued commands are on disk and will be proposed again when it restarts.');
     await this.transport.close();
+    // Wait for a running checkpoint instead of abandoning it: its file must not be renamed into place
+    // after the final one below.
     await this.checkpointInFlight;
+    await this.checkpointBuilder?.close();
     this.store.close();
     this.lock.release();
     this.logger.event('stopped');
   }
 
   private receive(message: WireMessage): void {
+    // The cluster trace never reaches the core: handled on arrival, its clock stamps are not held up by a turn's fsync.
+    if (isTraceTraffic(message)) {
+      const admitted = admitInbound(message, { commitIndex: this.replica.commitIndex, config: this.protocolConfig }, (reason) => this.countDrop(reason));
+      if (admitted !== null && isTraceTraffic(admitted)) this.clusterTrace.onMessage(admitted);
+      return;
+    }
     // While a turn waits for its fsync, datagrams queue here. A flood (or a long fsync) must not grow it
     // without bound: past the cap they are dropped like a full socket buffer would, and counted.
     if (this.inbox.length >= MAX_INBOX_MESSAGES) {
@@ -467,13 +507,14 @@ export class ReplicaNode {
     this.logger.event('members', { peers: [...next.keys()].join(',') });
   }
 
-  private isMember(): boolean {
+  /** Whether this node is in the configuration of the first unchosen slot. */
+  isMember(): boolean {
     return this.replica.status().members?.some((m) => m.id === this.id) ?? false;
   }
 
   /** Proposes removing `id` (MembershipAdmin.removeMember says when it is refused); resolves once chosen and applied here. */
   removeMember(id: NodeId, force: boolean): Promise<CommandReceipt> {
-    if (this.stopping) return Promise.reject(new ApiError({ code: 'unavailable', message: 'The node is shutting down.' }));
+    if (this.stopping) return Promise.reject(new NodeError('unavailable', 'The node is shutting down.'));
     const waiting = this.admin.removeMember(id, force);
     this.schedule();
     return waiting;
@@ -513,6 +554,10 @@ export class ReplicaNode {
       case 'joinReply':
         this.admin.onJoinReply(message);
         return;
+      case 'traceRequest':
+      case 'traceClock':
+      case 'traceBatch':
+        return; // handled on arrival (receive()), never queued
       default:
         this.replica.step(message);
     }
@@ -536,6 +581,18 @@ export class ReplicaNode {
     if (ready.snapshotFrom !== null && this.snapshotToInstall === null) this.snapshotFetcher.start(ready.snapshotFrom);
     this.compactIfDue();
     this.checkpointIfDue();
+    this.noteRecoveryProgress();
+  }
+
+  /** Until it has caught up after its start, the slots this node applies were learned from its peers. */
+  private noteRecoveryProgress(): void {
+    const { appliedIndex, members } = this.replica.status();
+    const reported = [...this.peerCommit.values()];
+    const peersCommit = reported.length === 0 ? null : Math.max(...reported);
+    const alone = members !== null && members.every((member) => member.id === this.id);
+    if (!this.recovery.noteProgress(appliedIndex, peersCommit, alone)) return;
+    const { learnedFromPeers, snapshotInstalled } = this.recovery.report();
+    this.logger.event('caught-up', { learned: learnedFromPeers === null ? 'none' : `${learnedFromPeers[0]}-${learnedFromPeers[1]}`, snapshot: snapshotInstalled, ms: Date.now() - this.startedAt });
   }
 
   private applyCommitted(ready: Ready): void {
@@ -571,6 +628,7 @@ export class ReplicaNode {
     }
     if (installed === null) return;
     this.replica.installSnapshot(installed.slot, installed.ledger, installed.membership);
+    this.recovery.noteSnapshotInstalled();
     this.logger.event('snapshot-installed', { from: pending.from, slot: installed.slot, bytes: pending.bytes.length, ms: Math.round(performance.now() - installStart) });
     // Our own commands inside the snapshot were never applied one by one here: answer their callers.
     for (const id of this.requests.ids()) {
@@ -590,13 +648,27 @@ export class ReplicaNode {
     this.replica.compact(slot);
   }
 
+  /**
+   * Starts the next checkpoint when one is due. With a builder thread the replica only rolls its
+   * journal (the stall is one fsync, whatever the database's size) and the builder writes the file;
+   * otherwise, or right after a snapshot was installed (no journal record holds it), the database is
+   * exported here and the file written off the turn.
+   */
   private checkpointIfDue(): void {
     if (this.checkpointInFlight !== null || !this.store.checkpointDue()) return;
-    const pending = this.store.beginCheckpoint();
     this.checkpoints++;
-    this.lastCheckpointStallMs = pending.exportMs;
-    this.checkpointInFlight = writeCheckpointInBackground(pending)
-      .then(() => this.store.finishCheckpoint(pending))
+    const stallStart = performance.now();
+    const plan = this.checkpointBuilder === null ? null : this.store.planCheckpoint();
+    let written: Promise<WrittenCheckpoint>;
+    if (plan !== null && this.checkpointBuilder !== null) {
+      written = this.checkpointBuilder.build({ dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan });
+    } else {
+      const pending = this.store.beginCheckpoint();
+      written = writeCheckpointInBackground(pending.dir, pending.image).then(() => pending);
+    }
+    this.lastCheckpointStallMs = performance.now() - stallStart;
+    this.checkpointInFlight = written
+      .then((checkpoint) => this.store.finishCheckpoint(checkpoint))
       .catch((error: unknown) => this.logger.event('checkpoint-failed', { reason: String(error), note: 'the journal keeps everything; retrying later' }))
       .finally(() => {
         this.checkpointInFlight = null;
@@ -617,7 +689,7 @@ export class ReplicaNode {
       if (this.elections.length > ELECTIONS_KEPT) this.elections.shift();
       if (now.leader !== null && now.leader !== this.id) this.logger.event('following', { leader: now.leader, ballot: formatBallot(now.ballot) });
     }
-    this.emit({ type: 'status', status: this.status() });
+    this.emit({ type: 'state', state: this.state() });
   }
 
   private stopTimers(): void {
@@ -649,30 +721,43 @@ export class ReplicaNode {
         const { messages } = this.trace.take();
         if (messages.length > 0) this.emit({ type: 'trace', messages });
       }, TRACE_FLUSH_INTERVAL_MS),
+      setInterval(() => this.clusterTrace.tick(), CLUSTER_TRACE_TICK_MS),
     );
   }
 
-  /** Periodic status (last-heard times move on) and peer up/down log lines. */
+  /** Periodic state (last-heard times move on) and peer up/down log lines. */
   private publishStatus(): void {
-    const status = this.status();
-    const reachable = new Set(status.peers.filter((p) => p.reachable).map((p) => p.id));
-    for (const peer of status.peers) {
+    const state = this.state();
+    const reachable = new Set(state.peers.filter((p) => p.reachable).map((p) => p.id));
+    for (const peer of state.peers) {
       if (reachable.has(peer.id) && !this.reachablePeers.has(peer.id)) this.logger.event('peer-up', { peer: peer.id, address: peer.address });
       if (!reachable.has(peer.id) && this.reachablePeers.has(peer.id)) this.logger.event('peer-down', { peer: peer.id, address: peer.address });
     }
     this.reachablePeers = reachable;
-    this.emit({ type: 'status', status });
+    this.emit({ type: 'state', state });
   }
 
   /** The user hosted here is registered with its display name (once; renames re-register). */
   private registerUser(): void {
     if (this.store.app.user(this.id)?.name === this.name) return;
     this.submit({ type: 'register', name: this.name, at: Date.now() }).catch((error: unknown) => {
-      if (!(error instanceof ApiError && error.code === 'pending')) this.logger.event('register-failed', { reason: String(error) });
+      if (!(error instanceof NodeError && error.kind === 'pending')) this.logger.event('register-failed', { reason: String(error) });
     });
   }
 
-  private emit(event: SynodEvent): void {
+  /** Every message the transport sent or received: this node's trace, and its watchers' (only while someone watches). */
+  private observe({ direction, message, dropped, bytes }: TraceEvent): void {
+    const record = traceOf(message, direction, dropped, Date.now(), bytes);
+    if (record === null) return;
+    this.trace.record(record);
+    this.clusterTrace.record(record);
+  }
+
+  private countDrop(reason: string): void {
+    this.droppedByRuntime[reason] = (this.droppedByRuntime[reason] ?? 0) + 1;
+  }
+
+  private emit(event: NodeEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
@@ -715,4 +800,20 @@ function refuseToDiscard(id: NodeId, dataDir: string, membership: MembershipStat
     'holds-own-history',
     `${dataDir} holds ${id}'s own one-node cluster (${store.appliedIndex} slots). Joining another cluster would discard that history: pass --discard-history to keep it aside (renamed) and join, or use another --data directory.`,
   );
+}
+
+/** One line for the log: how the data directory brought the node back (the dashboard's recovery banner says the same). */
+function logRecovery(logger: Logger, recovery: StoreRecovery, durable: DurableState): void {
+  const { ms, checkpointSlot, checkpointBytes, journalRecords, replayedSlots, tornTailTruncated } = recovery;
+  logger.event('recovered', {
+    ms: Math.round(ms),
+    checkpoint: checkpointSlot,
+    checkpointBytes,
+    journalRecords,
+    replayed: replayedSlots === null ? 'none' : `${replayedSlots[0]}-${replayedSlots[1]}`,
+    ...(tornTailTruncated ? { tornTail: 'truncated' } : {}),
+    applied: durable.appliedIndex,
+    compacted: durable.compactedThrough,
+    retained: durable.chosen.length,
+  });
 }

@@ -1,14 +1,19 @@
 /**
- * Turns stored data into the API's views (shared/api.ts): log rows into LogEntryView, command payloads
- * into CommandView (membership commands with the member's id as `target`). A payload nobody can read is
- * shown as type 'unknown' rather than hidden.
+ * Turns the node's state and stored data into the API's views (shared/api.ts): the node's state into
+ * NodeStatus (with its MembershipView and user-facing warnings), its events into SynodEvents, log rows
+ * into LogEntryView, command payloads into CommandView (membership commands with the member's id as
+ * `target`). A payload nobody can read is shown as type 'unknown' rather than hidden.
  */
-import type { BallotView, CommandView, LogEntryView } from '../../shared/api';
+import type { BallotView, CommandView, ElectionRecord, LogEntryView, MembershipView, NodeMetrics, NodeStatus, PeerStatus, SynodEvent } from '../../shared/api';
 import { decodeCommand } from '../app/commands';
 import type { Ballot } from '../core/ballot';
-import { decodeMembershipChange } from '../core/membership';
+import { decodeMembershipChange, MEMBERSHIP_DELAY_SLOTS } from '../core/membership';
 import { commandKey, type Command } from '../core/types';
+import type { LeaderChange, NodeCounters, NodeEvent, NodeState, PeerState } from '../node/node-state';
 import type { LogRow } from '../storage/store-tables';
+
+/** Member lists may differ this long (a change spreading through the cluster) before it is a warning. */
+const MEMBER_MISMATCH_GRACE_MS = 10_000;
 
 export function ballotView(ballot: Ballot): BallotView {
   return { round: ballot.round, node: ballot.node };
@@ -43,4 +48,83 @@ export function logEntryView(slot: number, row: LogRow | undefined): LogEntryVie
     ballot: row.accepted === null ? null : ballotView(row.accepted.ballot),
     commands: value.map(commandView),
   };
+}
+
+export function nodeStatusView(state: NodeState): NodeStatus {
+  const { core } = state;
+  return {
+    id: state.id,
+    name: state.name,
+    clusterId: state.clusterId,
+    address: state.address,
+    version: state.version,
+    role: core.role,
+    leader: core.leader,
+    ballot: ballotView(core.ballot),
+    promised: ballotView(core.promised),
+    commitIndex: core.commitIndex,
+    appliedIndex: core.appliedIndex,
+    compactedThrough: core.compactedThrough,
+    pendingCommands: core.pendingCommands,
+    peers: peerViews(state.peers),
+    dropped: state.dropped,
+    // A membership change makes views differ for a moment; only a lasting difference is a problem.
+    warnings: state.memberMismatch
+      .filter(({ since }) => state.takenAt - since >= MEMBER_MISMATCH_GRACE_MS)
+      .map(({ peer }) => `Peer ${peer} has a different member list than this node. A new cluster's nodes must all start with the same --peer entries; add machines later with --join.`),
+    elections: state.leaderChanges.map(electionView),
+    recovery: state.recovery,
+    startedAt: state.startedAt,
+    membership: membershipView(state),
+    metrics: metricsView(state.counters),
+  };
+}
+
+export function peerViews(peers: readonly PeerState[]): PeerStatus[] {
+  return peers.map((peer) => ({ id: peer.id, address: peer.address, reachable: peer.reachable, lastHeardMs: peer.lastHeardMs, commitIndex: peer.commitIndex }));
+}
+
+/** Membership as the log defines it: a chosen change is pending until the first slot it governs is reached. */
+export function membershipView(state: NodeState): MembershipView {
+  const latest = state.latestEpoch;
+  return {
+    members: state.core.members,
+    isMember: state.isMember,
+    pending: latest !== null && latest.fromSlot > state.core.commitIndex + 1 ? { members: latest.members, fromSlot: latest.fromSlot, changedAt: latest.changedAt } : null,
+    delaySlots: MEMBERSHIP_DELAY_SLOTS,
+    joining: state.joining,
+  };
+}
+
+function electionView(change: LeaderChange): ElectionRecord {
+  return { at: change.at, leader: change.leader, ballot: ballotView(change.ballot) };
+}
+
+function metricsView(counters: NodeCounters): NodeMetrics {
+  return {
+    fsyncs: counters.journal.syncs,
+    journalBytes: counters.journal.bytes,
+    datagramsIn: counters.datagrams.received,
+    datagramsOut: counters.datagrams.sent,
+    bytesIn: counters.datagrams.receivedBytes,
+    bytesOut: counters.datagrams.sentBytes,
+    checkpoints: counters.checkpoints.started,
+    lastCheckpointStallMs: counters.checkpoints.lastStallMs,
+    commandsApplied: counters.commandsApplied,
+    recentCommitLatencyMs: counters.commitLatencyMs,
+    eventLoopDelayMaxMs: counters.loopDelay.maxMs,
+    eventLoopDelayP99Ms: counters.loopDelay.p99Ms,
+  };
+}
+
+/** A node event as the API's subscribers see it. */
+export function synodEventOf(event: NodeEvent): SynodEvent {
+  switch (event.type) {
+    case 'chosen':
+      return { type: 'chosen', fromSlot: event.fromSlot, toSlot: event.toSlot };
+    case 'state':
+      return { type: 'status', status: nodeStatusView(event.state) };
+    case 'trace':
+      return { type: 'trace', messages: event.messages };
+  }
 }

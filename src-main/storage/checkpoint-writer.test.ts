@@ -26,7 +26,7 @@ it('a checkpoint written in the background is what the next open recovers from',
   store.apply([{ slot: 1, value }]);
   const pending = store.beginCheckpoint();
   // The replica keeps working while the file is written.
-  const writing = writeCheckpointInBackground(pending);
+  const writing = writeCheckpointInBackground(pending.dir, pending.image);
   store.stage({ promised: { round: 2, node: 'n1' }, accepted: [], chosen: [], proposals: [] });
   store.sync();
   await writing;

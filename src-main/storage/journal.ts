@@ -207,6 +207,25 @@ function listSegments(fs: FileSystem, dir: string): number[] {
   return segments.sort((a, b) => a - b);
 }
 
+/**
+ * The payloads of the closed segments [firstSegment, endSegment), read without opening the journal for
+ * writing: a checkpoint builder (checkpoint-worker.ts) reads them while the replica appends to a later
+ * segment. A closed segment was synced before the next one was created (roll()), so it must be whole:
+ * a torn tail there is damage, not a crash's leftover, and anything missing or damaged is a StorageError.
+ */
+export function readClosedSegments(fs: FileSystem, dir: string, firstSegment: number, endSegment: number, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): Uint8Array[] {
+  if (!Number.isSafeInteger(firstSegment) || firstSegment < 1 || !Number.isSafeInteger(endSegment) || endSegment < firstSegment) {
+    throw new RangeError(`journal: bad closed segment range [${firstSegment}, ${endSegment})`);
+  }
+  const records: Uint8Array[] = [];
+  for (let segment = firstSegment; segment < endSegment; segment++) {
+    const path = join(dir, segmentFileName(segment));
+    if (!fs.exists(path)) throw new StorageError('journal-corrupt', `journal ${dir} is missing segment ${segmentFileName(segment)}; ${DAMAGED_ADVICE}`);
+    scanSegment(fs.readFile(path), { path, segment, last: false, maxRecordBytes, recordsBefore: records.length }, records);
+  }
+  return records;
+}
+
 export class Journal {
   private buffer = new Uint8Array(BUFFER_INITIAL_BYTES);
   private bufferedBytes = 0;
@@ -233,9 +252,9 @@ export class Journal {
   /**
    * Recovers the journal in `dir` (created if missing): returns the payloads of every record in segments
    * >= firstSegment, in order, and a journal that appends to the last segment. The payloads are views
-   * into the bytes read; they stay valid.
+   * into the bytes read; they stay valid. `tornTailTruncated`: a crash's torn write was cut off.
    */
-  static open(fs: FileSystem, dir: string, options: JournalOptions): { journal: Journal; records: Uint8Array[] } {
+  static open(fs: FileSystem, dir: string, options: JournalOptions): { journal: Journal; records: Uint8Array[]; tornTailTruncated: boolean } {
     const { firstSegment } = options;
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     const warn = options.onWarning ?? (() => {});
@@ -270,13 +289,13 @@ export class Journal {
     const lastSegment = segments.at(-1);
     if (lastSegment === undefined) {
       const handle = createSegment(fs, dir, firstSegment);
-      return { journal: new Journal(fs, dir, handle, firstSegment, SEGMENT_HEADER_BYTES, maxRecordBytes), records };
+      return { journal: new Journal(fs, dir, handle, firstSegment, SEGMENT_HEADER_BYTES, maxRecordBytes), records, tornTailTruncated: false };
     }
     const path = join(dir, segmentFileName(lastSegment));
     if (end.kind === 'torn-header') {
       warn(`journal segment ${path} has an incomplete header (${end.bytes} bytes) left by a crash while it was created; rewrote it (no record is lost)`);
       const handle = createSegment(fs, dir, lastSegment, true);
-      return { journal: new Journal(fs, dir, handle, lastSegment, SEGMENT_HEADER_BYTES, maxRecordBytes), records };
+      return { journal: new Journal(fs, dir, handle, lastSegment, SEGMENT_HEADER_BYTES, maxRecordBytes), records, tornTailTruncated: true };
     }
     let size = lastSize;
     if (end.kind === 'torn-tail') {
@@ -296,7 +315,7 @@ export class Journal {
       fs.close(handle);
       throw error;
     }
-    return { journal: new Journal(fs, dir, handle, lastSegment, size, maxRecordBytes), records };
+    return { journal: new Journal(fs, dir, handle, lastSegment, size, maxRecordBytes), records, tornTailTruncated: end.kind === 'torn-tail' };
   }
 
   /** The segment records are appended to. */

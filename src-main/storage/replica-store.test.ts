@@ -7,7 +7,8 @@ import { seededRandom } from '../core/random';
 import type { ChosenEntry, Command, PersistBatch, Slot } from '../core/types';
 import { StorageError } from './errors';
 import { FaultyFileSystem, SimulatedCrash } from '../../test/support/faulty-file-system';
-import { ReplicaStore, type ReplicaStoreOptions } from './replica-store';
+import { checkpointFileBytes, writeCheckpointFile } from './checkpoint-file';
+import { ReplicaStore, type CheckpointPlan, type ReplicaStoreOptions } from './replica-store';
 
 let sqlJs: SqlJsStatic;
 beforeAll(async () => {
@@ -27,17 +28,27 @@ interface Acknowledged {
 const valueKey = (value: readonly Command[]): string => JSON.stringify(value);
 
 /**
+ * How the workload checkpoints: 'export' on the replica's thread (checkpoint()), or 'built' as the
+ * runtime does with a builder thread (planCheckpoint(), the image rebuilt from the files while one more
+ * turn runs, written, finishCheckpoint()); the builder runs inline here so that the crash points of
+ * its writes are counted too.
+ */
+type CheckpointMode = 'export' | 'built';
+
+/**
  * A scripted workload shaped like the runtime's loop: stage a turn, sync, apply what is committed,
  * sometimes compact, checkpoint when due. Deterministic for a given seed. Throws SimulatedCrash when
  * the file system is told to crash.
  */
-function runWorkload(store: ReplicaStore, acknowledged: Acknowledged, seed: number, turns: number): void {
+function runWorkload(store: ReplicaStore, acknowledged: Acknowledged, seed: number, turns: number, mode: CheckpointMode = 'export', fs?: FaultyFileSystem): number {
+  let checkpoints = 0;
   const random = seededRandom(seed);
   const pick = (n: number): number => Math.floor(random.next() * n);
   let seq = 0;
   let round = acknowledged.promised.round;
   let slot = Math.max(store.appliedIndex, ...acknowledged.chosen.keys(), 0);
   const chosenPending: ChosenEntry[] = [];
+  let planned: CheckpointPlan | null = null;
   const command = (origin: string): Command => {
     const at = 1_700_000_000_000 + seq;
     const kind = pick(4);
@@ -67,8 +78,23 @@ function runWorkload(store: ReplicaStore, acknowledged: Acknowledged, seed: numb
     chosenPending.push(...chosen);
     store.apply(chosenPending.splice(0));
     if (pick(6) === 0) store.compact(Math.max(0, store.appliedIndex - 3));
-    if (store.checkpointDue()) store.checkpoint();
+    if (planned !== null) {
+      if (fs === undefined) throw new Error("built checkpoints need the store's file system");
+      const { image, slot: imageSlot } = ReplicaStore.buildCheckpointImage(fs, sqlJs, DIR, OPTIONS, planned);
+      writeCheckpointFile(fs, DIR, checkpointFileBytes(image));
+      store.finishCheckpoint({ segment: planned.endSegment, slot: imageSlot, imageBytes: image.length });
+      planned = null;
+      checkpoints++;
+    } else if (store.checkpointDue()) {
+      if (mode === 'export') {
+        store.checkpoint();
+        checkpoints++;
+      } else {
+        planned = store.planCheckpoint();
+      }
+    }
   }
+  return checkpoints;
 }
 
 function freshAcknowledged(): Acknowledged {
@@ -121,10 +147,10 @@ describe('ReplicaStore', () => {
     checkRecovered(ReplicaStore.open(fs, sqlJs, DIR, OPTIONS), acknowledged);
   });
 
-  it('crash at every write point, with and without torn writes: nothing acknowledged is lost and the app matches the log', () => {
+  it.each<CheckpointMode>(['export', 'built'])('crash at every write point, with and without torn writes: nothing acknowledged is lost and the app matches the log (checkpoints %s)', (mode) => {
     // Count the write points of the workload once.
     const probe = new FaultyFileSystem();
-    runWorkload(ReplicaStore.open(probe, sqlJs, DIR, OPTIONS), freshAcknowledged(), 3, 25);
+    expect(runWorkload(ReplicaStore.open(probe, sqlJs, DIR, OPTIONS), freshAcknowledged(), 3, 25, mode, probe)).toBeGreaterThanOrEqual(2);
     const writePoints = probe.operations;
     expect(writePoints).toBeGreaterThan(60);
     const tornVariants = [() => 0, (pending: number) => Math.floor(pending / 2), (pending: number) => Math.max(0, pending - 1)];
@@ -135,7 +161,7 @@ describe('ReplicaStore', () => {
         fs.crashAt = point;
         const acknowledged = freshAcknowledged();
         try {
-          runWorkload(ReplicaStore.open(fs, sqlJs, DIR, OPTIONS), acknowledged, 3, 25);
+          runWorkload(ReplicaStore.open(fs, sqlJs, DIR, OPTIONS), acknowledged, 3, 25, mode, fs);
         } catch (error) {
           if (!(error instanceof SimulatedCrash)) throw error;
         }
@@ -143,7 +169,7 @@ describe('ReplicaStore', () => {
         const store = ReplicaStore.open(fs, sqlJs, DIR, { ...OPTIONS, onWarning: () => undefined });
         checkRecovered(store, acknowledged);
         // And the recovered store keeps working.
-        runWorkload(store, acknowledged, 4, 3);
+        runWorkload(store, acknowledged, 4, 3, mode, fs);
         recoveries++;
       }
     }
@@ -166,7 +192,14 @@ describe('ReplicaStore', () => {
     const warnings: string[] = [];
     const reopened = ReplicaStore.open(fs, sqlJs, DIR, { ...OPTIONS, onWarning: (w) => warnings.push(w) });
     expect(warnings.join('\n')).toMatch(/torn|truncat/i);
+    // What the dashboard shows after the restart: no checkpoint since the start, the journal replayed.
+    expect(reopened.recovery).toMatchObject({ checkpointSlot: 0, replayedSlots: [1, store.appliedIndex], tornTailTruncated: true });
+    expect(reopened.recovery.journalRecords).toBeGreaterThanOrEqual(5);
+    expect(reopened.recovery.checkpointBytes).toBeGreaterThan(0);
     checkRecovered(reopened, acknowledged);
+    // After a checkpoint and a clean close, nothing is replayed.
+    reopened.close();
+    expect(ReplicaStore.open(fs, sqlJs, DIR, OPTIONS).recovery).toMatchObject({ checkpointSlot: store.appliedIndex, replayedSlots: null, journalRecords: 0, tornTailTruncated: false });
   });
 
   describe('refuses to start on data it cannot trust, with a clear error', () => {

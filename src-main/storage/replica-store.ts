@@ -10,6 +10,9 @@
  *                the turn's messages that depend on it only after it returns
  *   apply()      committed slots into the micro-blog tables, in order
  *   checkpoint() roll the journal, export the image, write it atomically, drop the covered segments
+ *   planCheckpoint() / buildCheckpointImage() / finishCheckpoint()   the same without exporting this
+ *                database: another thread rebuilds the image from the last checkpoint and the closed
+ *                journal segments (checkpoint-worker.ts), so the replica never stalls for it
  *   compact()    drop old chosen slots (their commands' ids move to the compacted ledger)
  *   snapshot() / installSnapshot()   the state machine at the applied index, for a lagging replica
  *
@@ -20,6 +23,7 @@
 import type { SqlJsStatic, Database } from 'sql.js';
 import type { ApplyOutcome } from '../app/microblog';
 import { MicroBlog } from '../app/microblog';
+import { assert } from '../core/assert';
 import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
 import { applyMembershipSlot, bootstrapMembership, type MembershipOutcome, type MembershipState } from '../core/membership';
@@ -28,7 +32,7 @@ import { CHECKPOINT_FILE, checkpointFileBytes, checkpointFileSize, hasCheckpoint
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
 import type { FileSystem } from './file-system';
-import { Journal, parseSegmentFileName, type JournalStats } from './journal';
+import { Journal, parseSegmentFileName, readClosedSegments, type JournalStats } from './journal';
 import { openSnapshotImage, snapshotFromImageNow } from './snapshot-image';
 import { STORE_FORMAT, StoreTables, type LogRow, type StoreMeta } from './store-tables';
 
@@ -67,14 +71,11 @@ export interface CheckpointStats {
  * (temp file, fsync, rename, fsync of the directory) in `dir` in between, possibly off the replica's
  * thread. Until finishCheckpoint() the older checkpoint and segments stay, so a crash loses nothing.
  */
-export interface PendingCheckpoint {
+export interface PendingCheckpoint extends WrittenCheckpoint {
   readonly dir: string;
   /** The database image; the file is checkpointHeader(CRC-32C of it, its length) followed by it. */
   readonly image: Uint8Array;
-  readonly segment: number;
   readonly exportMs: number;
-  /** The applied index the image reflects. */
-  readonly slot: Slot;
 }
 
 export interface AppliedCommand {
@@ -83,6 +84,38 @@ export interface AppliedCommand {
   readonly outcome: ApplyOutcome;
   /** For a membership command: what it did to the membership. */
   readonly membership?: MembershipOutcome;
+}
+
+/**
+ * A checkpoint to be built off the replica's thread (buildCheckpointImage): the journal was rolled to
+ * `endSegment`, so the segments before it are closed, and the replica had compacted through
+ * `compactThrough` (compaction is not journaled: the builder repeats it).
+ */
+export interface CheckpointPlan {
+  readonly endSegment: number;
+  readonly compactThrough: Slot;
+}
+
+/** A checkpoint file written in place: what finishCheckpoint() needs to drop the segments it covers. */
+export interface WrittenCheckpoint {
+  /** The first journal segment the checkpoint does not cover. */
+  readonly segment: number;
+  /** The applied index the image reflects. */
+  readonly slot: Slot;
+  readonly imageBytes: number;
+}
+
+/** How open() recovered the replica (the dashboard shows it after a restart). */
+export interface StoreRecovery {
+  readonly ms: number;
+  /** The applied index of the checkpoint loaded, and its file size. */
+  readonly checkpointSlot: Slot;
+  readonly checkpointBytes: number;
+  readonly journalRecords: number;
+  /** Slots applied from the journal's chosen values, after the checkpoint's; null when none. */
+  readonly replayedSlots: readonly [Slot, Slot] | null;
+  /** A crash's torn write at the journal's end was cut off (only records never synced are lost). */
+  readonly tornTailTruncated: boolean;
 }
 
 /** What the core's installSnapshot() needs. */
@@ -109,6 +142,7 @@ export class ReplicaStore {
   /** A snapshot was installed and no checkpoint begun since: one is due at once (see installSnapshot). */
   private snapshotNotCheckpointed = false;
   private appliedOwnSeqs: number[] = [];
+  private recoveryReport: StoreRecovery | null = null;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -118,7 +152,8 @@ export class ReplicaStore {
     private db: Database,
     private tables: StoreTables,
     private appView: MicroBlog,
-    private readonly journal: Journal,
+    /** Null only in a store rebuilt to build a checkpoint image (buildCheckpointImage), which writes nothing. */
+    private readonly journalOrNull: Journal | null,
     private readonly options: ReplicaStoreOptions,
   ) {
     this.meta = tables.readMeta();
@@ -130,6 +165,7 @@ export class ReplicaStore {
 
   /** Opens (or creates) the data directory and recovers. Throws StorageError when it must not start. */
   static open(fs: FileSystem, sqlJs: SqlJsStatic, dir: string, options: ReplicaStoreOptions): ReplicaStore {
+    const start = performance.now();
     fs.mkdirp(dir);
     const fresh = !hasCheckpoint(fs, dir) && !fs.list(dir).some((name) => parseSegmentFileName(name) !== undefined);
     const db = fresh ? new sqlJs.Database() : loadImage(sqlJs, readCheckpoint(fs, dir), dir);
@@ -151,12 +187,56 @@ export class ReplicaStore {
       writeCheckpointFile(fs, dir, checkpointFileBytes(db.export()));
     }
     const meta = checkIdentity(tables, dir, options);
-    const { journal, records } = Journal.open(fs, dir, { firstSegment: meta.journalSegment, onWarning: options.onWarning });
+    const { journal, records, tornTailTruncated } = Journal.open(fs, dir, { firstSegment: meta.journalSegment, onWarning: options.onWarning });
     const app = new MicroBlog(db);
     const store = new ReplicaStore(fs, sqlJs, dir, db, tables, app, journal, options);
     store.replay(records);
     store.recovered = store.buildDurableState();
+    const checkpointSlot = store.checkpointAppliedIndex;
+    store.recoveryReport = {
+      ms: performance.now() - start,
+      checkpointSlot,
+      checkpointBytes: store.checkpointBytes,
+      journalRecords: records.length,
+      replayedSlots: store.appliedIndex > checkpointSlot ? [checkpointSlot + 1, store.appliedIndex] : null,
+      tornTailTruncated,
+    };
     return store;
+  }
+
+  /**
+   * Builds the next checkpoint's database image the way recovery would rebuild the replica: the last
+   * checkpoint, the closed journal segments before plan.endSegment replayed into it, compacted through
+   * plan.compactThrough. It reads only files the replica no longer writes (the checkpoint is replaced
+   * only by finishCheckpoint's caller, one checkpoint at a time), so checkpoint-worker.ts runs it on
+   * another thread while the replica goes on; the image is at least as far along as the replica was at
+   * planCheckpoint() and covers exactly the segments before plan.endSegment.
+   */
+  static buildCheckpointImage(fs: FileSystem, sqlJs: SqlJsStatic, dir: string, options: ReplicaStoreOptions, plan: CheckpointPlan): { image: Uint8Array; slot: Slot } {
+    const db = loadImage(sqlJs, readCheckpoint(fs, dir), dir);
+    let store: ReplicaStore;
+    try {
+      const tables = new StoreTables(db);
+      const meta = checkIdentity(tables, dir, options);
+      if (meta.journalSegment > plan.endSegment) throw new Error(`the checkpoint already covers segment ${meta.journalSegment - 1}, past the planned ${plan.endSegment - 1}`);
+      const records = readClosedSegments(fs, dir, meta.journalSegment, plan.endSegment);
+      store = new ReplicaStore(fs, sqlJs, dir, db, tables, new MicroBlog(db), null, options);
+      store.replay(records);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    try {
+      // The replica applied no further than its journal reached, so its compaction point is applied here.
+      assert(plan.compactThrough <= store.appliedIndex, `the plan compacts through ${plan.compactThrough}, past the rebuilt applied index ${store.appliedIndex}`);
+      store.compact(plan.compactThrough);
+      store.transaction(() => store.setMeta('journalSegment', plan.endSegment));
+      return { image: db.export(), slot: store.appliedIndex };
+    } finally {
+      store.app.dispose();
+      store.tables.dispose();
+      db.close();
+    }
   }
 
   /**
@@ -168,6 +248,12 @@ export class ReplicaStore {
     if (state === null) throw new Error('the durable state was already taken');
     this.recovered = null;
     return state;
+  }
+
+  /** How open() recovered this store. */
+  get recovery(): StoreRecovery {
+    assert(this.recoveryReport !== null, 'only a store made by open() was recovered');
+    return this.recoveryReport;
   }
 
   get appliedIndex(): Slot {
@@ -271,6 +357,11 @@ export class ReplicaStore {
     return outcomes;
   }
 
+  private get journal(): Journal {
+    assert(this.journalOrNull !== null, 'a store rebuilt to build a checkpoint image writes no journal');
+    return this.journalOrNull;
+  }
+
   checkpointDue(): boolean {
     if (this.snapshotNotCheckpointed) return true;
     const minimum = this.options.checkpointJournalBytes ?? DEFAULT_CHECKPOINT_JOURNAL_BYTES;
@@ -289,14 +380,28 @@ export class ReplicaStore {
     const exportStart = performance.now();
     // Only the export happens here: checksumming and writing the image can be done off this turn.
     const image = this.db.export();
-    return { dir: this.dir, image, segment, exportMs: performance.now() - exportStart, slot: this.meta.appliedIndex };
+    return { dir: this.dir, image, imageBytes: image.length, segment, exportMs: performance.now() - exportStart, slot: this.meta.appliedIndex };
   }
 
-  /** The pending checkpoint's file is in place: the segments it covers can go. */
-  finishCheckpoint(pending: PendingCheckpoint): void {
-    this.checkpointBytes = checkpointFileSize(pending.image.length);
-    this.checkpointAppliedIndex = pending.slot;
-    this.journal.dropSegmentsBefore(pending.segment);
+  /**
+   * Rolls the journal for a checkpoint that buildCheckpointImage() builds elsewhere, then
+   * finishCheckpoint(); costs this thread one fsync and a segment creation, however large the database.
+   * Null when the next checkpoint must be an export of this database (beginCheckpoint): a snapshot was
+   * installed, which no journal record holds.
+   */
+  planCheckpoint(): CheckpointPlan | null {
+    if (this.snapshotNotCheckpointed) return null;
+    this.flushTables();
+    const segment = this.journal.roll();
+    this.transaction(() => this.setMeta('journalSegment', segment));
+    return { endSegment: segment, compactThrough: this.meta.compactedThrough };
+  }
+
+  /** A checkpoint's file is in place: the segments it covers can go. */
+  finishCheckpoint(written: WrittenCheckpoint): void {
+    this.checkpointBytes = checkpointFileSize(written.imageBytes);
+    this.checkpointAppliedIndex = written.slot;
+    this.journal.dropSegmentsBefore(written.segment);
   }
 
   /** A whole checkpoint on this thread. A crash at any step leaves a checkpoint and the segments it needs. */

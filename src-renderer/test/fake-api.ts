@@ -9,7 +9,8 @@
  * and returns the new configuration; removeMember checks like the node (last member, one change at a
  * time, majority of reachable members unless `force`) and marks the change pending; join asks for
  * consent when the node has history, then shows join progress in the status; inviteCode encodes the
- * secret with this node's and its peers' addresses; discovered answers `discoveryValue`.
+ * secret with this node's and its peers' addresses; discovered answers `discoveryValue`; clusterTrace
+ * answers `clusterTraceValue` (the messages after `afterSeq`), by default a trace of this node alone.
  */
 import {
   API_METHODS,
@@ -18,6 +19,7 @@ import {
   type ApiMethodName,
   type ApiMethods,
   type ApiResponse,
+  type ClusterTrace,
   type Discovery,
   type JoinProgress,
   type MembershipView,
@@ -27,6 +29,7 @@ import {
   type PeerStatus,
   type SynodApi,
   type SynodEvent,
+  type RecoveryReport,
   type TimelineEntry,
   type UserView,
 } from '../../shared/api';
@@ -95,8 +98,14 @@ export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
       eventLoopDelayP99Ms: 0,
     },
     membership: makeMembership(id, members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+    recovery: makeRecovery(),
     ...overrides,
   };
+}
+
+/** A recovery report; by default a brand-new node's (nothing on its disk yet, caught up). */
+export function makeRecovery(overrides: Partial<RecoveryReport> = {}): RecoveryReport {
+  return { at: NOW - 60_000, ms: 12, checkpointSlot: 0, checkpointBytes: 0, journalRecords: 0, replayedSlots: null, tornTailTruncated: false, learnedFromPeers: null, snapshotInstalled: false, caughtUp: true, ...overrides };
 }
 
 export function makePeerStatus(overrides: Partial<PeerStatus> & { id: string }): PeerStatus {
@@ -266,6 +275,22 @@ export class FakeApi implements SynodApi {
     });
 
   readonly discovered = () => this.run('discovered', undefined, async () => this.discoveryValue);
+
+  /** What clusterTrace answers; null: this node alone is traced (as when no other member answers). */
+  clusterTraceValue: ClusterTrace | null = null;
+
+  readonly clusterTrace = (args: ApiMethods['clusterTrace']['args']) =>
+    this.run('clusterTrace', args, async (a) => {
+      const trace = this.clusterTraceValue ?? {
+        members: [{ id: this.statusValue.id, offsetMs: 0, uncertaintyMs: 0, leaseActive: true, skipped: 0, lostBatches: 0 }],
+        messages: [],
+        skipped: 0,
+        lastSeq: 0,
+        keptMs: 180_000,
+        served: { leases: 0, batches: 0, records: 0, bytes: 0, skipped: 0 },
+      };
+      return { ...trace, messages: trace.messages.filter((m) => m.seq > (a?.afterSeq ?? 0)) };
+    });
 
   private setBlock(target: string, blocked: boolean): { id: string; slot: number } {
     const me = this.statusValue.id;

@@ -108,6 +108,15 @@ describe.skipIf(SKIP_BROWSER_SUITES)('the dashboard against a real 3-node cluste
     const back = await open(leader);
     await expectText(back, 'Written while the old leader was down');
     await shot(back, 'timeline-after-catch-up');
+    // The restarted node says how it came back, in the banner and in status().recovery.
+    await expectText(back, 'Recovered from disk in');
+    await shot(back, 'recovery-banner');
+    const { recovery } = await leader.status();
+    expect(recovery.checkpointSlot + recovery.journalRecords).toBeGreaterThan(0);
+    expect(recovery.learnedFromPeers).not.toBeNull();
+    await waitFor(async () => (await leader.status()).recovery.caughtUp, 20_000, 'the restarted node caught up');
+    await back.getByRole('button', { name: 'Dismiss' }).click();
+    await expectText(back, 'Recovered from disk in', false);
   });
 
   it('the Inspector shows the same chosen slots on all three nodes', async () => {
@@ -120,11 +129,12 @@ describe.skipIf(SKIP_BROWSER_SUITES)('the dashboard against a real 3-node cluste
       await p.getByRole('button', { name: /jump/i }).click();
       const rows = p.getByRole('row');
       await rows.nth(3).waitFor();
-      // Slot, status and commands; not the ballot, which is this replica's own (none for a slot it learned by catch-up).
+      // Slot, status and commands; not the ballot, which is this replica's own (none for a slot it learned
+      // by catch-up), nor where this node got the slot (the restarted one replayed some from its journal).
       const chosen: string[] = [];
       for (const row of await rows.all()) {
         const cells = await row.getByRole('gridcell').allInnerTexts();
-        if (cells.length >= 4 && /chosen|no-op/i.test(cells[1] ?? '')) chosen.push([cells[0], cells[1], cells[3]].join(' | '));
+        if (cells.length >= 5 && /chosen|no-op/i.test(cells[1] ?? '')) chosen.push([cells[0], cells[1], cells[4]].join(' | '));
       }
       tables.push(chosen.slice(0, 8));
     }

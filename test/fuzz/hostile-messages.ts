@@ -34,7 +34,7 @@ import type { Command, Message, MessageType, NodeId } from '../../src-main/core/
 import { encodeMessage } from '../../src-main/net/codec';
 import { MAX_FRAGMENT_COUNT } from '../../src-main/net/seal';
 import { ANY_NODE, type JoinReplyStatus, type WireMessage, type WireMessageType } from '../../src-main/net/wire';
-import { randomText, randomUint, WIRE_MESSAGE_TYPES } from '../support/random-messages';
+import { randomText, randomTraceRecords, randomUint, WIRE_MESSAGE_TYPES } from '../support/random-messages';
 import {
   anySlot,
   ballotOf,
@@ -112,6 +112,8 @@ const FRAGMENT_BYTES = [1_400, 60_000] as const;
 const VALUE_BUDGETS_BYTES = [16 * 1024, 16 * 1024, 16 * 1024, 256 * 1024, 1024 * 1024, 8 * 1024 * 1024] as const;
 const JOIN_REPLY_STATUSES: readonly JoinReplyStatus[] = ['adding', 'member', 'busy', 'refused'];
 const SNAPSHOT_CHUNK_BYTES = 16 * 1024;
+/** A plausible wall clock for cluster-trace stamps (fixed: the generator is deterministic, and runs in the simulator). */
+const WALL_CLOCK_MS = 1_750_000_000_000;
 
 /** Weights of the attacks: message types sent plainly, plus the transport-level ones. */
 const ATTACK_WEIGHTS: Readonly<Record<AttackName, number>> = {
@@ -133,6 +135,9 @@ const ATTACK_WEIGHTS: Readonly<Record<AttackName, number>> = {
   takeover: 2,
   join: 2,
   joinReply: 2,
+  traceRequest: 2,
+  traceClock: 2,
+  traceBatch: 2,
   bundle: 4,
   fragments: 4,
   replay: 6,
@@ -380,6 +385,13 @@ export class HostileGenerator {
           reason: randomText(rng, chance(rng, 0.1) ? 2_000 : 20),
           members: Array.from({ length: pick(rng, [0, 1, 3, 64]) }, (_, i) => ({ id: pick(rng, [...view.realMembers, ...PHANTOM_IDS, `m${i}`]), address: pick(rng, ['127.0.0.1:1', '', 'not an address', '[::1]:70000', randomText(rng, 30), `127.0.0.1:${randomInt(rng, 65_536)}`]) })),
         };
+      // The cluster trace is observation only: whatever it says, no replica decides anything from it.
+      case 'traceRequest':
+        return { type, from, to, leaseId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), leaseMs: pick(rng, [0, 1, 6_000, 30_000, 30_001, MAX_INTEGER]), sentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER, randomUint(rng)]) };
+      case 'traceClock':
+        return { type, from, to, leaseId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), requestSentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]), receivedAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]), sentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]) };
+      case 'traceBatch':
+        return { type, from, to, leaseId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), seq: pick(rng, [0, 1, 2, MAX_INTEGER]), sentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]), skipped: pick(rng, [0, 1, MAX_INTEGER]), records: randomTraceRecords(rng) };
     }
   }
 

@@ -2,10 +2,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { BUILT_ENTRY, ROOT } from '../../scripts/headless-build.mjs';
 import { freeTcpPort, freeLoopbackUdpPort, ProcessNode, waitFor } from './harness';
 
 const BIN = resolve(fileURLToPath(new URL('../../bin/synod-node.mjs', import.meta.url)));
@@ -28,6 +29,34 @@ async function soloNode(dataDir: string, id = 'solo'): Promise<ProcessNode> {
   await node.start();
   return node;
 }
+
+const IMPORTS_ELECTRON = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*["']electron(?:\/[^"']*)?["']/;
+
+/** The built files `entry` loads through relative imports (itself included), relative to out/main. */
+function builtImportGraph(outMain: string, entry: string): string[] {
+  const files = new Set<string>();
+  const pending = [entry];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const match of readFileSync(join(outMain, file), 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["'](\.[^"']+)["']/g)) {
+      pending.push(relative(outMain, resolve(outMain, dirname(file), match[1] ?? '')));
+    }
+  }
+  return [...files];
+}
+
+it('the built node (what bin/synod-node.mjs runs) loads nothing of Electron', () => {
+  const outMain = join(ROOT, dirname(BUILT_ENTRY));
+  const files = readdirSync(outMain, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
+  const importsElectron = (file: string): boolean => IMPORTS_ELECTRON.test(readFileSync(join(outMain, file), 'utf8'));
+  // Only the desktop app's entry imports electron, and the headless entry never loads it.
+  expect(importsElectron('index.js')).toBe(true);
+  expect(files.filter((file) => file !== 'index.js' && importsElectron(file))).toEqual([]);
+  const headless = builtImportGraph(outMain, 'headless.js');
+  expect(headless.length).toBeGreaterThan(1); // its shared chunk(s) too
+  expect(headless).not.toContain('index.js');
+});
 
 it('--help and bad arguments', () => {
   const help = synodNode(['--help']);

@@ -14,6 +14,7 @@ import { freeTestPort } from '../support/ports';
 import type { ApiMethodName, ApiMethods, LogEntryView, NodeStatus } from '../../shared/api';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** Runs the built node, out/main/headless.js: the npm scripts build first, and so does test/support/built-node-setup.ts when it is outdated. */
 const BIN = join(ROOT, 'bin', 'synod-node.mjs');
 
 /** Free loopback ports for test processes (see test/support/ports.ts for why not port 0). */

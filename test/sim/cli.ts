@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import initSqlJs from 'sql.js';
-import { PLANTED_BUGS, type PlantedBug } from './sim-node';
+import { PLANTED_BUGS, type PlantedBug } from './planted-bugs';
 import { DEFAULT_HOSTILE_GAP_MS, HOSTILE_SEED_SHARE } from './hostile-member';
 import { REAL_STORAGE_CHECKPOINT_BYTES, runSimulation } from './simulation';
 import type { Workload } from './stress';

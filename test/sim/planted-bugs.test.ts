@@ -1,6 +1,6 @@
 /** The checker must catch known bugs: a simulator that never fails proves nothing. */
 import { describe, expect, it } from 'vitest';
-import { PLANTED_BUGS } from './sim-node';
+import { PLANTED_BUGS } from './planted-bugs';
 import { sweep } from './sweep';
 
 describe('planted bugs are caught within 200 seeds', () => {

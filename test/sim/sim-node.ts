@@ -19,7 +19,6 @@
  * counts the drops by the runtime's reasons. Left out: the application's check of forwarded payloads,
  * which would drop the simulator's payloads (plain text, not micro-blog commands).
  */
-import { type PlantedLeaderBug } from '../../src-main/core/leader';
 import { Replica } from '../../src-main/core/replica';
 import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../../src-main/core/config';
 import { checkMessage } from '../../src-main/core/message-check';
@@ -30,11 +29,7 @@ import { isEmptyReady, mayPrecedePersist, type Command, type Message, type NodeI
 import type { InvariantChecker } from './checker';
 import type { EventQueue } from './event-queue';
 import type { NodeDisk } from './node-disk';
-
-/** Bugs the simulator can plant to prove that the checker catches them. */
-export type PlantedBug = PlantedLeaderBug | 'no-persist';
-
-export const PLANTED_BUGS: readonly PlantedBug[] = ['no-persist', 'ignore-accepted', 'ignore-config-boundary', 'unbounded-promise'];
+import { plantedDecisions, type PlantedBug } from './planted-bugs';
 
 export interface SimNodeSettings {
   readonly protocol: Partial<ProtocolConfig>;
@@ -113,14 +108,13 @@ export class SimNode {
     // Whatever survived the crash is durable now, even if its fsync never returned.
     for (const entry of durable.accepted) this.checker.durablyAccepted(this.id, entry);
     this.checker.restarted(this.id, durable.promised, appliedBase, applied);
-    const bug: PlantedLeaderBug | null = this.settings.plantedBug === 'no-persist' ? null : this.settings.plantedBug;
     this.replica = new Replica({
       id: this.id,
       ...(this.bootstrap === null ? {} : { members: this.bootstrap }),
       rng: this.rng,
       config: this.settings.protocol,
       durable,
-      plantedBug: bug,
+      decisions: plantedDecisions(this.settings.plantedBug),
     });
     this.scheduleTick(this.life, this.rngInt(this.settings.tickMs));
     this.pump();

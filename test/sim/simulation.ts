@@ -24,7 +24,7 @@ import { InvariantViolation } from './checker';
 import { SimCluster, TICK_MS, type ClusterOptions } from './cluster';
 import { DEFAULT_HOSTILE_GAP_MS, drawHostile, HostileMember, ROGUE_HOST } from './hostile-member';
 import { livenessBoundMs } from './liveness-bound';
-import type { PlantedBug } from './sim-node';
+import type { PlantedBug } from './planted-bugs';
 import { SimRandom } from './sim-random';
 import { drawStress, scheduleStress, type StressOptions, type Workload } from './stress';
 

@@ -8,7 +8,7 @@ import type { Command, NodeId } from '../../src-main/core/types';
 import { SimCluster, TICK_MS } from './cluster';
 import { livenessBoundMs } from './liveness-bound';
 import type { LinkCapacity } from './network';
-import type { PlantedBug } from './sim-node';
+import type { PlantedBug } from './planted-bugs';
 import { runFullLoad } from './stress';
 
 const LAG_SLOTS = 400;

@@ -9,6 +9,8 @@
 import { ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
 import { randomInt, type RandomSource } from '../../src-main/core/random';
 import type { AcceptedEntry, AcceptMessage, AcceptedMessage, ChosenEntry, Command, SlotValue } from '../../src-main/core/types';
+import type { TraceMessage } from '../../shared/domain';
+import { MAX_TRACE_BATCH_RECORDS, TRACE_RECORD_TYPES } from '../../src-main/net/codec';
 import type { WireMessage, WireMessageType } from '../../src-main/net/wire';
 
 export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
@@ -30,6 +32,9 @@ export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
   'takeover',
   'join',
   'joinReply',
+  'traceRequest',
+  'traceClock',
+  'traceBatch',
 ];
 
 const ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -105,6 +110,22 @@ function randomBytes(rng: RandomSource, maxBytes: number): Uint8Array {
   return bytes;
 }
 
+/** Trace records in time order (what the codec requires), every optional field present or not. */
+export function randomTraceRecords(rng: RandomSource, maxRecords: number = MAX_TRACE_BATCH_RECORDS): TraceMessage[] {
+  const count = rng.next() < 0.2 ? 0 : randomInt(rng, maxRecords + 1);
+  let at = rng.next() < 0.5 ? 1_700_000_000_000 + randomInt(rng, 2 ** 30) : randomInt(rng, 2 ** 32);
+  return Array.from({ length: count }, () => {
+    at += rng.next() < 0.5 ? 0 : randomInt(rng, rng.next() < 0.9 ? 100 : 2 ** 20);
+    const record: { -readonly [K in keyof TraceMessage]: TraceMessage[K] } = { at, direction: rng.next() < 0.5 ? 'in' : 'out', from: randomNodeId(rng), to: randomNodeId(rng), type: pick(rng, TRACE_RECORD_TYPES) };
+    if (rng.next() < 0.7) record.slot = randomUint(rng);
+    if (rng.next() < 0.2) record.toSlot = randomUint(rng);
+    if (rng.next() < 0.5) record.ballot = randomBallot(rng);
+    if (rng.next() < 0.8) record.bytes = randomUint(rng);
+    if (rng.next() < 0.1) record.dropped = true;
+    return record;
+  });
+}
+
 /** A random message of `type` (a random type when omitted). */
 export function randomMessage(rng: RandomSource, type: WireMessageType = pick(rng, WIRE_MESSAGE_TYPES)): WireMessage {
   const from = randomNodeId(rng);
@@ -145,6 +166,12 @@ export function randomMessage(rng: RandomSource, type: WireMessageType = pick(rn
       return { type, from, to };
     case 'joinReply':
       return { type, from, to, status: pick(rng, ['adding', 'member', 'busy', 'refused'] as const), reason: randomNodeId(rng), members: randomList(rng, (r) => ({ id: randomNodeId(r), address: `127.0.0.1:${randomInt(r, 65536)}` }), 4) };
+    case 'traceRequest':
+      return { type, from, to, leaseId: randomUint(rng), leaseMs: randomUint(rng), sentAt: randomUint(rng) };
+    case 'traceClock':
+      return { type, from, to, leaseId: randomUint(rng), requestSentAt: randomUint(rng), receivedAt: randomUint(rng), sentAt: randomUint(rng) };
+    case 'traceBatch':
+      return { type, from, to, leaseId: randomUint(rng), seq: randomUint(rng), sentAt: randomUint(rng), skipped: randomUint(rng), records: randomTraceRecords(rng, rng.next() < 0.8 ? 8 : MAX_TRACE_BATCH_RECORDS) };
   }
 }
 

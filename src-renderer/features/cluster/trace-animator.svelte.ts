@@ -22,6 +22,12 @@ export interface Dot {
   readonly born: number;
 }
 
+/** A message to animate and when its dot sets off (ms, the page's clock). */
+export interface Flight {
+  readonly message: TraceMessage;
+  readonly born: number;
+}
+
 export interface DotFrame {
   /** 0 at the sender, 1 at the receiver. */
   readonly t: number;
@@ -50,16 +56,30 @@ export class TraceAnimator {
       if (this.dots.length > 0) this.dots = [];
       return;
     }
-    const shown = fresh.filter((m) => m.from !== m.to && members.has(m.from) && members.has(m.to)).slice(-MAX_DOTS);
+    const shown = fresh.filter((m) => flies(m, members)).slice(-MAX_DOTS);
     const first = shown[0]?.at ?? 0;
+    this.launch(
+      shown.map((message) => ({ message, born: now + Math.min(STAGGER_MAX_MS, Math.max(0, message.at - first)) })),
+      now,
+      members,
+    );
+  }
+
+  /**
+   * Sets messages flying, each from the time given (a replay decides when each one sets off), keeping
+   * those between two distinct known members.
+   */
+  launch(flights: readonly Flight[], now: number, members: ReadonlySet<string>): void {
+    this.now = now;
+    const shown = flights.filter(({ message }) => flies(message, members)).slice(-MAX_DOTS);
     const born = shown.map(
-      (message): Dot => ({
+      ({ message, born }): Dot => ({
         id: this.#nextId++,
         from: message.from,
         to: message.to,
         kind: kindOf(message.type),
         dropped: message.dropped === true,
-        born: now + Math.min(STAGGER_MAX_MS, Math.max(0, message.at - first)),
+        born,
       }),
     );
     const alive = this.dots.filter((dot) => now - dot.born < FLIGHT_MS);
@@ -84,6 +104,11 @@ export class TraceAnimator {
     const seen = last === undefined ? -1 : trace.lastIndexOf(last);
     return trace.slice(seen + 1);
   }
+}
+
+/** Only a message between two distinct members on the picture has somewhere to fly. */
+function flies(message: TraceMessage, members: ReadonlySet<string>): boolean {
+  return message.from !== message.to && members.has(message.from) && members.has(message.to);
 }
 
 /** Where a dot is at `now`, or null if it has not set off yet or has landed. */

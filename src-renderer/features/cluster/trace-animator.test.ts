@@ -46,6 +46,28 @@ describe('TraceAnimator', () => {
     expect(animator.dots).toHaveLength(0);
   });
 
+  it('launches replayed messages at the times given, between known members only', () => {
+    const animator = new TraceAnimator();
+    animator.launch(
+      [
+        { message: msg(1), born: 500 },
+        { message: msg(2, { to: 'zed' }), born: 510 },
+        { message: msg(3, { from: 'b', to: 'b' }), born: 520 },
+        { message: msg(4, { type: 'commit', dropped: true }), born: 900 },
+      ],
+      400,
+      members,
+    );
+
+    expect(animator.dots.map((dot) => [dot.kind, dot.born, dot.dropped])).toEqual([
+      ['accept', 500, false],
+      ['commit', 900, true],
+    ]);
+    expect(animator.now).toBe(400);
+    animator.tick(500 + FLIGHT_MS);
+    expect(animator.dots.map((dot) => dot.kind)).toEqual(['commit']);
+  });
+
   it('flies a dot from sender to receiver; a dropped one stops halfway and fades under an ×', () => {
     const dot = { id: 1, from: 'a', to: 'b', kind: 'accept', dropped: false, born: 100 } as const;
     expect(dotFrame(dot, 50)).toBeNull();

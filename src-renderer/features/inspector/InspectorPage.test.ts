@@ -2,7 +2,7 @@ import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LogArgs } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
-import { FakeApi, makeStatus } from '../../test/fake-api';
+import { FakeApi, makeRecovery, makeStatus } from '../../test/fake-api';
 import InspectorPage from './InspectorPage.svelte';
 import { BALLOT, fakeLogPage } from '../../test/fake-log';
 import { ROW_HEIGHT } from './log-view.svelte';
@@ -98,6 +98,19 @@ describe('InspectorPage', () => {
     expect((screen.getByRole('checkbox', { name: 'Follow new slots' }) as HTMLInputElement).checked).toBe(true);
     // Only the pages under the visible rows were fetched (plus the initial look at the newest slots).
     expect(api.callsOf('log').length).toBeLessThanOrEqual(3);
+  });
+
+  it("shows where this node got each chosen slot since it started (the recovery's From column)", async () => {
+    api.statusValue = { ...api.statusValue, recovery: makeRecovery({ checkpointSlot: 99_990, checkpointBytes: 1, journalRecords: 2, replayedSlots: [99_991, 99_993], learnedFromPeers: [99_994, 99_995], caughtUp: true }) };
+    await session.refreshStatus();
+    render(InspectorPage, { session });
+    await vi.waitFor(() => expect(within(row(99_995)).getByText('from peers')).toBeTruthy());
+    expect(within(row(99_995)).getByText('from peers').getAttribute('title')).toMatch(/while this node was away/);
+    expect(within(row(99_992)).getByText('journal')).toBeTruthy();
+    expect(within(row(99_989)).getByText('checkpoint')).toBeTruthy();
+    expect(within(row(99_990)).getByText('checkpoint')).toBeTruthy(); // a chosen no-op came from somewhere too
+    // Not chosen yet: nowhere to come from.
+    expect(within(row(SLOTS)).queryByText('live')).toBeNull();
   });
 
   it('renders other slots when scrolled, fetching their page on demand', async () => {
