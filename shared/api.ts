@@ -6,10 +6,10 @@
  *
  * Keep this file free of runtime imports from Electron, Node or the DOM.
  */
-import type { BallotView, ClusterTrace, CommandReceipt, Discovery, Faults, JoinProgress, RecoveryReport, TraceMessage } from './domain';
+import type { BallotView, ClusterTrace, CommandReceipt, Discovery, Faults, JoinProgress, RecoveryReport, RemoteFaultView, TraceMessage } from './domain';
 
 // Values the node produces and the API carries unchanged: defined once in domain.ts, exported here too.
-export type { BallotView, ClusterTrace, ClusterTraceMember, MergedTraceMessage, TraceServed, CommandReceipt, DiscoveredCluster, Discovery, Faults, HeardMember, JoinProgress, JoinStage, ProtocolMessageType, RecoveryReport, TraceMessage } from './domain';
+export type { BallotView, ClusterTrace, ClusterTraceMember, MergedTraceMessage, TraceServed, CommandReceipt, DiscoveredCluster, Discovery, Faults, HeardMember, JoinProgress, JoinStage, ProtocolMessageType, RecoveryReport, RemoteFaultView, TraceMessage } from './domain';
 
 /** Name under which the preload script exposes the API on `window`. */
 export const SYNOD_API_KEY = 'synod';
@@ -59,6 +59,8 @@ export interface NodeStatus {
   readonly membership: MembershipView;
   /** How this node came back when it started: from its disk, then from its peers (the dashboard's recovery banner). */
   readonly recovery: RecoveryReport;
+  /** Faults members asked this node to inject for a while (clusterFaults), one set per member that asked. */
+  readonly remoteFaults: readonly RemoteFaultView[];
 }
 
 /** A member of the replicated configuration. */
@@ -305,6 +307,27 @@ export interface ClusterTraceArgs {
   readonly watch?: boolean;
 }
 
+/** The longest a clusterFaults request lasts without renewal (ms): a member whose requester vanished heals itself. */
+export const MAX_CLUSTER_FAULT_TTL_MS = 120_000;
+/** The most delay clusterFaults may add (ms). */
+export const MAX_CLUSTER_FAULT_DELAY_MS = 5_000;
+
+export interface ClusterFaultsArgs {
+  /** The member to inject them (this node's own id works too). */
+  readonly member: string;
+  /** Replaces whatever this node asked that member before; all zero and empty: none. */
+  readonly faults: Faults;
+  /** 0..MAX_CLUSTER_FAULT_TTL_MS: they end on their own this long after the request unless asked again; 0 clears them now. */
+  readonly ttlMs: number;
+}
+
+export interface ClusterFaultsResult {
+  readonly member: string;
+  /** The faults now held there for this node (none after ttlMs 0), and for how long. */
+  readonly faults: Faults;
+  readonly ttlMs: number;
+}
+
 /** A chosen membership change. */
 export interface MembershipReceipt {
   /** The command id, `origin/seq`. */
@@ -353,6 +376,14 @@ export interface ApiMethods {
    * few seconds, renewed by the next call; when nobody calls, the members trace nothing for it.
    */
   clusterTrace: { args: ClusterTraceArgs | undefined; result: ClusterTrace };
+  /**
+   * Asks a member (over the authenticated peer channel; members obey members only) to inject faults for
+   * `ttlMs`; renew before they lapse to keep them. Resolves once the member acknowledged; `unavailable`
+   * when it does not answer within a couple of seconds. The Scenarios panel's tool.
+   */
+  clusterFaults: { args: ClusterFaultsArgs; result: ClusterFaultsResult };
+  /** Asks a member to campaign for leadership now (skipping the pre-vote); resolves once it acknowledged. */
+  campaignNow: { args: { readonly member: string }; result: { readonly member: string } };
 }
 
 export type ApiMethodName = keyof ApiMethods;
@@ -376,6 +407,8 @@ export const API_METHODS: readonly ApiMethodName[] = [
   'join',
   'removeMember',
   'clusterTrace',
+  'clusterFaults',
+  'campaignNow',
 ];
 
 /** The API as callers see it: one async function per method, plus an event subscription. */

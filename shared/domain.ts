@@ -75,6 +75,17 @@ export interface Faults {
   readonly isolate: readonly string[];
 }
 
+/**
+ * Faults another member (or this node's own dashboard, through clusterFaults) asked this node to inject
+ * for a while: they end on their own `expiresInMs` from now unless renewed (at most 120 s).
+ */
+export interface RemoteFaultView {
+  /** The member that asked. */
+  readonly from: string;
+  readonly faults: Faults;
+  readonly expiresInMs: number;
+}
+
 /** A chosen command: its id and the slot that holds it. */
 export interface CommandReceipt {
   readonly id: string;

@@ -4,7 +4,7 @@
  * that says what is wrong, before any work is done. Deep checks that need the node's state (does this
  * user exist? is the tweet 1..280 characters?) happen in the service, with equally clear messages.
  */
-import { API_METHODS, ApiError, type ApiMethodName, type ApiMethods, type Faults } from './api';
+import { API_METHODS, ApiError, MAX_CLUSTER_FAULT_DELAY_MS, MAX_CLUSTER_FAULT_TTL_MS, type ApiMethodName, type ApiMethods, type Faults } from './api';
 import { clusterSecretProblem } from './cluster-secret';
 import { addressProblem } from './address-syntax';
 
@@ -173,6 +173,24 @@ const VALIDATORS: Validators = {
       result.isolate = [...new Set(isolate.map((id) => userId('setFaults', id)))];
     }
     return result;
+  },
+  clusterFaults(raw) {
+    const args = objectArgs('clusterFaults', raw, ['member', 'faults', 'ttlMs'], false);
+    const member = userId('clusterFaults', args['member']);
+    const ttlMs = integerIn('clusterFaults', 'ttlMs', args['ttlMs'], 0, MAX_CLUSTER_FAULT_TTL_MS);
+    const faults = objectArgs('clusterFaults', args['faults'], ['dropRate', 'delayMs', 'isolate'], false);
+    const rate = faults['dropRate'];
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw invalid(`clusterFaults: faults.dropRate must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
+    const delayMs = integerIn('clusterFaults', 'faults.delayMs', faults['delayMs'], 0, MAX_CLUSTER_FAULT_DELAY_MS);
+    const isolate = faults['isolate'];
+    if (!Array.isArray(isolate) || isolate.length > 64) throw invalid('clusterFaults: faults.isolate must be a list of at most 64 member ids');
+    const ids = [...new Set(isolate.map((id) => userId('clusterFaults', id)))];
+    if (ids.includes(member)) throw invalid(`clusterFaults: ${member} cannot be isolated from itself`);
+    return { member, faults: { dropRate: rate, delayMs, isolate: ids }, ttlMs };
+  },
+  campaignNow(raw) {
+    const args = objectArgs('campaignNow', raw, ['member'], false);
+    return { member: userId('campaignNow', args['member']) };
   },
 };
 

@@ -86,7 +86,7 @@ try {
         const lag = monitorEventLoopDelay({ resolution: 1 });
         lag.enable();
         const buildStart = performance.now();
-        const result = await builder.build({ dir, ...BENCH_NODE, plan });
+        const result = await builder.build({ dir, ...BENCH_NODE, plan, snapshot: false });
         const totalMs = performance.now() - buildStart;
         lag.disable();
         const finishStart = performance.now();

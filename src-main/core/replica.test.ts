@@ -222,6 +222,48 @@ describe('Replica elections', () => {
   });
 });
 
+describe('Replica campaignNow() input', () => {
+  it('a follower asked to campaign unseats a live leader with a higher ballot, and keeps the chosen log', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const leader = h.electSomeone();
+    h.get(leader).propose('before');
+    h.settle();
+    const other = h.members.find((id) => id !== leader) as NodeId;
+    const before = h.get(leader).status().ballot;
+    expect(h.get(other).campaignNow()).toBe(true);
+    h.settle();
+    expect(h.leader()).toBe(other);
+    expect(compareBallots(h.get(other).status().ballot, before)).toBeGreaterThan(0);
+    h.get(other).propose('after');
+    h.settle();
+    h.tick(3);
+    for (const id of h.members) expect(h.applied.get(id)?.map((c) => c.payload)).toEqual(['before', 'after']);
+  });
+
+  it('of two members asked one after the other, the later one wins (it goes above the ballot it saw)', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.electSomeone();
+    expect(h.get('a').campaignNow() || h.leader() === 'a').toBe(true);
+    h.settle();
+    expect(h.get('b').campaignNow()).toBe(true);
+    h.settle();
+    expect(h.leader()).toBe('b');
+    expect(h.get('a').status()).toMatchObject({ role: 'follower', leader: 'b' });
+  });
+
+  it('a leader asked to campaign, or a replica that is not a member, changes nothing', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const leader = h.electSomeone();
+    const status = h.get(leader).status();
+    expect(h.get(leader).campaignNow()).toBe(false);
+    expect(h.get(leader).status()).toEqual(status);
+    // A node still joining knows no membership: it is a member of nothing yet.
+    const outsider = new Replica({ id: 'z', rng: seededRandom(3) });
+    expect(outsider.campaignNow()).toBe(false);
+    expect(takeReady(outsider).messages).toEqual([]);
+  });
+});
+
 describe('Replica recovery', () => {
   const command = (origin: string, seq: number, payload = `${origin}${seq}`): Command => ({ origin, seq, payload });
 

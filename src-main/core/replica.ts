@@ -1,7 +1,8 @@
 /**
  * A multi-Paxos replica as a pure, deterministic state machine (the etcd-io/raft RawNode model).
  *
- * Inputs: tick() (the passage of time, in ticks), step(message), propose(payload).
+ * Inputs: tick() (the passage of time, in ticks), step(message), propose(payload), campaignNow() (an
+ * operator's "campaign now").
  * Output: ready() returns what to persist, what to send and what was chosen, in order; the runtime
  * persists (fsync), then sends, then applies, then calls advance(). Nothing here touches a socket, a
  * disk or a clock, and all randomness comes from the injected RandomSource, so a seeded simulation
@@ -158,6 +159,24 @@ export class Replica {
     this.requestCatchup();
     this.requestMembershipSnapshot();
     this.processLocal();
+  }
+
+  /**
+   * An operator asks this replica to campaign now (cluster control's "campaign now": the dashboard's
+   * duelling-proposers scenario). Skips the pre-vote, as a takeover does: the pre-vote exists so that a
+   * member that merely lost touch cannot unseat a live leader, and unseating it is the point here. The
+   * ballot is the next above every ballot this replica has seen (nextBallotAbove), so of two members
+   * asked one after the other, the later one, having seen the earlier one's prepare, goes higher and
+   * wins; the earlier one's accepted values reach it in the promises and are proposed again. Safety
+   * is Paxos's as for any campaign. Returns false (and changes nothing) when leading already or when
+   * not a member of the configuration of the first unchosen slot.
+   */
+  campaignNow(): boolean {
+    if (this.leadership !== null) return false;
+    if (!this.configAt(this.learner.commitIndex + 1).includes(this.id)) return false;
+    this.startCampaign(false);
+    this.processLocal();
+    return true;
   }
 
   /**

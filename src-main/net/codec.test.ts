@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ZERO_BALLOT } from '../core/ballot';
 import { randomInt, seededRandom } from '../core/random';
 import { isValidNodeId } from '../core/config';
-import { CODEC_VERSION, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES, MAX_TRACE_BATCH_RECORDS, bundleOverheadBytes, decodePayload, decodeSizedPayload, encodeBundle, TRACE_RECORD_TYPES, traceRecordBytes } from './codec';
+import { CODEC_VERSION, MAX_CONTROL_ISOLATE, decodeMessage, encodeMessage, isNodeIdByte, MalformedMessageError, MAX_NODE_ID_BYTES, MAX_TRACE_BATCH_RECORDS, bundleOverheadBytes, decodePayload, decodeSizedPayload, encodeBundle, TRACE_RECORD_TYPES, traceRecordBytes } from './codec';
 import { randomMessage, sampleAccept, WIRE_MESSAGE_TYPES } from '../../test/support/random-messages';
 import type { WireMessage } from './wire';
 
@@ -73,6 +73,11 @@ const examples: WireMessage[] = [
   { type: 'joinReply', from: 'n1', to: 'n4', status: 'adding', reason: '', members: [{ id: 'n1', address: '127.0.0.1:7401' }, { id: 'n2', address: '[::1]:7402' }] },
   { type: 'joinReply', from: 'n1', to: 'n4', status: 'refused', reason: 'not a member 😀', members: [] },
   { type: 'traceRequest', from: 'n1', to: 'n2', leaseId: 3, leaseMs: 6_000, sentAt: 1_764_400_000_123 },
+  { type: 'faultRequest', from: 'n1', to: 'n2', requestId: 1, ttlMs: 30_000, dropPpm: 200_000, delayMs: 50, isolate: ['n3', 'node-4'] },
+  { type: 'faultRequest', from: 'n1', to: 'n2', requestId: 9, ttlMs: 0, dropPpm: 0, delayMs: 0, isolate: [] },
+  { type: 'campaignRequest', from: 'n1', to: 'n2', requestId: 2 ** 40 },
+  { type: 'controlAck', from: 'n2', to: 'n1', requestId: 1, applied: true, reason: '' },
+  { type: 'controlAck', from: 'n2', to: 'n1', requestId: 2, applied: false, reason: 'only members may ask 😀' },
   { type: 'traceRequest', from: 'n1', to: 'n2', leaseId: 3, leaseMs: 0, sentAt: 1_764_400_000_124 },
   { type: 'traceClock', from: 'n2', to: 'n1', leaseId: 3, requestSentAt: 1_764_400_000_123, receivedAt: 1_764_400_000_125, sentAt: 1_764_400_000_125 },
   {
@@ -195,7 +200,7 @@ describe('codec rejects malformed input', () => {
   const cases: [string, number[], RegExp][] = [
     ['an unknown version', [2, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /version/],
     ['an unknown type 0', [1, 0, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
-    ['an unknown type 22', [1, 22, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an unknown type 25', [1, 25, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
     ['an empty input', [], /truncated/],
     ['an overlong varint', [...commitHeader, 0x81, 0x00, 2, 0x6e, 0x31, 0], /overlong/],
     ['an integer above 2^53 - 1', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 2, 0x6e, 0x31, 0], /safe/],
@@ -359,5 +364,25 @@ describe('cluster-trace messages', () => {
     const encoded = messages.map((m) => encodeMessage(m));
     expect(decodeSizedPayload(encodeBundle(encoded)).map((sized) => sized.bytes)).toEqual(encoded.map((e) => e.length));
     expect(decodeSizedPayload(encoded[0]!)).toEqual([{ message: messages[0], bytes: encoded[0]!.length }]);
+  });
+});
+
+describe('cluster-control messages', () => {
+  it('a fault request isolating more than MAX_CONTROL_ISOLATE peers is refused by the encoder and the decoder', () => {
+    const isolate = Array.from({ length: MAX_CONTROL_ISOLATE + 1 }, (_, i) => `p${i}`);
+    const message: WireMessage = { type: 'faultRequest', from: 'n1', to: 'n2', requestId: 1, ttlMs: 1, dropPpm: 0, delayMs: 0, isolate };
+    expect(() => encodeMessage(message)).toThrow(RangeError);
+    // The same bytes built by hand: the count's byte is the one before the first id.
+    const ok = encodeMessage({ ...message, isolate: isolate.slice(0, MAX_CONTROL_ISOLATE) });
+    const countAt = ok.length - isolate.slice(0, MAX_CONTROL_ISOLATE).reduce((sum, id) => sum + 1 + id.length, 0) - 1;
+    expect(ok[countAt]).toBe(MAX_CONTROL_ISOLATE);
+    const extra = new TextEncoder().encode('pX');
+    const forged = new Uint8Array([...ok.slice(0, countAt), MAX_CONTROL_ISOLATE + 1, ...ok.slice(countAt + 1), extra.length, ...extra]);
+    expect(tryDecode(forged)).toBeInstanceOf(MalformedMessageError);
+  });
+
+  it('a control ack with a reason longer than 200 characters is refused both ways', () => {
+    const message: WireMessage = { type: 'controlAck', from: 'n2', to: 'n1', requestId: 1, applied: false, reason: 'x'.repeat(201) };
+    expect(() => encodeMessage(message)).toThrow(RangeError);
   });
 });

@@ -70,6 +70,9 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
   traceRequest: 19,
   traceClock: 20,
   traceBatch: 21,
+  faultRequest: 22,
+  campaignRequest: 23,
+  controlAck: 24,
 };
 
 /** The message types a trace record names, by their code (the index): append only. */
@@ -114,6 +117,11 @@ const PROBE_VALUE_BYTES = 8;
 const PROBE_VALUE_PATTERN = /^[0-9a-f]{16}$/;
 /** A join reply lists at most this many members (a cluster is a handful of machines). */
 const MAX_JOIN_REPLY_MEMBERS = 64;
+
+/** A fault request isolates at most this many peers (a cluster is a handful of machines; MAX_MEMBERS). */
+export const MAX_CONTROL_ISOLATE = 64;
+/** A control ack's reason is short words, at most this many characters. */
+const MAX_CONTROL_REASON_CHARS = 200;
 
 const TYPES_BY_CODE: readonly (WireMessageType | undefined)[] = (() => {
   const table: (WireMessageType | undefined)[] = [];
@@ -641,6 +649,24 @@ export function encodeMessage(m: WireMessage): Uint8Array {
       }
       break;
     }
+    case 'faultRequest':
+      w.uint(m.requestId, 'requestId');
+      w.uint(m.ttlMs, 'ttlMs');
+      w.uint(m.dropPpm, 'dropPpm');
+      w.uint(m.delayMs, 'delayMs');
+      if (m.isolate.length > MAX_CONTROL_ISOLATE) throw new RangeError(`cannot encode a fault request isolating ${m.isolate.length} peers`);
+      w.varint(m.isolate.length);
+      for (const id of m.isolate) w.nodeId(id, 'isolate');
+      break;
+    case 'campaignRequest':
+      w.uint(m.requestId, 'requestId');
+      break;
+    case 'controlAck':
+      w.uint(m.requestId, 'requestId');
+      w.u8(m.applied ? 1 : 0);
+      if (m.reason.length > MAX_CONTROL_REASON_CHARS) throw new RangeError(`cannot encode a control ack reason of ${m.reason.length} characters`);
+      w.string(m.reason);
+      break;
   }
   return w.finish();
 }
@@ -716,6 +742,26 @@ function decodeBody(r: Reader, type: WireMessageType, from: string, to: string):
       return { type, from, to, leaseId: r.uint(), requestSentAt: r.uint(), receivedAt: r.uint(), sentAt: r.uint() };
     case 'traceBatch':
       return { type, from, to, leaseId: r.uint(), seq: r.uint(), sentAt: r.uint(), skipped: r.uint(), records: r.traceRecords() };
+    case 'faultRequest': {
+      const requestId = r.uint();
+      const ttlMs = r.uint();
+      const dropPpm = r.uint();
+      const delayMs = r.uint();
+      const count = r.uint();
+      if (count > MAX_CONTROL_ISOLATE) r.fail(`a fault request isolating ${count} peers`);
+      const isolate: string[] = [];
+      for (let i = 0; i < count; i++) isolate.push(r.nodeId());
+      return { type, from, to, requestId, ttlMs, dropPpm, delayMs, isolate };
+    }
+    case 'campaignRequest':
+      return { type, from, to, requestId: r.uint() };
+    case 'controlAck': {
+      const requestId = r.uint();
+      const applied = r.bool();
+      const reason = r.string();
+      if (reason.length > MAX_CONTROL_REASON_CHARS) r.fail(`a control ack reason of ${reason.length} characters`);
+      return { type, from, to, requestId, applied, reason };
+    }
   }
 }
 

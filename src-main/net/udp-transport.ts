@@ -26,6 +26,8 @@
  *    'unencodable', 'too-large'), reported through onSendError, and the other messages still go.
  *    Socket errors are counted in sendErrors.
  *  - Injected faults (setFaults) are reversible: setting them back to none restores normal delivery.
+ *    Cluster control (wire.ts isControlTraffic) is exempt from them, both ways, and never delayed: the
+ *    dashboard that isolated a member must be able to reach it to heal it.
  *
  * dgram-as-promised is used for bind and close only: its recv() does not buffer (datagrams arriving
  * between two recv() calls are lost) and its getSendBufferSize() calls itself forever, so datagrams are
@@ -44,7 +46,7 @@ import { deriveClusterKeys } from './keys';
 import { NO_EPOCH_FLOORS, type PeerEpochs } from './peer-epochs';
 import { membersDigest, Opener, Sealer, type DropReason } from './seal';
 import { MAX_STRANGERS, rememberRecent } from './strangers';
-import { ANY_NODE, type PingMessage, type WireMessage } from './wire';
+import { ANY_NODE, isControlTraffic, type PingMessage, type WireMessage } from './wire';
 
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1400;
 /** Below this, headers would eat most of every datagram. */
@@ -310,6 +312,13 @@ export class UdpTransport {
         this.dropOut(message, 'no-route', encoded.length);
         continue;
       }
+      if (isControlTraffic(message)) {
+        // Exempt from faults and delay; alone in its datagram (it is small and rare).
+        const to = message.to;
+        this.onTrace?.({ direction: 'out', message, dropped: false, bytes: encoded.length });
+        this.transmit(this.seal(encoded), () => this.peersById.get(to));
+        continue;
+      }
       if (this.isolated.has(message.to) || this.drawDrop()) {
         this.dropOut(message, 'fault-out', encoded.length);
         continue;
@@ -555,7 +564,7 @@ export class UdpTransport {
     if (stranger && message.type !== 'join' && message.type !== 'joinReply') return this.dropped('unknown-sender');
     // A newcomer may not know the id of the member it asks to join.
     if (message.to !== this.self && !(message.type === 'join' && message.to === ANY_NODE)) return this.dropped('misaddressed');
-    if (this.isolated.has(sender) || this.drawDrop()) {
+    if (!isControlTraffic(message) && (this.isolated.has(sender) || this.drawDrop())) {
       this.onTrace?.({ direction: 'in', message, dropped: true, bytes });
       return this.dropped('fault-in');
     }

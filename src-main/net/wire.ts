@@ -1,7 +1,7 @@
 /**
  * The transport's message vocabulary: every protocol message of the core, plus the messages only the
  * runtime speaks: snapshot transfer (the core merely says "fetch a snapshot from X"), liveness pings,
- * joins, and the cluster trace.
+ * joins, the cluster trace, and cluster control (a member's dashboard playing a scenario on the others).
  *
  * Snapshot transfer is pull-based so a lagging replica paces it: it asks for one chunk at a time and
  * re-asks on loss. Invariant: like core messages, both carry the envelope (from, to), and the transport
@@ -144,6 +144,58 @@ export function isTraceTraffic(message: WireMessage): message is TraceWireMessag
   return message.type === 'traceRequest' || message.type === 'traceClock' || message.type === 'traceBatch';
 }
 
-export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage | JoinMessage | JoinReplyMessage | TraceWireMessage;
+/**
+ * Cluster control (node/cluster-control.ts): a member asks another to inject faults for a while (the
+ * dashboard's Scenarios panel plays the classic situations on the real cluster). Faults as on the wire:
+ * the drop rate in parts per million (an integer, so it encodes exactly), the extra delay in ms, the
+ * peers to isolate. The faults last `ttlMs` (at most MAX_REMOTE_FAULT_TTL_MS) from the request unless
+ * renewed; ttlMs 0 clears them at once. One set per requester: a new request replaces the previous one.
+ * Only members are obeyed; never reaches the core. Answered by a controlAck with the same requestId.
+ */
+export interface FaultRequestMessage {
+  readonly type: 'faultRequest';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** >= 1; the requester's numbering, echoed by the ack. */
+  readonly requestId: number;
+  readonly ttlMs: number;
+  readonly dropPpm: number;
+  readonly delayMs: number;
+  readonly isolate: readonly NodeId[];
+}
+
+/**
+ * "Campaign for leadership now", skipping the pre-vote (a live leader is known, so the pre-vote would be
+ * refused): the runtime feeds the core's pure `campaign()` input. Retransmitted until acked; a repeated
+ * requestId from the same requester is acked again without campaigning again.
+ */
+export interface CampaignRequestMessage {
+  readonly type: 'campaignRequest';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly requestId: number;
+}
+
+/** The answer to a control request: `applied` false when refused (see `reason`, e.g. not a member). */
+export interface ControlAckMessage {
+  readonly type: 'controlAck';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly requestId: number;
+  readonly applied: boolean;
+  readonly reason: string;
+}
+
+export type ControlWireMessage = FaultRequestMessage | CampaignRequestMessage | ControlAckMessage;
+
+/**
+ * Whether a message is cluster control: never traced, and exempt from injected faults in the transport
+ * (a dashboard must be able to heal a member it isolated, and the faults must not eat their own undo).
+ */
+export function isControlTraffic(message: WireMessage): message is ControlWireMessage {
+  return message.type === 'faultRequest' || message.type === 'campaignRequest' || message.type === 'controlAck';
+}
+
+export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage | JoinMessage | JoinReplyMessage | TraceWireMessage | ControlWireMessage;
 
 export type WireMessageType = WireMessage['type'];

@@ -4,7 +4,7 @@
  * Core messages go through the core's own checkMessage; forwarded commands must also be commands the
  * API could have proposed (checkForwardedPayload), and a join reply may only name valid members.
  * Snapshot transfer messages are checked by the snapshot fetcher and server themselves, cluster-trace
- * messages by trace-check.ts.
+ * messages by trace-check.ts, cluster-control messages by control-check.ts.
  *
  * Returns the message to act on (a forward without its invalid commands) or null, and tells `drop`
  * why each message or command was dropped, so status().dropped counts every one by reason.
@@ -13,6 +13,7 @@ import { checkForwardedPayload } from '../app/payload-check';
 import { checkMessage, type CheckView } from '../core/message-check';
 import { isValidMemberAddress, MAX_MEMBERS } from '../core/membership';
 import type { WireMessage } from '../net/wire';
+import { checkControlMessage } from './control-check';
 import { checkTraceMessage } from './trace-check';
 
 export type InboundDropReason = `invalid-${string}`;
@@ -34,6 +35,14 @@ export function admitInbound(message: WireMessage, view: CheckView, drop: (reaso
     case 'traceClock':
     case 'traceBatch': {
       const rejection = checkTraceMessage(message);
+      if (rejection === null) return message;
+      drop(`invalid-${rejection}`);
+      return null;
+    }
+    case 'faultRequest':
+    case 'campaignRequest':
+    case 'controlAck': {
+      const rejection = checkControlMessage(message);
       if (rejection === null) return message;
       drop(`invalid-${rejection}`);
       return null;

@@ -5,7 +5,7 @@
  *
  * Every value is a snapshot: nothing here changes after the node handed it out.
  */
-import type { JoinProgress, RecoveryReport, TraceMessage } from '../../shared/domain';
+import type { JoinProgress, RecoveryReport, RemoteFaultView, TraceMessage } from '../../shared/domain';
 import type { Ballot } from '../core/ballot';
 import type { MembershipEpoch } from '../core/membership';
 import type { NodeId, ReplicaStatus, Slot } from '../core/types';
@@ -73,6 +73,8 @@ export interface NodeState {
   readonly leaderChanges: readonly LeaderChange[];
   /** How this node came back when it started (from its disk, then from its peers). */
   readonly recovery: RecoveryReport;
+  /** Faults members asked this node to hold for a while (cluster-control.ts). */
+  readonly remoteFaults: readonly RemoteFaultView[];
   readonly counters: NodeCounters;
 }
 

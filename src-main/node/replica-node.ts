@@ -31,8 +31,8 @@ import { nextTransportEpoch } from '../net/epoch';
 import { deriveClusterKeys } from '../net/keys';
 import { PeerEpochs } from '../net/peer-epochs';
 import { formatAddress, parseHostPort, type HostPort } from '../net/address';
-import { UdpTransport, UNKNOWN_ADDRESS, type TraceEvent } from '../net/udp-transport';
-import { isTraceTraffic, type WireMessage } from '../net/wire';
+import { NO_FAULTS, UdpTransport, UNKNOWN_ADDRESS, type TraceEvent } from '../net/udp-transport';
+import { isControlTraffic, isTraceTraffic, type WireMessage } from '../net/wire';
 import { CheckpointBuilder, type CheckpointWorkerScript } from '../storage/checkpoint-builder';
 import { writeCheckpointInBackground } from '../storage/checkpoint-writer';
 import { NodeFileSystem } from '../storage/node-file-system';
@@ -42,6 +42,7 @@ import type { LogRow } from '../storage/store-tables';
 import { StorageError } from '../storage/errors';
 import { ClientRequests } from './client-requests';
 import { admitInbound } from './inbound-check';
+import { ClusterControl, combineFaults, CONTROL_TICK_MS } from './cluster-control';
 import { LoopMonitor } from './loop-monitor';
 import { MembershipAdmin } from './membership-admin';
 import { NodeError } from './node-error';
@@ -156,6 +157,12 @@ export class ReplicaNode {
   private readonly trace = new TraceBuffer(TRACE_BATCH_MAX);
   /** The whole cluster's messages for a watching dashboard, and this node's own for the members watching it. */
   private readonly clusterTrace: ClusterTrace;
+  /** Faults and campaigns members ask of each other (the Scenarios panel), and this node's own requests. */
+  private readonly clusterControl: ClusterControl;
+  /** Faults this node's own dashboard set (setFaults): in force together with the members' (cluster-control.ts). */
+  private localFaults: Faults = NO_FAULTS;
+  /** A member asked this node to campaign: the core's campaignNow() runs at the next turn. */
+  private campaignAsked = false;
   private readonly snapshotServer: SnapshotServer;
   private readonly snapshotFetcher: SnapshotFetcher;
   private transport!: UdpTransport;
@@ -209,6 +216,7 @@ export class ReplicaNode {
       now: Date.now,
       maxStaleSlots: Math.floor(this.protocolConfig.snapshotCatchupSlots / 2),
       onError: (error) => logger.event('snapshot-build-failed', { reason: String(error) }),
+      onFrozen: ({ slot, bytes, imageFrom, ms }) => logger.event('snapshot-ready', { slot, bytes, from: imageFrom, ms }),
     });
     this.admin = new MembershipAdmin({
       id: this.id,
@@ -230,13 +238,27 @@ export class ReplicaNode {
       push: (batch) => this.bulk.push(batch),
       now: Date.now,
     });
+    this.clusterControl = new ClusterControl({
+      self: this.id,
+      members: () => this.replica.status().members?.map((member) => member.id) ?? [],
+      send: (message) => this.transport.send(message),
+      now: Date.now,
+      onFaultsChanged: () => this.applyFaults(),
+      campaign: () => {
+        if (!this.isMember()) return false;
+        this.campaignAsked = true;
+        this.schedule();
+        return true;
+      },
+    });
     this.snapshotServer = new SnapshotServer({ self: this.id, source: this.snapshotSource, push: (chunk, key) => this.bulk.push(chunk, key), now: Date.now });
     this.snapshotFetcher = new SnapshotFetcher({
       self: this.id,
       send: (requests) => this.transport.sendAll(requests),
       now: Date.now,
       retryMs: SNAPSHOT_RETRY_MS,
-      onComplete: (bytes, from) => {
+      onComplete: (bytes, from, slot, timing) => {
+        this.logger.event('snapshot-fetched', { from, slot, bytes: timing.transferredBytes, waitMs: timing.waitMs, transferMs: timing.transferMs, decodeMs: timing.decodeMs });
         this.snapshotToInstall = { bytes, from };
         this.schedule();
       },
@@ -339,11 +361,13 @@ export class ReplicaNode {
         ...this.snapshotServer.dropped(),
         ...this.snapshotFetcher.dropped(),
         ...this.clusterTrace.dropped(),
+        ...this.clusterControl.dropped(),
         ...Object.fromEntries(Object.entries(this.bulk.stats().dropped).map(([reason, count]) => [`bulk-${reason}`, count])),
       },
       memberMismatch: stats.memberMismatch.map(({ peer, since }) => ({ peer, since })),
       leaderChanges: [...this.elections],
       recovery: this.recovery.report(),
+      remoteFaults: this.clusterControl.heldFaults(),
       counters: {
         journal: { syncs: journal.syncs, bytes: journal.bytes },
         datagrams: { received: stats.receivedDatagrams, sent: stats.sentDatagrams, receivedBytes: stats.receivedBytes, sentBytes: stats.sentBytes },
@@ -384,14 +408,40 @@ export class ReplicaNode {
     return this.store.logRows(fromSlot, toSlot, limit);
   }
 
+  /** The faults this node's own dashboard set (those members asked for are in state().remoteFaults). */
   faults(): Faults {
-    return this.transport.faults();
+    return this.localFaults;
   }
 
   setFaults(faults: Partial<Faults>): Faults {
-    this.transport.setFaults({ ...this.transport.faults(), ...faults });
-    this.logger.event('faults', { ...this.transport.faults(), isolate: this.transport.faults().isolate.join(',') });
-    return this.transport.faults();
+    const next = { ...this.localFaults, ...faults };
+    this.transport.setFaults(combineFaults([next, ...this.clusterControl.heldFaultSets()]));
+    this.localFaults = { dropRate: next.dropRate, delayMs: next.delayMs, isolate: [...new Set(next.isolate)] };
+    this.logFaults();
+    return this.localFaults;
+  }
+
+  /** Asks `member` (this node too) to hold `faults` for `ttlMs` (0: clear); resolves once it acknowledged. */
+  clusterFaults(member: NodeId, faults: Faults, ttlMs: number): Promise<void> {
+    if (this.stopping) return Promise.reject(new NodeError('unavailable', 'The node is shutting down.'));
+    return this.clusterControl.requestFaults(member, faults, ttlMs);
+  }
+
+  /** Asks `member` (this node too) to campaign for leadership now; resolves once it acknowledged. */
+  campaignNow(member: NodeId): Promise<void> {
+    if (this.stopping) return Promise.reject(new NodeError('unavailable', 'The node is shutting down.'));
+    return this.clusterControl.requestCampaign(member);
+  }
+
+  /** The transport's faults: this node's own with every set members asked for. */
+  private applyFaults(): void {
+    this.transport.setFaults(combineFaults([this.localFaults, ...this.clusterControl.heldFaultSets()]));
+    this.logFaults();
+  }
+
+  private logFaults(): void {
+    const inForce = this.transport.faults();
+    this.logger.event('faults', { ...inForce, isolate: inForce.isolate.join(','), remote: this.clusterControl.heldFaults().map((held) => held.from).join(',') });
   }
 
   /** The whole cluster's recent messages on this node's clock; unless query.watch is false, asking is what keeps this node watching. */
@@ -411,6 +461,7 @@ export class ReplicaNode {
     this.stopTimers();
     await this.turnRunning;
     this.requests.failAll('The node is shutting down. Queued commands are on disk and will be proposed again when it restarts.');
+    this.clusterControl.failAll('The node is shutting down.');
     await this.transport.close();
     // Wait for a running checkpoint instead of abandoning it: its file must not be renamed into place
     // after the final one below.
@@ -426,6 +477,12 @@ export class ReplicaNode {
     if (isTraceTraffic(message)) {
       const admitted = admitInbound(message, { commitIndex: this.replica.commitIndex, config: this.protocolConfig }, (reason) => this.countDrop(reason));
       if (admitted !== null && isTraceTraffic(admitted)) this.clusterTrace.onMessage(admitted);
+      return;
+    }
+    // Cluster control neither: handled on arrival (a campaign it asks for reaches the core at the next turn).
+    if (isControlTraffic(message)) {
+      const admitted = admitInbound(message, { commitIndex: this.replica.commitIndex, config: this.protocolConfig }, (reason) => this.countDrop(reason));
+      if (admitted !== null && isControlTraffic(admitted)) this.clusterControl.onMessage(admitted);
       return;
     }
     // While a turn waits for its fsync, datagrams queue here. A flood (or a long fsync) must not grow it
@@ -463,6 +520,10 @@ export class ReplicaNode {
     const inbox = this.inbox.splice(0);
     for (const message of inbox) this.dispatch(message);
     for (; this.ticksOwed > 0; this.ticksOwed--) this.replica.tick();
+    if (this.campaignAsked) {
+      this.campaignAsked = false;
+      this.logger.event('campaign-asked', { started: this.replica.campaignNow() });
+    }
     this.snapshotFetcher.tick();
     // One Ready per turn: a Ready's work is bounded (maxCommittedCommandsPerReady), and the next turn
     // is scheduled after the event loop served timers and datagrams, so a replica with thousands of
@@ -557,6 +618,9 @@ export class ReplicaNode {
       case 'traceRequest':
       case 'traceClock':
       case 'traceBatch':
+      case 'faultRequest':
+      case 'campaignRequest':
+      case 'controlAck':
         return; // handled on arrival (receive()), never queued
       default:
         this.replica.step(message);
@@ -661,7 +725,10 @@ export class ReplicaNode {
     const plan = this.checkpointBuilder === null ? null : this.store.planCheckpoint();
     let written: Promise<WrittenCheckpoint>;
     if (plan !== null && this.checkpointBuilder !== null) {
-      written = this.checkpointBuilder.build({ dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan });
+      written = this.checkpointBuilder.build({ dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot: this.snapshotLikelyNeeded() }).then((built) => {
+        if (built.snapshot !== null) void this.snapshotSource.offer(built.snapshot);
+        return built;
+      });
     } else {
       const pending = this.store.beginCheckpoint();
       written = writeCheckpointInBackground(pending.dir, pending.image).then(() => pending);
@@ -674,6 +741,16 @@ export class ReplicaNode {
         this.checkpointInFlight = null;
         this.schedule();
       });
+  }
+
+  /**
+   * A member far behind, or not heard from lately (asleep, restarting), will ask for a snapshot: the
+   * checkpoint builder then makes one from the image it writes anyway, so it is ready when asked.
+   */
+  private snapshotLikelyNeeded(): boolean {
+    const { commitIndex } = this.replica.status();
+    const far = this.protocolConfig.snapshotCatchupSlots / 2;
+    return this.peers().some((peer) => !peer.reachable || (peer.commitIndex !== null && commitIndex - peer.commitIndex > far));
   }
 
   /** Logs and publishes leadership changes; remembers them for the inspector. */
@@ -722,6 +799,7 @@ export class ReplicaNode {
         if (messages.length > 0) this.emit({ type: 'trace', messages });
       }, TRACE_FLUSH_INTERVAL_MS),
       setInterval(() => this.clusterTrace.tick(), CLUSTER_TRACE_TICK_MS),
+      setInterval(() => this.clusterControl.tick(), CONTROL_TICK_MS),
     );
   }
 

@@ -46,6 +46,30 @@ function fakeStore(overrides: Partial<SnapshotSourceOptions> = {}) {
 
 
 describe('SnapshotSource', () => {
+  it('freezes a snapshot the checkpoint builder offers, so a requester finds it ready without a build', async () => {
+    const { source, state } = fakeStore();
+    await source.offer({ slot: 995, bytes: new TextEncoder().encode('snapshot at 995') });
+    const ready: FrozenSnapshot[] = [];
+    const snapshot = source.forNewTransfer((s) => ready.push(s));
+    expect(snapshot).toMatchObject({ slot: 995 });
+    expect(new TextDecoder().decode(gunzipSync(snapshot?.bytes as Uint8Array))).toBe('snapshot at 995');
+    expect(state).toMatchObject({ reads: 0, exports: 0, builds: 0 });
+    // An older offer, or one behind the compaction point, changes nothing.
+    await source.offer({ slot: 990, bytes: new TextEncoder().encode('older') });
+    state.compacted = 999;
+    await source.offer({ slot: 998, bytes: new TextEncoder().encode('compacted') });
+    state.compacted = 0;
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(995);
+  });
+
+  it('hands an offered snapshot to the requesters waiting for a build', async () => {
+    const { source } = fakeStore({ build: () => new Promise(() => undefined) }); // a build that never ends
+    const ready: FrozenSnapshot[] = [];
+    expect(source.forNewTransfer((s) => ready.push(s))).toBeNull();
+    await source.offer({ slot: 999, bytes: new TextEncoder().encode('snapshot at 999') });
+    expect(ready.map((s) => s.slot)).toEqual([999]);
+  });
+
   it('serves every requester one shared snapshot, built once from a recent checkpoint without an export', async () => {
     const { source, state, settle } = fakeStore();
     const ready: FrozenSnapshot[] = [];

@@ -79,6 +79,8 @@ export interface SnapshotSourceOptions {
   readonly firstTransferId?: number;
   /** A build failed (a damaged checkpoint file, ...); the next request tries again. */
   readonly onError: (error: unknown) => void;
+  /** A new snapshot was frozen: from which image, how large, how long it took (for the log). */
+  readonly onFrozen?: (built: { readonly slot: Slot; readonly bytes: number; readonly imageFrom: 'checkpoint' | 'export' | 'checkpoint-builder'; readonly ms: number }) => void;
 }
 
 export const DEFAULT_SNAPSHOT_MAX_AGE_MS = 60_000;
@@ -94,7 +96,8 @@ const FROZEN_KEPT = 2;
  */
 export function gzipSnapshot(bytes: Uint8Array): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const gzip = createGzip({ level: constants.Z_BEST_SPEED });
+    // Large output chunks: fewer trips between the thread pool and this event loop.
+    const gzip = createGzip({ level: constants.Z_BEST_SPEED, chunkSize: 1024 * 1024 });
     const output: Buffer[] = [];
     gzip.on('data', (data: Buffer) => output.push(data));
     gzip.on('end', () => resolve(Buffer.concat(output)));
@@ -167,6 +170,32 @@ export class SnapshotSource implements SnapshotProvider {
     return installable;
   }
 
+  /**
+   * A snapshot built elsewhere (by the checkpoint builder thread, from the image it just wrote), not
+   * yet encoded: it is encoded off this thread and frozen if it is still newer than what is frozen, so
+   * that a lagging peer finds a snapshot ready instead of waiting for a build (and the replica never
+   * stalls for one).
+   */
+  async offer(built: SnapshotImage): Promise<void> {
+    const startedAt = this.options.now();
+    const latestSlot = this.latest()?.slot ?? 0;
+    if (built.slot <= latestSlot || !this.installable(built.slot)) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.encode(built.bytes);
+      if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
+    } catch (error) {
+      this.options.onError(error);
+      return;
+    }
+    // A build may have frozen a newer one meanwhile.
+    if (built.slot <= (this.latest()?.slot ?? 0) || !this.installable(built.slot)) return;
+    const snapshot = { transferId: this.nextTransferId++, bytes, slot: built.slot, frozenAt: this.options.now() };
+    this.frozen = [...this.frozen, snapshot].slice(-FROZEN_KEPT);
+    this.options.onFrozen?.({ slot: snapshot.slot, bytes: bytes.length, imageFrom: 'checkpoint-builder', ms: snapshot.frozenAt - startedAt });
+    this.handOut(snapshot);
+  }
+
   /** Whether a build is under way (for status and tests). */
   get busy(): boolean {
     return this.building;
@@ -197,9 +226,11 @@ export class SnapshotSource implements SnapshotProvider {
     const checkpoint = this.options.checkpointSlot();
     const checkpointUseful = this.installable(checkpoint) && checkpoint > latestSlot;
     let image: Promise<Uint8Array>;
+    let imageFrom: 'checkpoint' | 'export' = 'checkpoint';
     if (checkpointUseful && this.fresh(checkpoint)) image = this.options.readCheckpoint();
     else if (now - this.lastExportAt >= this.minExportIntervalMs && this.options.appliedIndex() > latestSlot) {
       this.lastExportAt = now;
+      imageFrom = 'export';
       try {
         image = Promise.resolve(this.options.exportImage());
       } catch (error) {
@@ -210,10 +241,10 @@ export class SnapshotSource implements SnapshotProvider {
     else return;
     this.building = true;
     this.lastBuildAt = now;
-    void this.finishBuild(image);
+    void this.finishBuild(image, imageFrom, now);
   }
 
-  private async finishBuild(image: Promise<Uint8Array>): Promise<void> {
+  private async finishBuild(image: Promise<Uint8Array>, imageFrom: 'checkpoint' | 'export', startedAt: number): Promise<void> {
     let snapshot: FrozenSnapshot | null = null;
     try {
       const built = await this.options.build(await image);
@@ -226,6 +257,7 @@ export class SnapshotSource implements SnapshotProvider {
         if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
         snapshot = { transferId: this.nextTransferId++, bytes, slot: built.slot, frozenAt: this.options.now() };
         this.frozen = [...this.frozen, snapshot].slice(-FROZEN_KEPT);
+        this.options.onFrozen?.({ slot: snapshot.slot, bytes: bytes.length, imageFrom, ms: snapshot.frozenAt - startedAt });
       }
     } catch (error) {
       this.options.onError(error);
@@ -233,6 +265,11 @@ export class SnapshotSource implements SnapshotProvider {
       this.building = false;
     }
     if (snapshot === null || !this.installable(snapshot.slot)) return;
+    this.handOut(snapshot);
+  }
+
+  /** Gives `snapshot` to everyone waiting for one. */
+  private handOut(snapshot: FrozenSnapshot): void {
     const waiting = [...this.waiting];
     this.waiting.clear();
     for (const ready of waiting) {

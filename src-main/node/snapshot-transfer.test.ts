@@ -12,6 +12,7 @@ import {
   SNAPSHOT_CHUNK_BYTES,
   SnapshotFetcher,
   SnapshotServer,
+  type FetchTiming,
   type SnapshotFetcherOptions,
 } from './snapshot-transfer';
 
@@ -60,7 +61,7 @@ function pipe(source: SnapshotProvider, options: PipeOptions = {}) {
   const random = seededRandom(options.seed ?? 7);
   const toServer: SnapshotRequestMessage[] = [];
   const toFetcher: SnapshotChunkMessage[] = [];
-  const completed: { bytes: Uint8Array; from: string; slot: number }[] = [];
+  const completed: { bytes: Uint8Array; from: string; slot: number; timing: FetchTiming }[] = [];
   const counts = { requests: 0, chunksSent: 0, chunksLost: 0, maxInFlightBytes: 0, lastChunkAtMs: 0 };
   const bulk = new BulkSender({
     send: (messages) => {
@@ -82,7 +83,7 @@ function pipe(source: SnapshotProvider, options: PipeOptions = {}) {
     now: () => now,
     retryMs: 20,
     windowBytes: WINDOW_BYTES,
-    onComplete: (bytes, from, slot) => completed.push({ bytes, from, slot }),
+    onComplete: (bytes, from, slot, timing) => completed.push({ bytes, from, slot, timing }),
     ...options.fetcher,
   });
   const step = (): void => {
@@ -130,6 +131,11 @@ describe('snapshot transfer', { timeout: 30_000 }, () => {
     expect(p.completed).toHaveLength(1);
     expect(Buffer.compare(p.completed[0]?.bytes as Uint8Array, bytes)).toBe(0);
     expect(p.completed[0]).toMatchObject({ from: 'n1', slot: 1_000 });
+    // The log says where the time went: the transferred size and the simulated milliseconds.
+    const timing = p.completed[0]?.timing;
+    expect(timing?.transferredBytes).toBeGreaterThan(0);
+    expect(timing?.transferredBytes).toBeLessThanOrEqual(bytes.length);
+    expect((timing?.waitMs ?? -1) + (timing?.transferMs ?? -1)).toBeLessThanOrEqual(p.counts.lastChunkAtMs);
     const blocks = Math.ceil(bytes.length / SNAPSHOT_BLOCK_BYTES);
     expect(p.counts.requests).toBe(blocks); // one for the start (block 0), one per further block
     expect(p.counts.chunksSent).toBe(Math.ceil(bytes.length / SNAPSHOT_CHUNK_BYTES));

@@ -7,7 +7,7 @@
  * it sends to members watching it (trace-lease.ts).
  */
 import type { ProtocolMessageType, TraceMessage } from '../../shared/domain';
-import { isTraceTraffic, type WireMessage } from '../net/wire';
+import { isControlTraffic, isTraceTraffic, type WireMessage } from '../net/wire';
 
 export class TraceBuffer {
   private batch: TraceMessage[] = [];
@@ -37,7 +37,7 @@ export class TraceBuffer {
  * itself: watching must not show up in what is watched (each batch would trace the previous one).
  */
 export function traceOf(message: WireMessage, direction: 'in' | 'out', dropped: boolean, at: number, bytes: number): TraceMessage | null {
-  if (isTraceTraffic(message)) return null;
+  if (isTraceTraffic(message) || isControlTraffic(message)) return null;
   const type: ProtocolMessageType = message.type === 'snapshotRequest' || message.type === 'snapshotChunk' ? 'snapshot' : message.type === 'joinReply' ? 'join' : message.type;
   const base = { at, direction, from: message.from, to: message.to, type, bytes, ...(dropped ? { dropped } : {}) };
   switch (message.type) {

@@ -80,6 +80,18 @@ export function createNodeService(host: NodeHost, discovery: DiscoverySource = d
       }),
     // The node's merged trace is the API's ClusterTrace already (shared/domain.ts).
     clusterTrace: (raw) => asApi(() => host.node.clusterTraceView(validateArgs('clusterTrace', raw) ?? {})),
+    clusterFaults: (raw) =>
+      asApi(async () => {
+        const { member, faults, ttlMs } = validateArgs('clusterFaults', raw);
+        await host.node.clusterFaults(member, faults, ttlMs);
+        return { member, faults: ttlMs === 0 ? { dropRate: 0, delayMs: 0, isolate: [] } : faults, ttlMs };
+      }),
+    campaignNow: (raw) =>
+      asApi(async () => {
+        const { member } = validateArgs('campaignNow', raw);
+        await host.node.campaignNow(member);
+        return { member };
+      }),
     subscribe: (listener) => host.subscribe((event) => listener(synodEventOf(event))),
   };
 }

@@ -27,6 +27,7 @@ function state(overrides: Partial<NodeState> = {}): NodeState {
     memberMismatch: [],
     leaderChanges: [{ at: 2_000, leader: 'n1', ballot: { round: 3, node: 'n1' } }],
     recovery: { at: 1_000, ms: 140, checkpointSlot: 8, checkpointBytes: 4_096, journalRecords: 3, replayedSlots: [9, 10], tornTailTruncated: false, learnedFromPeers: null, snapshotInstalled: false, caughtUp: true },
+    remoteFaults: [],
     counters: {
       journal: { syncs: 5, bytes: 900 },
       datagrams: { received: 7, sent: 8, receivedBytes: 700, sentBytes: 800 },
@@ -62,6 +63,7 @@ describe('the node state as the API shows it', () => {
       startedAt: 1_000,
       membership: { members: state().core.members, isMember: true, pending: null, delaySlots: expect.any(Number) as number, joining: null },
       recovery: state().recovery,
+      remoteFaults: [],
       metrics: {
         fsyncs: 5,
         journalBytes: 900,

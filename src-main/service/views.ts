@@ -74,6 +74,7 @@ export function nodeStatusView(state: NodeState): NodeStatus {
       .map(({ peer }) => `Peer ${peer} has a different member list than this node. A new cluster's nodes must all start with the same --peer entries; add machines later with --join.`),
     elections: state.leaderChanges.map(electionView),
     recovery: state.recovery,
+    remoteFaults: state.remoteFaults,
     startedAt: state.startedAt,
     membership: membershipView(state),
     metrics: metricsView(state.counters),

@@ -9,6 +9,7 @@ import { CheckpointBuilder, checkpointWorkerScript } from './checkpoint-builder'
 import { segmentFileName } from './journal';
 import { NodeFileSystem } from './node-file-system';
 import { ReplicaStore } from './replica-store';
+import { openSnapshotImage } from './snapshot-image';
 
 let sqlJs: SqlJsStatic;
 beforeAll(async () => {
@@ -68,10 +69,15 @@ describe('checkpoints built on the worker thread', { timeout: 30_000 }, () => {
     if (plan === null) throw new Error('expected a plan');
     expect(plan.compactThrough).toBe(50);
     // The replica keeps working while the worker builds: these slots go to the new segment.
-    const building = builder().build({ dir, ...OPTIONS, plan });
+    const building = builder().build({ dir, ...OPTIONS, plan, snapshot: true });
     appendHistory(store, 5);
     const built = await building;
     expect(built).toMatchObject({ ok: true, segment: plan.endSegment, slot: 70 });
+    // The snapshot made from the same image is one a lagging replica accepts (snapshot-image.ts checks it all).
+    if (built.snapshot === null) throw new Error('a snapshot was asked for');
+    const snapshot = openSnapshotImage(sqlJs, built.snapshot.bytes, OPTIONS.clusterId);
+    expect(snapshot.slot).toBe(70);
+    snapshot.db.close();
     store.finishCheckpoint(built);
     expect(store.checkpointSlot).toBe(70);
     expect(journalSegments(dir)).toEqual([segmentFileName(plan.endSegment)]);
@@ -99,9 +105,10 @@ describe('checkpoints built on the worker thread', { timeout: 30_000 }, () => {
     if (plan === null) throw new Error('expected a plan');
     const checkpoints = builder();
     // A plan naming segments that do not exist (a bug in the caller) must fail, not write a checkpoint.
-    await expect(checkpoints.build({ dir, ...OPTIONS, plan: { ...plan, endSegment: plan.endSegment + 3 } })).rejects.toThrow(/missing segment/);
+    await expect(checkpoints.build({ dir, ...OPTIONS, plan: { ...plan, endSegment: plan.endSegment + 3 }, snapshot: false })).rejects.toThrow(/missing segment/);
     expect(store.checkpointSlot).toBe(0);
-    const built = await checkpoints.build({ dir, ...OPTIONS, plan });
+    const built = await checkpoints.build({ dir, ...OPTIONS, plan, snapshot: false });
+    expect(built.snapshot).toBeNull();
     store.finishCheckpoint(built);
     expect(store.checkpointSlot).toBe(10);
     const recovered = ReplicaStore.open(new NodeFileSystem(), sqlJs, dir, OPTIONS);
@@ -115,7 +122,7 @@ describe('checkpoints built on the worker thread', { timeout: 30_000 }, () => {
     appendHistory(store, 3);
     const plan = store.planCheckpoint();
     if (plan === null) throw new Error('expected a plan');
-    await expect(builder().build({ dir, nodeId: 'n2', clusterId: 'c1', plan })).rejects.toThrow(/belongs to node "n1"/);
+    await expect(builder().build({ dir, nodeId: 'n2', clusterId: 'c1', plan, snapshot: false })).rejects.toThrow(/belongs to node "n1"/);
   });
 });
 

@@ -24,7 +24,7 @@ describe('App', () => {
     expect(screen.getByRole('heading', { level: 1, name: 'Synod' })).toBeTruthy();
     const nav = screen.getByRole('navigation', { name: 'Main' });
     const links = ROUTES.map((route) => screen.getByRole('link', { name: route.title }));
-    expect(links.map((link) => link.getAttribute('href'))).toEqual(['#/timeline', '#/people', '#/peers', '#/inspector', '#/cluster']);
+    expect(links.map((link) => link.getAttribute('href'))).toEqual(['#/timeline', '#/people', '#/peers', '#/inspector', '#/cluster', '#/scenarios']);
     expect(links.every((link) => nav.contains(link))).toBe(true);
     expect(screen.getByRole('heading', { level: 2 }).textContent).toBe('Timeline');
     expect(screen.getByRole('link', { name: 'Timeline' }).getAttribute('aria-current')).toBe('page');

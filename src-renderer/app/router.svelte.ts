@@ -6,6 +6,7 @@ export const ROUTES = [
   { id: 'peers', title: 'Peers' },
   { id: 'inspector', title: 'Inspector' },
   { id: 'cluster', title: 'Cluster' },
+  { id: 'scenarios', title: 'Scenarios' },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

@@ -10,7 +10,9 @@
  * time, majority of reachable members unless `force`) and marks the change pending; join asks for
  * consent when the node has history, then shows join progress in the status; inviteCode encodes the
  * secret with this node's and its peers' addresses; discovered answers `discoveryValue`; clusterTrace
- * answers `clusterTraceValue` (the messages after `afterSeq`), by default a trace of this node alone.
+ * answers `clusterTraceValue` (the messages after `afterSeq`), by default a trace of this node alone;
+ * clusterFaults keeps what each member was asked to hold in `memberFaults` (deleted by ttlMs 0);
+ * campaignNow makes the member the leader at the next round.
  */
 import {
   API_METHODS,
@@ -21,6 +23,7 @@ import {
   type ApiResponse,
   type ClusterTrace,
   type Discovery,
+  type Faults,
   type JoinProgress,
   type MembershipView,
   type MemberView,
@@ -99,6 +102,7 @@ export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
     },
     membership: makeMembership(id, members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
     recovery: makeRecovery(),
+    remoteFaults: [],
     ...overrides,
   };
 }
@@ -290,6 +294,23 @@ export class FakeApi implements SynodApi {
         served: { leases: 0, batches: 0, records: 0, bytes: 0, skipped: 0 },
       };
       return { ...trace, messages: trace.messages.filter((m) => m.seq > (a?.afterSeq ?? 0)) };
+    });
+
+  /** The faults each member was last asked to hold through clusterFaults (none: not there). */
+  readonly memberFaults = new Map<string, { readonly faults: Faults; readonly ttlMs: number }>();
+
+  readonly clusterFaults = (args: ApiMethods['clusterFaults']['args']) =>
+    this.run('clusterFaults', args, async ({ member, faults, ttlMs }) => {
+      if (ttlMs === 0) this.memberFaults.delete(member);
+      else this.memberFaults.set(member, { faults, ttlMs });
+      return { member, faults: ttlMs === 0 ? { dropRate: 0, delayMs: 0, isolate: [] } : faults, ttlMs };
+    });
+
+  readonly campaignNow = (args: ApiMethods['campaignNow']['args']) =>
+    this.run('campaignNow', args, async ({ member }) => {
+      const round = this.statusValue.ballot.round + 1;
+      this.pushStatus({ leader: member, role: member === this.statusValue.id ? 'leader' : 'follower', ballot: { round, node: member } });
+      return { member };
     });
 
   private setBlock(target: string, blocked: boolean): { id: string; slot: number } {

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import type { ProcessNode } from '../process/harness';
 import { SCREENSHOT_DIR, type DashboardBrowser } from './targets';
 
-export type PageName = 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster';
+export type PageName = 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster' | 'Scenarios';
 
 /** Opens `node`'s dashboard (its URL carries the API token) and waits for the navigation. */
 export async function openDashboard(browser: DashboardBrowser, node: ProcessNode): Promise<Page> {
@@ -13,7 +13,8 @@ export async function openDashboard(browser: DashboardBrowser, node: ProcessNode
 }
 
 export async function goTo(p: Page, name: PageName): Promise<void> {
-  await p.getByRole('link', { name }).click();
+  // The main navigation's link: a page may link to another in its text too (Cluster links to Scenarios).
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
   await p.getByRole('heading', { name, level: 2 }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
 }
 

@@ -138,6 +138,11 @@ const ATTACK_WEIGHTS: Readonly<Record<AttackName, number>> = {
   traceRequest: 2,
   traceClock: 2,
   traceBatch: 2,
+  // Cluster control is trusted among members (like votes: a member holding the secret can isolate the
+  // others for two minutes); the rogue sends only what the boundary must reject, and stale acks.
+  faultRequest: 1,
+  campaignRequest: 1,
+  controlAck: 1,
   bundle: 4,
   fragments: 4,
   replay: 6,
@@ -392,6 +397,15 @@ export class HostileGenerator {
         return { type, from, to, leaseId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), requestSentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]), receivedAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]), sentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]) };
       case 'traceBatch':
         return { type, from, to, leaseId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), seq: pick(rng, [0, 1, 2, MAX_INTEGER]), sentAt: pick(rng, [0, WALL_CLOCK_MS, MAX_INTEGER]), skipped: pick(rng, [0, 1, MAX_INTEGER]), records: randomTraceRecords(rng) };
+      // Always invalid (control-check.ts rejects it): a valid one would be an isolation a member may order.
+      case 'faultRequest':
+        return chance(rng, 0.5)
+          ? { type, from, to, requestId: 0, ttlMs: 1_000, dropPpm: 0, delayMs: 0, isolate: [] }
+          : { type, from, to, requestId: pick(rng, [1, MAX_INTEGER]), ttlMs: pick(rng, [120_001, MAX_INTEGER]), dropPpm: pick(rng, [0, 1_000_001, MAX_INTEGER]), delayMs: pick(rng, [0, MAX_INTEGER]), isolate: chance(rng, 0.5) ? [to] : [] };
+      case 'campaignRequest':
+        return { type, from, to, requestId: 0 };
+      case 'controlAck':
+        return { type, from, to, requestId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), applied: chance(rng, 0.5), reason: pick(rng, ['', 'only members may ask', '😀 '.repeat(50)]) };
     }
   }
 

@@ -10,7 +10,7 @@ import { ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
 import { randomInt, type RandomSource } from '../../src-main/core/random';
 import type { AcceptedEntry, AcceptMessage, AcceptedMessage, ChosenEntry, Command, SlotValue } from '../../src-main/core/types';
 import type { TraceMessage } from '../../shared/domain';
-import { MAX_TRACE_BATCH_RECORDS, TRACE_RECORD_TYPES } from '../../src-main/net/codec';
+import { MAX_CONTROL_ISOLATE, MAX_TRACE_BATCH_RECORDS, TRACE_RECORD_TYPES } from '../../src-main/net/codec';
 import type { WireMessage, WireMessageType } from '../../src-main/net/wire';
 
 export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
@@ -35,6 +35,9 @@ export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
   'traceRequest',
   'traceClock',
   'traceBatch',
+  'faultRequest',
+  'campaignRequest',
+  'controlAck',
 ];
 
 const ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -172,6 +175,12 @@ export function randomMessage(rng: RandomSource, type: WireMessageType = pick(rn
       return { type, from, to, leaseId: randomUint(rng), requestSentAt: randomUint(rng), receivedAt: randomUint(rng), sentAt: randomUint(rng) };
     case 'traceBatch':
       return { type, from, to, leaseId: randomUint(rng), seq: randomUint(rng), sentAt: randomUint(rng), skipped: randomUint(rng), records: randomTraceRecords(rng, rng.next() < 0.8 ? 8 : MAX_TRACE_BATCH_RECORDS) };
+    case 'faultRequest':
+      return { type, from, to, requestId: randomUint(rng), ttlMs: randomUint(rng), dropPpm: randomUint(rng), delayMs: randomUint(rng), isolate: randomList(rng, randomNodeId, MAX_CONTROL_ISOLATE) };
+    case 'campaignRequest':
+      return { type, from, to, requestId: randomUint(rng) };
+    case 'controlAck':
+      return { type, from, to, requestId: randomUint(rng), applied: rng.next() < 0.5, reason: randomNodeId(rng) };
   }
 }
 
