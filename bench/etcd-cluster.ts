@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
-import { freeTcpPort, sleep, waitFor } from '../test/process/harness';
+import { freeTcpPort, isRunning, killHard, sleep, waitFor } from '../test/process/harness';
 
 const INSTALL_HINT = 'apt-get install -y etcd-server etcd-client';
 
@@ -60,7 +60,7 @@ export class EtcdMember {
   ) {}
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   /** Spawns the process and returns at once (callers decide what "ready" means). */
@@ -74,12 +74,8 @@ export class EtcdMember {
   }
 
   /** SIGKILL: no shutdown of any kind. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === null || !this.running) return;
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGKILL');
-    await exited;
+  kill(): Promise<void> {
+    return killHard(this.child);
   }
 }
 

@@ -52,7 +52,7 @@ export class ProcessNode {
   ) {}
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   /** Starts the process; resolves once its HTTP API answers. */
@@ -83,12 +83,8 @@ export class ProcessNode {
   }
 
   /** SIGKILL: no shutdown of any kind. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === null || !this.running) return;
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGKILL');
-    await exited;
+  kill(): Promise<void> {
+    return killHard(this.child);
   }
 
   /** SIGTERM and wait for the clean exit. */
@@ -214,6 +210,19 @@ export class ProcessCluster {
     await Promise.all(this.nodes.map((node) => node.kill()));
     rmSync(this.baseDir, { recursive: true, force: true });
   }
+}
+
+/** A child process that was started and has not exited. */
+export function isRunning(child: ChildProcess | null): child is ChildProcess {
+  return child !== null && child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGKILL (no shutdown of any kind); resolves once the process is gone. */
+export async function killHard(child: ChildProcess | null): Promise<void> {
+  if (!isRunning(child)) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 export function sleep(ms: number): Promise<void> {
