@@ -142,6 +142,8 @@ async function main(): Promise<void> {
     const caughtUpMs = performance.now() - restartAt - readyMs;
     const recovered = n3.logs.find((line) => line.includes(' recovered '));
     console.log(`catch-up commands=${BULK_COMMANDS} slots=${target} catch_up_ms=${caughtUpMs.toFixed(0)} (after the restarted node was ready)`);
+    // Where the time went: the leader preparing its snapshot, the transfer, decoding, installing (their log lines).
+    for (const line of [...n1.logs, ...n2.logs, ...n3.logs]) if (/ snapshot-(ready|fetched|installed) | caught-up /.test(line)) console.log(`  ${line}`);
     // Restart-to-ready of a node that holds the whole history; SIGKILL so that recovery replays its journal.
     await n1.kill();
     const start = performance.now();
