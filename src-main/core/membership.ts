@@ -32,6 +32,11 @@ import { commandKey } from './types';
  */
 export const MEMBERSHIP_DELAY_SLOTS = 64;
 
+/** The first slot a membership change chosen in `slot` governs. */
+export function effectiveSlotOf(slot: Slot): Slot {
+  return slot + MEMBERSHIP_DELAY_SLOTS;
+}
+
 /**
  * A cluster has at most this many members: a join reply lists them all in one message, and every
  * member talks to every other. Adding one more is rejected like any other invalid change.
@@ -213,7 +218,7 @@ export function applyMembershipSlot(state: MembershipState, slot: Slot, value: S
     }
     const members = latestEpoch(current).members;
     const next = change.type === ADD ? sortMembers([...members, { id: change.id, address: change.address }]) : members.filter((m) => m.id !== change.id);
-    const effectiveSlot = slot + MEMBERSHIP_DELAY_SLOTS;
+    const effectiveSlot = effectiveSlotOf(slot);
     epochs.push({ fromSlot: effectiveSlot, members: next, changedAt: slot });
     outcomes.set(key, { status: 'accepted', change, effectiveSlot });
   }

@@ -10,7 +10,7 @@
 import type { ApiMethods, Discovery, InviteCode, LogPage, NodeConfig, SynodApi } from '../../shared/api';
 import { encodeInviteCode } from '../../shared/invite-code';
 import { validateArgs } from '../../shared/validate';
-import { MEMBERSHIP_DELAY_SLOTS } from '../core/membership';
+import { effectiveSlotOf } from '../core/membership';
 import { parseHostPort } from '../net/address';
 import type { NodeHost } from '../node/node-host';
 import type { ReplicaNode } from '../node/replica-node';
@@ -76,7 +76,7 @@ export function createNodeService(host: NodeHost, discovery: DiscoverySource = d
       asApi(async () => {
         const { id, force } = validateArgs('removeMember', raw);
         const receipt = await host.node.removeMember(id, force === true);
-        return { ...receipt, effectiveSlot: receipt.slot + MEMBERSHIP_DELAY_SLOTS };
+        return { ...receipt, effectiveSlot: effectiveSlotOf(receipt.slot) };
       }),
     // The node's merged trace is the API's ClusterTrace already (shared/domain.ts).
     clusterTrace: (raw) => asApi(() => host.node.clusterTraceView(validateArgs('clusterTrace', raw) ?? {})),
