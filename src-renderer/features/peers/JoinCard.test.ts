@@ -5,6 +5,7 @@ import { encodeInviteCode } from '../../../shared/invite-code';
 import { apiError, FakeApi, makeMembership, makeStatus } from '../../test/fake-api';
 import { startSession } from '../../test/session';
 import JoinCard from './JoinCard.svelte';
+import { field, fill } from '../../test/form';
 
 let fake: FakeApi;
 let stop: () => void;
@@ -24,14 +25,6 @@ function setup(config: NodeConfig | null = fake.configValue) {
     },
   });
   return view;
-}
-
-function field(name: string | RegExp): HTMLInputElement {
-  return screen.getByRole('textbox', { name }) as HTMLInputElement;
-}
-
-async function fill(name: string | RegExp, value: string): Promise<void> {
-  await fireEvent.input(field(name), { target: { value } });
 }
 
 function text(element: Element | null | undefined): string {

@@ -4,6 +4,7 @@ import type { NodeConfig } from '../../../shared/api';
 import { apiError, deferred, FakeApi, makeMembership, makeStatus } from '../../test/fake-api';
 import { startSession } from '../../test/session';
 import NodeCard from './NodeCard.svelte';
+import { field, fill } from '../../test/form';
 
 let fake: FakeApi;
 let stop: () => void;
@@ -23,14 +24,6 @@ function setup(config: NodeConfig | null = fake.configValue) {
     },
   });
   return view;
-}
-
-function field(name: string | RegExp): HTMLInputElement {
-  return screen.getByRole('textbox', { name }) as HTMLInputElement;
-}
-
-async function fill(name: string | RegExp, value: string): Promise<void> {
-  await fireEvent.input(field(name), { target: { value } });
 }
 
 function fact(term: string): string | null | undefined {

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeApi, makeMembership, makeStatus } from '../../test/fake-api';
 import { startSession } from '../../test/session';
 import PeersPage from './PeersPage.svelte';
+import { fill } from '../../test/form';
 
 let fake: FakeApi;
 let stop: () => void;
@@ -15,14 +16,6 @@ function setup() {
   const started = startSession(fake);
   stop = started.stop;
   return render(PeersPage, { session: started.session });
-}
-
-function field(name: string | RegExp): HTMLInputElement {
-  return screen.getByRole('textbox', { name }) as HTMLInputElement;
-}
-
-async function fill(name: string | RegExp, value: string): Promise<void> {
-  await fireEvent.input(field(name), { target: { value } });
 }
 
 function text(element: Element | null | undefined): string {
