@@ -93,6 +93,8 @@ export interface NodeOptions {
 }
 
 const DEFAULT_TICK_MS = 10;
+/** The checkpoint builder prepares a snapshot for lagging peers at most this often (SnapshotSource's export interval). */
+const SNAPSHOT_PREPARE_INTERVAL_MS = 10_000;
 /** A snapshot download re-asks its missing blocks after this long without a chunk. */
 const SNAPSHOT_RETRY_MS = 200;
 /**
@@ -167,6 +169,8 @@ export class ReplicaNode {
   private readonly snapshotFetcher: SnapshotFetcher;
   private transport!: UdpTransport;
   private checkpoints = 0;
+  /** When the checkpoint builder last prepared a snapshot (wall-clock ms). */
+  private snapshotPreparedAt = -Infinity;
   private lastCheckpointStallMs = 0;
   private commandsApplied = 0;
   /** Exponentially weighted average of own commands' submit-to-applied time. */
@@ -748,9 +752,15 @@ export class ReplicaNode {
    * checkpoint builder then makes one from the image it writes anyway, so it is ready when asked.
    */
   private snapshotLikelyNeeded(): boolean {
+    // At most one every SNAPSHOT_PREPARE_INTERVAL_MS: under load checkpoints come every few seconds, and
+    // preparing a snapshot at each costs CPU that a 2-core machine's leader needs for its heartbeats.
+    const now = Date.now();
+    if (now - this.snapshotPreparedAt < SNAPSHOT_PREPARE_INTERVAL_MS) return false;
     const { commitIndex } = this.replica.status();
     const far = this.protocolConfig.snapshotCatchupSlots / 2;
-    return this.peers().some((peer) => !peer.reachable || (peer.commitIndex !== null && commitIndex - peer.commitIndex > far));
+    const needed = this.peers().some((peer) => !peer.reachable || (peer.commitIndex !== null && commitIndex - peer.commitIndex > far));
+    if (needed) this.snapshotPreparedAt = now;
+    return needed;
   }
 
   /** Logs and publishes leadership changes; remembers them for the inspector. */
