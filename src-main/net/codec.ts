@@ -75,6 +75,9 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
   controlAck: 24,
 };
 
+/** Every wire message type, in code order (TYPE_CODES is typed exhaustively, so none is missing). */
+export const WIRE_MESSAGE_TYPES = Object.keys(TYPE_CODES) as readonly WireMessageType[];
+
 /** The message types a trace record names, by their code (the index): append only. */
 export const TRACE_RECORD_TYPES: readonly ProtocolMessageType[] = [
   'prevote',

@@ -10,35 +10,10 @@ import { ZERO_BALLOT, type Ballot } from '../../src-main/core/ballot';
 import { randomInt, type RandomSource } from '../../src-main/core/random';
 import type { AcceptedEntry, AcceptMessage, AcceptedMessage, ChosenEntry, Command, SlotValue } from '../../src-main/core/types';
 import type { TraceMessage } from '../../shared/domain';
-import { MAX_CONTROL_ISOLATE, MAX_TRACE_BATCH_RECORDS, TRACE_RECORD_TYPES } from '../../src-main/net/codec';
+import { MAX_CONTROL_ISOLATE, MAX_TRACE_BATCH_RECORDS, TRACE_RECORD_TYPES, WIRE_MESSAGE_TYPES } from '../../src-main/net/codec';
 import type { WireMessage, WireMessageType } from '../../src-main/net/wire';
 
-export const WIRE_MESSAGE_TYPES: readonly WireMessageType[] = [
-  'prevote',
-  'prevoteReply',
-  'prepare',
-  'promise',
-  'nack',
-  'accept',
-  'accepted',
-  'commit',
-  'commitAck',
-  'forward',
-  'catchupRequest',
-  'catchupReply',
-  'snapshotRequest',
-  'snapshotChunk',
-  'ping',
-  'takeover',
-  'join',
-  'joinReply',
-  'traceRequest',
-  'traceClock',
-  'traceBatch',
-  'faultRequest',
-  'campaignRequest',
-  'controlAck',
-];
+export { WIRE_MESSAGE_TYPES };
 
 const ID_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 const COMMON_IDS = ['n1', 'n2', 'n3', 'node-4', 'Z'];
