@@ -40,6 +40,35 @@ describe('ElectionTimer', () => {
     expect(timer.thresholdTicks).toBe(30);
   });
 
+  it('learns a silence that outlasted the timeout once the same leader speaks again, within the longest useful gap', () => {
+    const timer = new ElectionTimer(30, seededRandom(4));
+    const timedOutAfter = ticksUntilTimeout(timer);
+    timer.reset(); // the follower asks for pre-votes and is refused
+    for (let i = 0; i < 5; i++) timer.tick();
+    timer.heardFromLeader();
+    expect(timer.thresholdTicks).toBe(2 * (timedOutAfter + 5));
+    // A follower cut off for minutes learns no more than what gives the longest timeout, which fades.
+    const cutOff = new ElectionTimer(30, seededRandom(5));
+    for (let i = 0; i < 60_000; i++) if (cutOff.tick()) cutOff.reset();
+    cutOff.heardFromLeader();
+    expect(cutOff.thresholdTicks).toBe(MAX_FACTOR * 30);
+    for (let beat = 0; beat < 1_000; beat++) {
+      cutOff.tick();
+      cutOff.tick();
+      cutOff.heardFromLeader();
+    }
+    expect(cutOff.thresholdTicks).toBe(30);
+  });
+
+  it('counts a new leader\'s gaps from when it is first followed, not the old one\'s silence', () => {
+    const timer = new ElectionTimer(30, seededRandom(6));
+    for (let i = 0; i < 50; i++) timer.tick();
+    timer.followNewLeader();
+    timer.tick();
+    timer.heardFromLeader();
+    expect(timer.thresholdTicks).toBe(30);
+  });
+
   it(`never waits more than ${MAX_FACTOR} times the minimum, so a crashed leader is always replaced`, () => {
     const timer = new ElectionTimer(30, seededRandom(3));
     for (let i = 0; i < 1_000; i++) timer.tick();

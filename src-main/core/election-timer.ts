@@ -11,6 +11,12 @@
  * stops deposing a leader that is merely slow. Old gaps fade (GAP_DECAY_PER_TICK), so one bad second is
  * forgotten within half a minute of 10 ms ticks.
  *
+ * A gap is the silence since the followed leader was last heard, whatever happened meanwhile: when a
+ * stall outlasts the timeout, the follower asks for pre-votes (which resets the wait) and is refused,
+ * and when that leader speaks again the whole silence is learned. Those are the gaps that matter most;
+ * measured from the pre-vote instead, they would never be learned. A gap counts for at most what gives
+ * the longest timeout, so a follower cut off for minutes does not keep a long timeout for an hour.
+ *
  * Invariant: minTicks <= thresholdTicks <= MAX_FACTOR * minTicks, and every drawn timeout is in
  * [thresholdTicks, thresholdTicks + minTicks).
  */
@@ -28,6 +34,8 @@ export class ElectionTimer {
   private timeoutTicks: number;
   /** The longest recent gap between messages of the followed leader, fading over time. */
   private recentGapTicks = 0;
+  /** Ticks since the followed leader was last heard from (reset() leaves it alone). */
+  private silenceTicks = 0;
 
   constructor(
     private readonly minTicks: number,
@@ -48,7 +56,15 @@ export class ElectionTimer {
 
   /** The followed leader was heard from: the silence that just ended is one of its gaps. */
   heardFromLeader(): void {
-    this.recentGapTicks = Math.max(this.recentGapTicks, this.elapsedTicks);
+    const longestUseful = (MAX_FACTOR * this.minTicks) / GAP_FACTOR;
+    this.recentGapTicks = Math.max(this.recentGapTicks, Math.min(this.silenceTicks, longestUseful));
+    this.silenceTicks = 0;
+    this.reset();
+  }
+
+  /** Another leader is followed from now on: its gaps are yet to be seen. */
+  followNewLeader(): void {
+    this.silenceTicks = 0;
     this.reset();
   }
 
@@ -60,6 +76,7 @@ export class ElectionTimer {
   /** Advances one tick; returns true when the timeout expired (the caller acts and resets). */
   tick(): boolean {
     this.elapsedTicks++;
+    this.silenceTicks++;
     this.recentGapTicks = Math.max(0, this.recentGapTicks - GAP_DECAY_PER_TICK);
     return this.elapsedTicks >= this.timeoutTicks;
   }

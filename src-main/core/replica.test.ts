@@ -205,7 +205,7 @@ describe('Replica', () => {
 });
 
 describe('Replica elections', () => {
-  it('a follower whose leader went silent campaigns following no one, and grants a peer\'s pre-vote', () => {
+  it('a follower whose leader went silent keeps it through its pre-vote, grants a peer\'s pre-vote, and lets it go after a second silence', () => {
     const h = new Harness(['a', 'b', 'c']);
     const leader = h.electSomeone();
     const [x, y] = h.members.filter((id) => id !== leader) as [NodeId, NodeId];
@@ -215,10 +215,35 @@ describe('Replica elections', () => {
       h.get(x).tick();
       takeReady(h.get(x)); // drop x's own pre-votes: we want y to ask first
     }
-    expect(h.get(x).status().leader).toBeNull();
+    // Only a pre-vote: x still forwards to the leader it followed, but no longer vouches for it.
+    expect(h.get(x).status().leader).toBe(leader);
     h.get(x).step({ type: 'prevote', from: y, to: x, ballot: { round: 99, node: y }, commitIndex: h.get(y).status().commitIndex });
     const reply = takeReady(h.get(x)).messages.find((m) => m.type === 'prevoteReply');
     expect(reply).toMatchObject({ type: 'prevoteReply', granted: true });
+    // Its pre-vote got nowhere (dropped): at the next timeout it follows no one.
+    while (h.get(x).status().leader !== null) {
+      h.get(x).tick();
+      takeReady(h.get(x));
+    }
+    expect(h.get(x).status().role).toBe('candidate');
+  });
+
+  it('a leader silent to one follower for longer than its timeout is not deposed, not even in that follower\'s status', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    const leader = h.electSomeone();
+    const [x] = h.members.filter((id) => id !== leader) as [NodeId];
+    const ballot = h.get(leader).status().ballot;
+    // Everything the leader sends x is lost until x asks for pre-votes; the leader and y refuse them.
+    h.cut.add(`${leader}>${x}`);
+    for (let ticks = 0; h.get(x).status().role !== 'candidate'; ticks++) {
+      expect(ticks).toBeLessThan(1_000);
+      h.tick();
+      expect(h.get(x).status().leader).toBe(leader);
+    }
+    h.cut.clear();
+    h.tick(5);
+    expect(h.get(x).status()).toMatchObject({ role: 'follower', leader, ballot });
+    expect(h.get(leader).status()).toMatchObject({ role: 'leader', ballot });
   });
 });
 

@@ -466,7 +466,7 @@ export class Replica {
     this.leaderId = leader;
     this.leaderBallot = maxBallot(this.leaderBallot, ballot);
     // A silence that ends with the same leader speaking was one of its gaps: the timeout learns from it.
-    if (changed) this.timer.reset();
+    if (changed) this.timer.followNewLeader();
     else this.timer.heardFromLeader();
     if (changed) this.submitter.resendAll();
   }
@@ -476,10 +476,14 @@ export class Replica {
    * member of it. `withPrevote` is false when leadership is handed over or carried into a new configuration.
    */
   private startCampaign(withPrevote = true): void {
+    const preVotedBefore = this.roleState.kind === 'candidate';
     this.stepDown();
-    // The leader we followed went silent: follow no one (or we would refuse the pre-votes of peers
-    // campaigning for the same reason, as if that leader were still alive).
-    this.leaderId = null;
+    // A pre-vote only asks whether the leader we followed is gone: until a majority says so
+    // (startPrepare), we keep forwarding to it, and its next message ends the pre-vote as one of its
+    // gaps (a leader stalled by a saturated machine is not deposed, not even in our status). A second
+    // silence in a row (our pre-vote got nowhere): it is gone as far as we can tell. Either way
+    // hasLiveLeader() is false while we campaign, so we grant the pre-votes of peers that lost it too.
+    if (!withPrevote || preVotedBefore) this.leaderId = null;
     const fromSlot = this.learner.commitIndex + 1;
     const members = this.configAt(fromSlot);
     if (!members.includes(this.id)) return;
@@ -534,6 +538,7 @@ export class Replica {
     // The pre-vote's ballot, unless something higher was seen meanwhile.
     const floor = this.refusalFloor();
     const ballot = compareBallots(this.campaign.ballot, floor) > 0 ? this.campaign.ballot : nextBallotAbove(floor, this.id);
+    this.leaderId = null; // a majority lost the leader we followed, or we are handed leadership: we now replace it
     this.campaign.prepare(ballot, this.learner.commitIndex + 1, this.now);
     this.timer.reset();
   }
@@ -578,6 +583,7 @@ export class Replica {
 
   private hasLiveLeader(): boolean {
     if (this.leadership !== null) return true;
+    if (this.campaign !== null) return false; // we lost it ourselves (startCampaign)
     return this.leaderId !== null && this.timer.elapsed < this.timer.thresholdTicks;
   }
 

@@ -171,6 +171,8 @@ export class ReplicaNode {
   private checkpoints = 0;
   /** When the checkpoint builder last prepared a snapshot (wall-clock ms). */
   private snapshotPreparedAt = -Infinity;
+  /** A lagging peer needs a snapshot and the source asked the checkpoint builder for one (see checkpointIfDue). */
+  private snapshotWanted = false;
   private lastCheckpointStallMs = 0;
   private commandsApplied = 0;
   /** Exponentially weighted average of own commands' submit-to-applied time. */
@@ -221,6 +223,12 @@ export class ReplicaNode {
       maxStaleSlots: Math.floor(this.protocolConfig.snapshotCatchupSlots / 2),
       onError: (error) => logger.event('snapshot-build-failed', { reason: String(error) }),
       onFrozen: ({ slot, bytes, imageFrom, ms }) => logger.event('snapshot-ready', { slot, bytes, from: imageFrom, ms }),
+      buildOffThread: () => {
+        if (this.checkpointBuilder === null || this.store.nextCheckpointIsExport) return false;
+        this.snapshotWanted = true; // the next turn starts the checkpoint (or the one after the checkpoint in flight)
+        this.schedule();
+        return true;
+      },
     });
     this.admin = new MembershipAdmin({
       id: this.id,
@@ -535,6 +543,7 @@ export class ReplicaNode {
     const ready = this.replica.ready();
     if (isEmptyReady(ready)) this.replica.advance(ready);
     else await this.process(ready);
+    this.checkpointIfDue();
     this.syncTransportMembers();
     this.admin.tick(Date.now());
     this.noteStatusChanges();
@@ -648,7 +657,6 @@ export class ReplicaNode {
     this.replica.advance(ready);
     if (ready.snapshotFrom !== null && this.snapshotToInstall === null) this.snapshotFetcher.start(ready.snapshotFrom);
     this.compactIfDue();
-    this.checkpointIfDue();
     this.noteRecoveryProgress();
   }
 
@@ -723,24 +731,38 @@ export class ReplicaNode {
    * exported here and the file written off the turn.
    */
   private checkpointIfDue(): void {
-    if (this.checkpointInFlight !== null || !this.store.checkpointDue()) return;
+    if (this.checkpointInFlight !== null) return;
+    // A snapshot asked of the builder (SnapshotSource's buildOffThread) starts a checkpoint early.
+    const snapshotAsked = this.snapshotWanted && this.checkpointBuilder !== null && !this.store.nextCheckpointIsExport;
+    if (!snapshotAsked && !this.store.checkpointDue()) return;
     this.checkpoints++;
     const stallStart = performance.now();
     const plan = this.checkpointBuilder === null ? null : this.store.planCheckpoint();
     let written: Promise<WrittenCheckpoint>;
     if (plan !== null && this.checkpointBuilder !== null) {
-      written = this.checkpointBuilder.build({ dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot: this.snapshotLikelyNeeded() }).then((built) => {
+      this.snapshotWanted = false;
+      const snapshot = snapshotAsked || this.snapshotLikelyNeeded();
+      written = this.checkpointBuilder.build({ dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot }).then((built) => {
         if (built.snapshot !== null) void this.snapshotSource.offer(built.snapshot);
+        else if (snapshotAsked) this.snapshotSource.offThreadBuildFailed();
         return built;
       });
     } else {
       const pending = this.store.beginCheckpoint();
       written = writeCheckpointInBackground(pending.dir, pending.image).then(() => pending);
+      if (this.snapshotWanted) {
+        // A snapshot was installed since it was asked: this checkpoint is an export, without one.
+        this.snapshotWanted = false;
+        this.snapshotSource.offThreadBuildFailed();
+      }
     }
     this.lastCheckpointStallMs = performance.now() - stallStart;
     this.checkpointInFlight = written
       .then((checkpoint) => this.store.finishCheckpoint(checkpoint))
-      .catch((error: unknown) => this.logger.event('checkpoint-failed', { reason: String(error), note: 'the journal keeps everything; retrying later' }))
+      .catch((error: unknown) => {
+        if (snapshotAsked) this.snapshotSource.offThreadBuildFailed();
+        this.logger.event('checkpoint-failed', { reason: String(error), note: 'the journal keeps everything; retrying later' });
+      })
       .finally(() => {
         this.checkpointInFlight = null;
         this.schedule();

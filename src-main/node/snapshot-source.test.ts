@@ -70,6 +70,35 @@ describe('SnapshotSource', () => {
     expect(ready.map((s) => s.slot)).toEqual([999]);
   });
 
+  it('asks the checkpoint builder thread, never this thread, when it can; one ask at a time, again after a failure', async () => {
+    let asks = 0;
+    let threadCan = true;
+    const { source, state } = fakeStore({ minBuildIntervalMs: 0, buildOffThread: () => (threadCan ? ++asks > 0 : false) });
+    state.checkpoint = 500; // too old: the old way would export here
+    const ready: FrozenSnapshot[] = [];
+    const onReady = (s: FrozenSnapshot): number => ready.push(s);
+    for (let i = 0; i < 100; i++) expect(source.forNewTransfer(onReady)).toBeNull();
+    expect(asks).toBe(1);
+    expect(source.busy).toBe(true);
+    expect(state).toMatchObject({ reads: 0, exports: 0, builds: 0 });
+    await source.offer({ slot: 1_000, bytes: new TextEncoder().encode('snapshot at 1000') });
+    expect(ready.map((s) => s.slot)).toEqual([1_000]);
+    expect(source.busy).toBe(false);
+    // Stale again; the checkpoint that was to bring the next one fails: the next request asks again.
+    state.applied = 2_000;
+    expect(source.forNewTransfer(() => undefined)).toBeNull(); // a fresher one is on its way
+    expect(asks).toBe(2);
+    source.offThreadBuildFailed();
+    expect(source.busy).toBe(false);
+    source.forNewTransfer(() => undefined);
+    expect(asks).toBe(3);
+    source.offThreadBuildFailed();
+    // The thread cannot (a snapshot was just installed): this thread builds as before.
+    threadCan = false;
+    source.forNewTransfer(() => undefined);
+    expect(state.exports).toBe(1);
+  });
+
   it('serves every requester one shared snapshot, built once from a recent checkpoint without an export', async () => {
     const { source, state, settle } = fakeStore();
     const ready: FrozenSnapshot[] = [];

@@ -389,6 +389,11 @@ export class ReplicaStore {
    * Null when the next checkpoint must be an export of this database (beginCheckpoint): a snapshot was
    * installed, which no journal record holds.
    */
+  /** Whether the next checkpoint must be an export of this database (planCheckpoint() would say null). */
+  get nextCheckpointIsExport(): boolean {
+    return this.snapshotNotCheckpointed;
+  }
+
   planCheckpoint(): CheckpointPlan | null {
     if (this.snapshotNotCheckpointed) return null;
     this.flushTables();

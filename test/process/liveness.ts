@@ -108,6 +108,14 @@ export function lastWords(nodes: readonly ProcessNode[], lines = 6): string {
   return nodes.map((node) => `${node.spec.id}:\n    ${node.logs.slice(-lines).join('\n    ')}`).join('\n  ');
 }
 
+/** What a stressed member logged about leadership, stalls and catching up: to explain a flap in a failure message. */
+const STRESS_EVENTS = /^\S+ \S+ (event-loop-stall|following|lost-leadership|elected|campaign-asked|snapshot-[a-z]+|caught-up|peer-down|peer-up) /;
+
+/** Every line of `nodes` about leadership, stalls and catching up (STRESS_EVENTS), each member's oldest first. */
+export function stressLines(nodes: readonly ProcessNode[]): string {
+  return nodes.map((node) => `${node.spec.id}:\n    ${node.logs.filter((line) => STRESS_EVENTS.test(line)).join('\n    ')}`).join('\n  ');
+}
+
 /** cluster.waitForConvergence, failing with where each running member stands and its last log lines. */
 export async function convergeOrExplain(cluster: ProcessCluster, timeoutMs: number): Promise<void> {
   try {

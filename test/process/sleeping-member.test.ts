@@ -7,7 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { expectSameHistory } from './consistency';
 import { ProcessCluster, sleep, waitFor, type ProcessNode } from './harness';
-import { convergeOrExplain, FULL_TWEET, LeadershipWatch, unexpectedExits } from './liveness';
+import { convergeOrExplain, FULL_TWEET, LeadershipWatch, stressLines, unexpectedExits } from './liveness';
 import { newLoadResult, tweetLoad } from './load';
 
 const CLIENTS = 8;
@@ -57,7 +57,7 @@ it('a follower SIGSTOPped for 30 s under load resumes and catches up; nobody exi
     await convergeOrExplain(cluster, CATCH_UP_TIMEOUT_MS);
     await watch.look();
     await watch.stop();
-    expect.soft(watch.changesBefore(Date.now()), `${summary}: leadership changes while the leader was alive`).toEqual([]);
+    expect.soft(watch.changesBefore(Date.now()), `${summary}: leadership changes while the leader was alive; what the members logged:\n  ${stressLines(cluster.nodes)}\n`).toEqual([]);
     expect(unexpectedExits(cluster.nodes), summary).toEqual([]);
     await expectSameHistory(cluster.nodes, result.acknowledged, result.pending);
   } finally {
