@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { expectSameHistory } from '../test/process/consistency';
 import { ProcessCluster } from '../test/process/harness';
-import { convergeOrExplain, DEFAULT_FAILOVER_OPTIONS, LagNotReachedError, lastWords, runLaggingFailover, unexpectedExits, type CampaignOrder, type FailoverRun } from '../test/process/liveness';
+import { convergeOrExplain, DEFAULT_FAILOVER_OPTIONS, firstEventAfter, LagNotReachedError, lastWords, runLaggingFailover, unexpectedExits, type CampaignOrder, type FailoverRun } from '../test/process/liveness';
 
 /** The issue's bar: etcd fails over in ~1.1 s on this kind of machine. */
 const FAILOVER_BOUND_MS = 2_000;
@@ -55,6 +55,14 @@ async function historyProblem(cluster: ProcessCluster, run: FailoverRun): Promis
   }
 }
 
+/** Where the failover's time went: when each survivor first campaigned and was elected after the SIGKILL (from their logs). */
+function steps(run: FailoverRun): string {
+  const survivors = [run.laggard, run.survivor];
+  const campaigned = firstEventAfter(survivors, 'campaigning', run.killedAtWallMs);
+  const elected = firstEventAfter(survivors, 'elected', run.killedAtWallMs);
+  return survivors.map((node) => `${node === run.laggard ? 'laggard' : 'survivor'} ${node.spec.id} campaigned +${campaigned.get(node.spec.id) ?? '-'} elected +${elected.get(node.spec.id) ?? '-'}`).join(', ');
+}
+
 async function oneRun(index: number, order: CampaignOrder): Promise<RunOutcome> {
   const cluster = await ProcessCluster.start({ size: 3 });
   try {
@@ -68,6 +76,7 @@ async function oneRun(index: number, order: CampaignOrder): Promise<RunOutcome> 
         `lag_slots=${run.lagSlots}`,
         `load_ms=${run.loadMs.toFixed(0)} (${run.slotsPerSecond.toFixed(1)} slots/s, ${run.tweetsPerSlot.toFixed(1)} tweets/slot)`,
         `failover_ms=${run.failoverMs?.toFixed(0) ?? 'none'}`,
+        `(${steps(run)})`,
         `crashes=${exits.length}`,
         `leadership_changes=${run.leadershipChanges.length}`,
         `history=${problem === null ? 'consistent' : `PROBLEM: ${problem}`}`,

@@ -225,8 +225,9 @@ export class ReplicaNode {
       onFrozen: ({ slot, bytes, imageFrom, ms }) => logger.event('snapshot-ready', { slot, bytes, from: imageFrom, ms }),
       buildOffThread: () => {
         if (this.checkpointBuilder === null || this.store.nextCheckpointIsExport) return false;
-        this.snapshotWanted = true; // the next turn starts the checkpoint (or the one after the checkpoint in flight)
-        this.schedule();
+        // Asked during a turn (a snapshot request): that turn's end starts the checkpoint, or the end of
+        // the checkpoint in flight schedules the turn that does.
+        this.snapshotWanted = true;
         return true;
       },
     });
@@ -513,7 +514,10 @@ export class ReplicaNode {
     this.turnScheduled = true;
     setImmediate(() => {
       this.turnScheduled = false;
-      if (this.stopping) return;
+      // schedule() called during a turn's first synchronous part (before turnRunning is set) lands here
+      // while that turn awaits its fsync: two turns at once would take two Readys. The running turn
+      // schedules the next one when it ends.
+      if (this.stopping || this.turnRunning !== null) return;
       this.turnRunning = this.turn()
         .catch((error: unknown) => this.fatal(error))
         .finally(() => {
@@ -791,6 +795,7 @@ export class ReplicaNode {
     const before = this.lastStatus;
     this.lastStatus = now;
     if (now.leader === before.leader && ballotsEqual(now.ballot, before.ballot) && now.role === before.role) return;
+    if (now.role === 'candidate' && before.role !== 'candidate') this.logger.event('campaigning', { ballot: formatBallot(now.ballot), leader: now.leader ?? 'none' });
     if (now.role === 'leader' && before.role !== 'leader') this.logger.event('elected', { ballot: formatBallot(now.ballot) });
     if (before.role === 'leader' && now.role !== 'leader') this.logger.event('lost-leadership', { ballot: formatBallot(before.ballot) });
     if (now.leader !== before.leader) {

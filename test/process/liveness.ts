@@ -109,11 +109,30 @@ export function lastWords(nodes: readonly ProcessNode[], lines = 6): string {
 }
 
 /** What a stressed member logged about leadership, stalls and catching up: to explain a flap in a failure message. */
-const STRESS_EVENTS = /^\S+ \S+ (event-loop-stall|following|lost-leadership|elected|campaign-asked|snapshot-[a-z]+|caught-up|peer-down|peer-up) /;
+const STRESS_EVENTS = /^\S+ \S+ (event-loop-stall|following|lost-leadership|campaigning|elected|campaign-asked|snapshot-[a-z]+|caught-up|peer-down|peer-up) /;
 
 /** Every line of `nodes` about leadership, stalls and catching up (STRESS_EVENTS), each member's oldest first. */
 export function stressLines(nodes: readonly ProcessNode[]): string {
   return nodes.map((node) => `${node.spec.id}:\n    ${node.logs.filter((line) => STRESS_EVENTS.test(line)).join('\n    ')}`).join('\n  ');
+}
+
+/**
+ * When each of `nodes` first logged `event` at or after `sinceWallMs` (ms after it), from the ISO
+ * timestamps that start the log lines: e.g. how long after a leader's death a survivor campaigned.
+ */
+export function firstEventAfter(nodes: readonly ProcessNode[], event: string, sinceWallMs: number): Map<string, number> {
+  const firsts = new Map<string, number>();
+  for (const node of nodes) {
+    for (const line of node.logs) {
+      const [stamp, , name] = line.split(' ');
+      const at = Date.parse(stamp ?? '');
+      if (name === event && at >= sinceWallMs) {
+        firsts.set(node.spec.id, at - sinceWallMs);
+        break;
+      }
+    }
+  }
+  return firsts;
 }
 
 /** cluster.waitForConvergence, failing with where each running member stands and its last log lines. */
@@ -220,6 +239,8 @@ export interface FailoverRun {
   readonly slotsPerSecond: number;
   /** Tweets acknowledged per slot meanwhile (about 28 FULL_TWEETs fill a 32 KiB batch). */
   readonly tweetsPerSlot: number;
+  /** Date.now() when the leader was SIGKILLed (to place the survivors' log lines). */
+  readonly killedAtWallMs: number;
   /** From the leader's SIGKILL to the first write through a survivor being applied; null if none of those started within failoverTimeoutMs ever was. */
   readonly failoverMs: number | null;
   /** Survivors that exited. */
@@ -295,6 +316,7 @@ export async function runLaggingFailover(cluster: ProcessCluster, options: Laggi
       loadMs,
       slotsPerSecond: ((commit - stoppedAtCommit) / loadMs) * 1_000,
       tweetsPerSlot,
+      killedAtWallMs,
       failoverMs: appliedAt === null ? null : appliedAt - killedAt,
       exits: unexpectedExits(survivors),
       leadershipChanges: watch.changesBefore(killedAtWallMs),
