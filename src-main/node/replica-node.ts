@@ -746,11 +746,17 @@ export class ReplicaNode {
     if (plan !== null && this.checkpointBuilder !== null) {
       this.snapshotWanted = false;
       const snapshot = snapshotAsked || this.snapshotLikelyNeeded();
-      written = this.checkpointBuilder.build({ dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot }).then((built) => {
-        if (built.snapshot !== null) void this.snapshotSource.offer(built.snapshot);
-        else if (snapshotAsked) this.snapshotSource.offThreadBuildFailed();
-        return built;
-      });
+      let snapshotCame = false;
+      const request = { dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot };
+      written = this.checkpointBuilder
+        .build(request, (built) => {
+          snapshotCame = true;
+          void this.snapshotSource.offer(built);
+        })
+        .then((built) => {
+          if (snapshotAsked && !snapshotCame) this.snapshotSource.offThreadBuildFailed();
+          return built;
+        });
     } else {
       const pending = this.store.beginCheckpoint();
       written = writeCheckpointInBackground(pending.dir, pending.image).then(() => pending);

@@ -9,7 +9,7 @@ import { CheckpointBuilder, checkpointWorkerScript } from './checkpoint-builder'
 import { segmentFileName } from './journal';
 import { NodeFileSystem } from './node-file-system';
 import { ReplicaStore } from './replica-store';
-import { openSnapshotImage } from './snapshot-image';
+import { openSnapshotImage, type SnapshotImage } from './snapshot-image';
 
 let sqlJs: SqlJsStatic;
 beforeAll(async () => {
@@ -69,13 +69,19 @@ describe('checkpoints built on the worker thread', { timeout: 30_000 }, () => {
     if (plan === null) throw new Error('expected a plan');
     expect(plan.compactThrough).toBe(50);
     // The replica keeps working while the worker builds: these slots go to the new segment.
-    const building = builder().build({ dir, ...OPTIONS, plan, snapshot: true });
+    const snapshots: SnapshotImage[] = [];
+    let snapshotBeforeCheckpoint = false;
+    const building = builder().build({ dir, ...OPTIONS, plan, snapshot: true }, (built) => {
+      snapshots.push(built);
+      snapshotBeforeCheckpoint = true;
+    });
     appendHistory(store, 5);
     const built = await building;
     expect(built).toMatchObject({ ok: true, segment: plan.endSegment, slot: 70 });
-    // The snapshot made from the same image is one a lagging replica accepts (snapshot-image.ts checks it all).
-    if (built.snapshot === null) throw new Error('a snapshot was asked for');
-    const snapshot = openSnapshotImage(sqlJs, built.snapshot.bytes, OPTIONS.clusterId);
+    // The snapshot made from the same image came first, and is one a lagging replica accepts (snapshot-image.ts checks it all).
+    expect(snapshotBeforeCheckpoint).toBe(true);
+    expect(snapshots).toHaveLength(1);
+    const snapshot = openSnapshotImage(sqlJs, (snapshots[0] as SnapshotImage).bytes, OPTIONS.clusterId);
     expect(snapshot.slot).toBe(70);
     snapshot.db.close();
     store.finishCheckpoint(built);
@@ -107,8 +113,9 @@ describe('checkpoints built on the worker thread', { timeout: 30_000 }, () => {
     // A plan naming segments that do not exist (a bug in the caller) must fail, not write a checkpoint.
     await expect(checkpoints.build({ dir, ...OPTIONS, plan: { ...plan, endSegment: plan.endSegment + 3 }, snapshot: false })).rejects.toThrow(/missing segment/);
     expect(store.checkpointSlot).toBe(0);
-    const built = await checkpoints.build({ dir, ...OPTIONS, plan, snapshot: false });
-    expect(built.snapshot).toBeNull();
+    const snapshots: SnapshotImage[] = [];
+    const built = await checkpoints.build({ dir, ...OPTIONS, plan, snapshot: false }, (snapshot) => snapshots.push(snapshot));
+    expect(snapshots).toEqual([]);
     store.finishCheckpoint(built);
     expect(store.checkpointSlot).toBe(10);
     const recovered = ReplicaStore.open(new NodeFileSystem(), sqlJs, dir, OPTIONS);

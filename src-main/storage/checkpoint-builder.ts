@@ -5,7 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { assert } from '../core/assert';
-import type { CheckpointBuildReply, CheckpointBuildRequest } from './checkpoint-worker';
+import type { SnapshotImage } from './snapshot-image';
+import type { CheckpointBuildReply, CheckpointBuildRequest, CheckpointWorkerMessage } from './checkpoint-worker';
 
 /** Where the worker's code is, and whether it is TypeScript (loaded through tsx, a development dependency). */
 export interface CheckpointWorkerScript {
@@ -27,16 +28,20 @@ export type BuiltCheckpoint = Extract<CheckpointBuildReply, { ok: true }>;
 
 export class CheckpointBuilder {
   private worker: Worker | null = null;
-  private waiting: { resolve: (reply: CheckpointBuildReply) => void; reject: (error: Error) => void } | null = null;
+  private waiting: { resolve: (reply: CheckpointBuildReply) => void; reject: (error: Error) => void; onSnapshot: (snapshot: SnapshotImage) => void } | null = null;
 
   constructor(private readonly script: CheckpointWorkerScript) {}
 
-  /** Builds and writes the checkpoint of `request`; rejects if the worker failed or died. One at a time. */
-  build(request: CheckpointBuildRequest): Promise<BuiltCheckpoint> {
+  /**
+   * Builds and writes the checkpoint of `request`; rejects if the worker failed or died. One at a time.
+   * The snapshot asked for (request.snapshot) goes to `onSnapshot` as soon as it is built, before the
+   * checkpoint's file is written.
+   */
+  build(request: CheckpointBuildRequest, onSnapshot: (snapshot: SnapshotImage) => void = () => undefined): Promise<BuiltCheckpoint> {
     assert(this.waiting === null, 'one checkpoint build at a time');
     const worker = this.worker ?? this.startWorker();
     return new Promise<CheckpointBuildReply>((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      this.waiting = { resolve, reject, onSnapshot };
       worker.postMessage(request);
     }).then((reply) => {
       if (!reply.ok) throw new Error(`building the checkpoint failed: ${reply.message}`);
@@ -58,7 +63,10 @@ export class CheckpointBuilder {
     const worker = typescript ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true }) : new Worker(url);
     // The worker never holds the process open: the replica decides when it stops (close()).
     worker.unref();
-    worker.on('message', (reply: CheckpointBuildReply) => this.settle((waiting) => waiting.resolve(reply)));
+    worker.on('message', (message: CheckpointWorkerMessage) => {
+      if (message.kind === 'snapshot') this.waiting?.onSnapshot(message.snapshot);
+      else this.settle((waiting) => waiting.resolve(message));
+    });
     worker.on('error', (error) => this.settle((waiting) => waiting.reject(error)));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = null;

@@ -10,8 +10,11 @@
  *
  * When asked (a peer is behind or silent, so it will need one), the same image is also turned into a
  * snapshot for lagging peers (snapshot-image.ts), so that the replica has one ready before anyone asks.
+ * The snapshot leaves before the checkpoint file is written: a member may be waiting for it, and the
+ * write and fsync of the file (hundreds of milliseconds at tens of megabytes) are none of its business.
  *
- * Protocol: one CheckpointBuildRequest at a time in, one CheckpointBuildReply out.
+ * Protocol: one CheckpointBuildRequest at a time in; out, a SnapshotBuilt first if a snapshot was
+ * asked for and could be built, then one CheckpointBuildReply.
  */
 import { parentPort } from 'node:worker_threads';
 import initSqlJs from 'sql.js';
@@ -30,8 +33,16 @@ export interface CheckpointBuildRequest {
 }
 
 export type CheckpointBuildReply =
-  | ({ readonly ok: true; readonly buildMs: number; readonly writeMs: number; readonly snapshot: SnapshotImage | null } & WrittenCheckpoint)
-  | { readonly ok: false; readonly message: string };
+  | ({ readonly kind: 'checkpoint'; readonly ok: true; readonly buildMs: number; readonly writeMs: number } & WrittenCheckpoint)
+  | { readonly kind: 'checkpoint'; readonly ok: false; readonly message: string };
+
+/** The snapshot of the checkpoint being built, sent before the checkpoint's file is written. */
+export interface SnapshotBuilt {
+  readonly kind: 'snapshot';
+  readonly snapshot: SnapshotImage;
+}
+
+export type CheckpointWorkerMessage = CheckpointBuildReply | SnapshotBuilt;
 
 const port = parentPort;
 if (port === null) throw new Error('checkpoint-worker.ts runs as a worker thread (see checkpoint-builder.ts)');
@@ -39,7 +50,7 @@ const sqlJs = await initSqlJs();
 const fs = new NodeFileSystem();
 
 port.on('message', (request: CheckpointBuildRequest) => {
-  void build(request).then((reply) => port.postMessage(reply, reply.ok && reply.snapshot !== null ? [reply.snapshot.bytes.buffer as ArrayBuffer] : []));
+  void build(request).then((reply) => port.postMessage(reply));
 });
 
 async function build({ dir, nodeId, clusterId, plan, snapshot }: CheckpointBuildRequest): Promise<CheckpointBuildReply> {
@@ -47,10 +58,14 @@ async function build({ dir, nodeId, clusterId, plan, snapshot }: CheckpointBuild
     const start = performance.now();
     const { image, slot } = ReplicaStore.buildCheckpointImage(fs, sqlJs, dir, { nodeId, clusterId }, plan);
     const built = performance.now();
+    if (snapshot) {
+      const message: SnapshotBuilt = { kind: 'snapshot', snapshot: snapshotFromImageNow(sqlJs, image) };
+      port?.postMessage(message, [message.snapshot.bytes.buffer as ArrayBuffer]);
+    }
+    const writeStart = performance.now();
     await writeCheckpointInBackground(dir, image);
-    const writeMs = performance.now() - built;
-    return { ok: true, segment: plan.endSegment, slot, imageBytes: image.length, buildMs: built - start, writeMs, snapshot: snapshot ? snapshotFromImageNow(sqlJs, image) : null };
+    return { kind: 'checkpoint', ok: true, segment: plan.endSegment, slot, imageBytes: image.length, buildMs: built - start, writeMs: performance.now() - writeStart };
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    return { kind: 'checkpoint', ok: false, message: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -28,6 +28,7 @@ import { ZERO_BALLOT } from '../core/ballot';
 import { CommandLedger, type LedgerState } from '../core/command-ledger';
 import { applyMembershipSlot, bootstrapMembership, type MembershipOutcome, type MembershipState } from '../core/membership';
 import { commandKey, isEmptyBatch, type ChosenEntry, type Command, type DurableState, type NodeId, type PersistBatch, type Slot, type SlotValue } from '../core/types';
+import { openWithRoom } from './database-room';
 import { CHECKPOINT_FILE, checkpointFileBytes, checkpointFileSize, hasCheckpoint, readCheckpoint, writeCheckpointFile } from './checkpoint-file';
 import { decodeBatch, encodeBatch, stagedBatch, type StagedBatch } from './codec';
 import { StorageError } from './errors';
@@ -588,7 +589,7 @@ export class ReplicaStore {
 
 function loadImage(sqlJs: SqlJsStatic, image: Uint8Array, dir: string): Database {
   try {
-    const db = new sqlJs.Database(image);
+    const db = openWithRoom(sqlJs, image);
     db.exec('SELECT count(*) FROM synod_meta');
     return db;
   } catch (error) {
