@@ -3,7 +3,8 @@
  * fsync on, loaded through the HTTP API.
  *
  *  1. 1, 16 and 64 concurrent clients (spread over the three nodes) tweeting 100-byte texts: committed
- *     tweets/s, p50/p99/max latency, fsyncs/s, CPU per process.
+ *     tweets/s, p50/p99/max latency, fsyncs/s, CPU per process; 64 clients again while n1 watches the
+ *     cluster trace (its cost).
  *  2. Leader failover: SIGKILL the leader under light load; time until the next write succeeds.
  *  3. Restart-to-ready of a node holding 100,000 commands (SIGKILLed, so recovery replays its journal).
  *  4. Catch-up: a node that missed 100,000 commands comes back; time until it has applied them all.
@@ -89,6 +90,38 @@ async function throughput(cluster: ProcessCluster, clients: number, only?: Proce
   ].join(' ');
 }
 
+/** How often the watching dashboard polls the cluster trace (POLL_MS in src-renderer/features/cluster/cluster-trace.svelte.ts). */
+const TRACE_POLL_MS = 1_000;
+
+/**
+ * throughput() while n1 is watched the way the dashboard's Cluster view watches it: clusterTrace polled
+ * every TRACE_POLL_MS, which holds trace leases on every member, so each member records its messages
+ * and sends them to n1 (issue 13: at most 5% of throughput). Says how much the watch received.
+ */
+async function watchedThroughput(cluster: ProcessCluster, clients: number): Promise<string> {
+  const watcher = cluster.nodes[0] as ProcessNode;
+  let watching = true;
+  let polls = 0;
+  let messages = 0;
+  const watch = (async () => {
+    let afterSeq: number | undefined;
+    while (watching) {
+      const trace = await watcher.call('clusterTrace', afterSeq === undefined ? { limit: 10_000 } : { afterSeq });
+      afterSeq = trace.lastSeq;
+      messages += trace.messages.length;
+      polls++;
+      await sleep(TRACE_POLL_MS);
+    }
+  })();
+  try {
+    const line = await throughput(cluster, clients);
+    return `${line} watched_by=${watcher.spec.id} trace_polls=${polls} trace_messages=${messages}`;
+  } finally {
+    watching = false;
+    await watch;
+  }
+}
+
 async function failover(cluster: ProcessCluster, rounds: number): Promise<string> {
   const times: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -121,6 +154,9 @@ async function main(): Promise<void> {
     await cluster.waitForConvergence();
     console.log(await throughput(cluster, 1, await cluster.waitForLeader()));
     for (const clients of [1, 16, 64]) console.log(await throughput(cluster, clients));
+    // The cost of watching the cluster trace: the same 64 clients while n1 watches (after the unwatched
+    // run above: a lease lasts up to 30 s after its last renewal).
+    console.log(await watchedThroughput(cluster, 64));
     console.log(await failover(cluster, 5));
   } finally {
     await cluster.dispose();

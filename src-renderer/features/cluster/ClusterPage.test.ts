@@ -239,7 +239,7 @@ describe('ClusterPage', () => {
     stubReducedMotion(true);
     const { container } = render(ClusterPage, { session });
 
-    session.receive({ type: 'trace', messages: [message({ slot: 42 }), message({ from: 'bob', to: 'alice', type: 'promise', dropped: true })] });
+    session.receive({ type: 'trace', messages: [message({ slot: 42 }), message({ from: 'bob', to: 'alice', type: 'promise', ballot: { round: 3, node: 'alice' }, dropped: true })] });
     flushSync();
 
     expect(container.querySelectorAll('.dot')).toHaveLength(0);
@@ -247,6 +247,7 @@ describe('ClusterPage', () => {
     expect(recent).toHaveLength(2);
     expect(recent[0]?.textContent).toContain('bob → alice');
     expect(recent[0]?.textContent).toContain('dropped');
+    expect(recent[0]?.textContent).toContain('ballot 3.alice'); // which election a vote belongs to, in replay too
     expect(recent[1]?.textContent).toContain('slot 42');
     expect(screen.getByText(/Animation is off/)).toBeTruthy();
   });

@@ -107,8 +107,8 @@ describe('ClusterPage replay', () => {
     expect(controls().textContent).toContain('message 2 of 5');
     const listed = within(screen.getByRole('region', { name: /^Messages up to / })).getAllByRole('listitem');
     expect(listed.map((item) => item.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
-      expect.stringContaining('alice → carol accept slot 7'),
-      expect.stringContaining('alice → bob accept slot 7'),
+      expect.stringContaining('alice → carol accept ballot 2.alice slot 7'),
+      expect.stringContaining('alice → bob accept ballot 2.alice slot 7'),
     ]);
     // The replayed messages fly on the diagram, not live ones.
     const dots = [...document.querySelectorAll<SVGCircleElement>('.dot')];
