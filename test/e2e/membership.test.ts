@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackUdpPort, freeTcpPort, ProcessNode, waitFor } from '../process/harness';
-import { goTo, openDashboard, shot } from './pages';
+import { goTo, openDashboard, shot, waitOrShoot } from './pages';
 import { launchBrowser, SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
 
 /** The secret of the cluster n1 starts (n2 and later n3 join it). */
@@ -48,14 +48,9 @@ async function open(n: ProcessNode): Promise<Page> {
   return openDashboard(browser, n);
 }
 
-/** Waits for `check` on the page; on failure keeps a screenshot of what a user would see. */
-async function until(p: Page, what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  try {
-    await waitFor(check, timeoutMs, what);
-  } catch (error) {
-    await shot(p, `failure-membership-${what.slice(0, 32).replace(/\W+/g, '-')}`);
-    throw error;
-  }
+/** Waits for `check` on the page; on failure keeps a screenshot (pages.ts). */
+function until(p: Page, what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  return waitOrShoot(p, 'membership', what, check, timeoutMs);
 }
 
 /** The body rows of a table, cell texts joined by " | ". */

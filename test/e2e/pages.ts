@@ -1,6 +1,6 @@
 /** Driving a dashboard page as a user would, shared by the end-to-end scenarios. */
 import type { Page } from 'playwright-core';
-import type { ProcessNode } from '../process/harness';
+import { waitFor, type ProcessNode } from '../process/harness';
 import { SCREENSHOT_DIR, type DashboardBrowser } from './targets';
 
 export type PageName = 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster' | 'Scenarios';
@@ -21,4 +21,14 @@ export async function goTo(p: Page, name: PageName): Promise<void> {
 /** A full-page screenshot in test-results/e2e/ (look at it). */
 export async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: true });
+}
+
+/** Waits for `check` on the page; on failure keeps a screenshot of what a user would have seen, named after `suite` and `what`. */
+export async function waitOrShoot(p: Page, suite: string, what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  try {
+    await waitFor(check, timeoutMs, what);
+  } catch (error) {
+    await shot(p, `failure-${suite}-${what.slice(0, 32).replace(/\W+/g, '-')}`);
+    throw error;
+  }
 }

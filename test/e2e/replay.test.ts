@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBallot } from '../../shared/ballot-text';
 import { compareBallots } from '../../src-main/core/ballot';
 import { ProcessCluster, waitFor, type ProcessNode } from '../process/harness';
-import { goTo, openDashboard, shot } from './pages';
+import { goTo, openDashboard, waitOrShoot } from './pages';
 import { launchBrowser, SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
 
 const TWEET = 'Proposed by the new leader, during the recording';
@@ -82,14 +82,9 @@ async function readStep(p: Page): Promise<Step> {
   return { passed: number(counts[1] ?? ''), total: number(counts[2] ?? ''), slider: Number(await slider(p).inputValue()), message };
 }
 
-/** Waits for `check` on the page; on failure keeps a screenshot of what a user would see. */
-async function until(p: Page, what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  try {
-    await waitFor(check, timeoutMs, what);
-  } catch (error) {
-    await shot(p, `failure-replay-${what.slice(0, 32).replace(/\W+/g, '-')}`);
-    throw error;
-  }
+/** Waits for `check` on the page; on failure keeps a screenshot (pages.ts). */
+function until(p: Page, what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  return waitOrShoot(p, 'replay', what, check, timeoutMs);
 }
 
 /** The live readout's count ("N messages recorded over …") once it held still for `quietMs` (the other members' messages come in a poll a second). */
