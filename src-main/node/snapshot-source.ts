@@ -209,18 +209,29 @@ export class SnapshotSource implements SnapshotProvider {
     if (built.slot <= latestSlot || !this.installable(built.slot)) return;
     let bytes: Uint8Array;
     try {
-      bytes = await this.encode(built.bytes);
-      if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
+      bytes = await this.encodeForTransfer(built);
     } catch (error) {
       this.options.onError(error);
       return;
     }
     // A build may have frozen a newer one meanwhile.
     if (built.slot <= (this.latest()?.slot ?? 0) || !this.installable(built.slot)) return;
-    const snapshot = { transferId: this.nextTransferId++, bytes, slot: built.slot, frozenAt: this.options.now() };
+    this.handOut(this.freeze(built.slot, bytes, 'checkpoint-builder', startedAt));
+  }
+
+  /** The transfer encoding of `built`; throws when no fetcher would take it (see MAX_SNAPSHOT_BYTES), rather than serve it in vain. */
+  private async encodeForTransfer(built: SnapshotImage): Promise<Uint8Array> {
+    const bytes = await this.encode(built.bytes);
+    if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
+    return bytes;
+  }
+
+  /** Makes `bytes` the newest frozen snapshot (keeping the one before for transfers under way) and says so. */
+  private freeze(slot: Slot, bytes: Uint8Array, imageFrom: 'checkpoint' | 'export' | 'checkpoint-builder', startedAt: number): FrozenSnapshot {
+    const snapshot = { transferId: this.nextTransferId++, bytes, slot, frozenAt: this.options.now() };
     this.frozen = [...this.frozen, snapshot].slice(-FROZEN_KEPT);
-    this.options.onFrozen?.({ slot: snapshot.slot, bytes: bytes.length, imageFrom: 'checkpoint-builder', ms: snapshot.frozenAt - startedAt });
-    this.handOut(snapshot);
+    this.options.onFrozen?.({ slot, bytes: bytes.length, imageFrom, ms: snapshot.frozenAt - startedAt });
+    return snapshot;
   }
 
   /** Whether a build is under way, here or asked of the builder thread (for status and tests). */
@@ -284,12 +295,7 @@ export class SnapshotSource implements SnapshotProvider {
       if (latest !== null && built.slot <= latest.slot) {
         snapshot = latest; // nothing newer after all: transfers keep the one they use
       } else {
-        const bytes = await this.encode(built.bytes);
-        // No fetcher would take it (see MAX_SNAPSHOT_BYTES): say so rather than serve it in vain.
-        if (bytes.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`the snapshot at slot ${built.slot} takes ${bytes.length} bytes, over the ${MAX_SNAPSHOT_BYTES}-byte limit of a transfer`);
-        snapshot = { transferId: this.nextTransferId++, bytes, slot: built.slot, frozenAt: this.options.now() };
-        this.frozen = [...this.frozen, snapshot].slice(-FROZEN_KEPT);
-        this.options.onFrozen?.({ slot: snapshot.slot, bytes: bytes.length, imageFrom, ms: snapshot.frozenAt - startedAt });
+        snapshot = this.freeze(built.slot, await this.encodeForTransfer(built), imageFrom, startedAt);
       }
     } catch (error) {
       this.options.onError(error);
