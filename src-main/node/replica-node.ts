@@ -737,42 +737,35 @@ export class ReplicaNode {
   private checkpointIfDue(): void {
     if (this.checkpointInFlight !== null) return;
     // A snapshot asked of the builder (SnapshotSource's buildOffThread) starts a checkpoint early.
-    const snapshotAsked = this.snapshotWanted && this.checkpointBuilder !== null && !this.store.nextCheckpointIsExport;
+    const snapshotAsked = this.snapshotWanted;
     if (!snapshotAsked && !this.store.checkpointDue()) return;
+    this.snapshotWanted = false;
     this.checkpoints++;
     const stallStart = performance.now();
     const plan = this.checkpointBuilder === null ? null : this.store.planCheckpoint();
     let written: Promise<WrittenCheckpoint>;
     if (plan !== null && this.checkpointBuilder !== null) {
-      this.snapshotWanted = false;
-      const snapshot = snapshotAsked || this.snapshotLikelyNeeded();
       let snapshotCame = false;
-      const request = { dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot };
+      const request = { dir: this.options.dataDir, nodeId: this.id, clusterId: this.clusterId, plan, snapshot: snapshotAsked || this.snapshotLikelyNeeded() };
       written = this.checkpointBuilder
         .build(request, (built) => {
           snapshotCame = true;
           void this.snapshotSource.offer(built);
         })
-        .then((built) => {
+        .finally(() => {
+          // A failed build, or none made: the next request asks again.
           if (snapshotAsked && !snapshotCame) this.snapshotSource.offThreadBuildFailed();
-          return built;
         });
     } else {
       const pending = this.store.beginCheckpoint();
       written = writeCheckpointInBackground(pending.dir, pending.image).then(() => pending);
-      if (this.snapshotWanted) {
-        // A snapshot was installed since it was asked: this checkpoint is an export, without one.
-        this.snapshotWanted = false;
-        this.snapshotSource.offThreadBuildFailed();
-      }
+      // A snapshot was installed since it was asked: this checkpoint is an export, without one.
+      if (snapshotAsked) this.snapshotSource.offThreadBuildFailed();
     }
     this.lastCheckpointStallMs = performance.now() - stallStart;
     this.checkpointInFlight = written
       .then((checkpoint) => this.store.finishCheckpoint(checkpoint))
-      .catch((error: unknown) => {
-        if (snapshotAsked) this.snapshotSource.offThreadBuildFailed();
-        this.logger.event('checkpoint-failed', { reason: String(error), note: 'the journal keeps everything; retrying later' });
-      })
+      .catch((error: unknown) => this.logger.event('checkpoint-failed', { reason: String(error), note: 'the journal keeps everything; retrying later' }))
       .finally(() => {
         this.checkpointInFlight = null;
         this.schedule();
