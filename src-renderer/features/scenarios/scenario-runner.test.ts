@@ -17,27 +17,26 @@ function runner(api: FakeApi, views: RunView[] = []): ScenarioRunner {
 
 const states = (view: RunView) => view.steps.map((step) => step.state);
 
+/** A scenario made of `steps` alone (what the runner tests vary). */
+function testScenario(steps: Scenario['steps']): Scenario {
+  return { id: 'test', title: 'test', story: '', unavailable: () => null, steps };
+}
+
 describe('ScenarioRunner', () => {
   it('advances a step only when the status shows it, and undoes every fault at the end', async () => {
     const api = healthyApi();
     const views: RunView[] = [];
-    const scenario: Scenario = {
-      id: 'test',
-      title: 'test',
-      story: '',
-      unavailable: () => null,
-      steps: (plan) => [
-        {
-          title: 'every member drops',
-          watch: '',
-          act: async (run) => {
-            for (const member of plan.members) await run.setFaults(member, { dropRate: 0.5, delayMs: 0, isolate: [] });
-          },
-          reached: ({ status }) => status.commitIndex >= 12 && `at ${status.commitIndex}`,
-          timeoutMs: 5_000,
+    const scenario = testScenario((plan) => [
+      {
+        title: 'every member drops',
+        watch: '',
+        act: async (run) => {
+          for (const member of plan.members) await run.setFaults(member, { dropRate: 0.5, delayMs: 0, isolate: [] });
         },
-      ],
-    };
+        reached: ({ status }) => status.commitIndex >= 12 && `at ${status.commitIndex}`,
+        timeoutMs: 5_000,
+      },
+    ]);
     const running = runner(api, views).run(scenario);
     await vi.waitFor(() => expect(views.at(-1)?.steps[0]?.state).toBe('watching'));
     expect(api.memberFaults.size).toBe(3);
@@ -55,17 +54,11 @@ describe('ScenarioRunner', () => {
 
   it('a step not seen in time fails the run, and the undo still clears every fault', async () => {
     const api = healthyApi();
-    const scenario: Scenario = {
-      id: 'test',
-      title: 'test',
-      story: '',
-      unavailable: () => null,
-      steps: (plan) => [
-        { title: 'isolate', watch: '', act: (run) => run.setFaults(plan.peers[0] as string, { dropRate: 0, delayMs: 0, isolate: ['alice'] }), reached: () => true, timeoutMs: 1_000 },
-        { title: 'never', watch: '', reached: () => false, timeoutMs: 20 },
-        { title: 'after', watch: '', reached: () => true, timeoutMs: 20 },
-      ],
-    };
+    const scenario = testScenario((plan) => [
+      { title: 'isolate', watch: '', act: (run) => run.setFaults(plan.peers[0] as string, { dropRate: 0, delayMs: 0, isolate: ['alice'] }), reached: () => true, timeoutMs: 1_000 },
+      { title: 'never', watch: '', reached: () => false, timeoutMs: 20 },
+      { title: 'after', watch: '', reached: () => true, timeoutMs: 20 },
+    ]);
     const final = await runner(api).run(scenario);
     expect(final.phase).toBe('failed');
     expect(final.problem).toMatch(/Step 2 \(never\): not seen/);
@@ -75,16 +68,10 @@ describe('ScenarioRunner', () => {
 
   it('an optional step not seen in time is missed, with its explanation, and the run goes on', async () => {
     const api = healthyApi();
-    const scenario: Scenario = {
-      id: 'test',
-      title: 'test',
-      story: '',
-      unavailable: () => null,
-      steps: () => [
-        { title: 'maybe', watch: '', reached: () => false, timeoutMs: 10, missed: 'not this time' },
-        { title: 'then', watch: '', reached: () => true, timeoutMs: 10 },
-      ],
-    };
+    const scenario = testScenario(() => [
+      { title: 'maybe', watch: '', reached: () => false, timeoutMs: 10, missed: 'not this time' },
+      { title: 'then', watch: '', reached: () => true, timeoutMs: 10 },
+    ]);
     const final = await runner(api).run(scenario);
     expect(final.phase).toBe('finished');
     expect(final.steps.map((step) => [step.state, step.note])).toEqual([
