@@ -44,9 +44,9 @@ function reason(result: OpenResult): DropReason | 'ok' {
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 describe('seal and open', () => {
-  it('round-trips sender, epoch, digest, fragment header and plaintext', () => {
+  it('round-trips sender, epoch, digest, send time, fragment header and plaintext', () => {
     const s = sealer('n2', 9);
-    const datagram = s.seal({ messageId: 4_000_000_000, index: 2, count: 3 }, text('hello'));
+    const datagram = s.seal({ messageId: 4_000_000_000, index: 2, count: 3 }, text('hello'), 2 ** 32 + 1234.7);
     const result = opener().open(datagram);
     expect(result).toEqual({
       ok: true,
@@ -54,6 +54,7 @@ describe('seal and open', () => {
       epoch: 9,
       counter: 0,
       membersDigest: digest,
+      sentAtMs: 1234, // ms, wrapped at 2^32
       fragment: { messageId: 4_000_000_000, index: 2, count: 3 },
       plaintext: text('hello'),
       stranger: false,
@@ -61,13 +62,13 @@ describe('seal and open', () => {
     expect(s.sealedDatagrams).toBe(1);
   });
 
-  it('spends 58 bytes plus the sender id length on headers and tag', () => {
+  it('spends 62 bytes plus the sender id length on headers and tag', () => {
     for (const id of ['n', 'n1', 'a-rather-long-node-identifier-32']) {
       const s = sealer(id);
       const datagram = s.seal(fragment, new Uint8Array(100));
-      expect(datagram.length - 100).toBe(58 + id.length);
-      expect(sealOverheadBytes(id)).toBe(58 + id.length);
-      expect(s.overheadBytes).toBe(58 + id.length);
+      expect(datagram.length - 100).toBe(62 + id.length);
+      expect(sealOverheadBytes(id)).toBe(62 + id.length);
+      expect(s.overheadBytes).toBe(62 + id.length);
     }
   });
 
@@ -92,8 +93,8 @@ describe('seal and open', () => {
   it('gives each process life its own key: a repeated epoch under a new boot salt repeats no (key, nonce) pair', () => {
     const plaintext = new Uint8Array(64);
     const salt = (byte: number): Uint8Array => new Uint8Array(BOOT_SALT_BYTES).fill(byte);
-    const life = (bootSalt: Uint8Array): Uint8Array => new Sealer(keys.key, keys.clusterId, 'n1', 7, digest, bootSalt).seal(fragment, plaintext);
-    // Same sender, epoch, counter (hence nonce) and plaintext: only the salt differs.
+    const life = (bootSalt: Uint8Array): Uint8Array => new Sealer(keys.key, keys.clusterId, 'n1', 7, digest, bootSalt).seal(fragment, plaintext, 0);
+    // Same sender, epoch, counter (hence nonce), send time and plaintext: only the salt differs.
     expect(Buffer.from(life(salt(1))).equals(life(salt(1)))).toBe(true);
     const first = life(salt(1));
     const second = life(salt(2));

@@ -2,13 +2,14 @@
  * Authenticated encryption of datagrams (AES-256-GCM) and their header.
  *
  * Datagram layout (big-endian); everything before the ciphertext is authenticated as AAD:
- *   u8  format version (2)
+ *   u8  format version (3)
  *   8   cluster id (keys.ts)
  *   u8  sender id length, then the sender id (ASCII, a valid node id)
  *   8   boot salt: random per process life of the sender, part of its key (keys.ts)
  *   u32 epoch   } the 12-byte GCM nonce is exactly these two fields
  *   u64 counter }
  *   u32 members digest (lets peers notice that they are configured with different member sets)
+ *   u32 sent at: the sender's monotonic clock in ms, wrapping (freshness.ts tells a stale backlog by it)
  *   u32 message id, u16 fragment index, u16 fragment count (fragments.ts)
  *   ciphertext, then the 16-byte GCM tag
  *
@@ -38,14 +39,14 @@ import { NO_EPOCH_FLOORS, type EpochFloors } from './peer-epochs';
 import { ReplayWindow } from './replay-window';
 import { MAX_DEPARTED_SENDERS, MAX_STRANGERS, rememberRecent } from './strangers';
 
-export const DATAGRAM_FORMAT_VERSION = 2;
+export const DATAGRAM_FORMAT_VERSION = 3;
 export const TAG_BYTES = 16;
 /** The largest UDP payload over IPv4; anything larger is not ours. */
 export const MAX_RECEIVE_BYTES = 65_507;
 export const MAX_FRAGMENT_COUNT = 0xffff;
 const MAX_SENDER_ID_BYTES = 32;
-/** Header bytes other than the sender id: version, cluster id, id length, boot salt, epoch, counter, digest, fragment header. */
-const FIXED_HEADER_BYTES = 1 + CLUSTER_ID_BYTES + 1 + BOOT_SALT_BYTES + 4 + 8 + 4 + 8;
+/** Header bytes other than the sender id: version, cluster id, id length, boot salt, epoch, counter, digest, sent at, fragment header. */
+const FIXED_HEADER_BYTES = 1 + CLUSTER_ID_BYTES + 1 + BOOT_SALT_BYTES + 4 + 8 + 4 + 4 + 8;
 /** Keys cached per sender: its current process life, and the previous one while their datagrams overlap. */
 const MAX_KEYS_PER_SENDER = 2;
 const NONCE_BYTES = 12;
@@ -72,6 +73,8 @@ export type OpenResult =
       readonly epoch: number;
       readonly counter: number;
       readonly membersDigest: number;
+      /** The sender's monotonic clock when it sealed the datagram, ms mod 2^32. */
+      readonly sentAtMs: number;
       readonly fragment: FragmentHeader;
       readonly plaintext: Uint8Array;
       /** The sender holds the cluster secret but is not a member (a node asking to join). */
@@ -88,6 +91,12 @@ export function sealOverheadBytes(senderId: string): number {
 export function membersDigest(ids: Iterable<string>): number {
   const sorted = [...new Set(ids)].sort();
   return createHash('sha256').update(sorted.join(',')).digest().readUInt32BE(0);
+}
+
+/** A finite clock reading as a u32 (ms mod 2^32). */
+function wrapU32(ms: number): number {
+  if (!Number.isFinite(ms)) throw new RangeError(`sent at must be a finite time (got ${ms})`);
+  return ((Math.floor(ms) % TWO_POW_32) + TWO_POW_32) % TWO_POW_32;
 }
 
 function checkU32(value: number, what: string): void {
@@ -132,7 +141,7 @@ export class Sealer {
 
   /** Bytes each datagram spends on everything but the payload. */
   get overheadBytes(): number {
-    return this.prefix.length + 8 + 4 + 8 + TAG_BYTES;
+    return this.prefix.length + 8 + 4 + 4 + 8 + TAG_BYTES;
   }
 
   /** The member set changed: later datagrams advertise the new digest. */
@@ -141,7 +150,8 @@ export class Sealer {
     this.digest = digest;
   }
 
-  seal(fragment: FragmentHeader, plaintext: Uint8Array): Uint8Array {
+  /** `sentAtMs`: this process's monotonic clock now (any finite ms; sealed mod 2^32). */
+  seal(fragment: FragmentHeader, plaintext: Uint8Array, sentAtMs = performance.now()): Uint8Array {
     checkU32(fragment.messageId, 'message id');
     const { index, count } = fragment;
     if (!Number.isInteger(count) || count < 1 || count > MAX_FRAGMENT_COUNT || !Number.isInteger(index) || index < 0 || index >= count) {
@@ -150,7 +160,7 @@ export class Sealer {
     if (this.counter > MAX_COUNTER) throw new Error('datagram counter exhausted: restart the process to get a new transport epoch');
     const counter = this.counter++;
     const nonceOffset = this.prefix.length - 4;
-    const headerBytes = this.prefix.length + 8 + 4 + 8;
+    const headerBytes = this.prefix.length + 8 + 4 + 4 + 8;
     // A plain Uint8Array (written through a Buffer view): callers may rely on slice() copying.
     const datagram = new Uint8Array(headerBytes + plaintext.length + TAG_BYTES);
     const out = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
@@ -159,6 +169,7 @@ export class Sealer {
     p = out.writeUInt32BE(Math.floor(counter / TWO_POW_32), p);
     p = out.writeUInt32BE(counter % TWO_POW_32, p);
     p = out.writeUInt32BE(this.digest, p);
+    p = out.writeUInt32BE(wrapU32(sentAtMs), p);
     p = out.writeUInt32BE(fragment.messageId, p);
     p = out.writeUInt16BE(index, p);
     p = out.writeUInt16BE(count, p);
@@ -249,10 +260,11 @@ export class Opener {
     const counterHigh = view.getUint32(p + 4);
     const counterLow = view.getUint32(p + 8);
     const digest = view.getUint32(p + 12);
-    const messageId = view.getUint32(p + 16);
-    const index = view.getUint16(p + 20);
-    const count = view.getUint16(p + 22);
-    p += 24;
+    const sentAtMs = view.getUint32(p + 16);
+    const messageId = view.getUint32(p + 20);
+    const index = view.getUint16(p + 24);
+    const count = view.getUint16(p + 26);
+    p += 28;
     // Sealers never go past 2^53 - 1; a larger counter cannot be genuine.
     if (counterHigh >= 0x200000) return { ok: false, reason: 'malformed' };
     if (count === 0 || index >= count) return { ok: false, reason: 'malformed' };
@@ -287,6 +299,7 @@ export class Opener {
       epoch,
       counter,
       membersDigest: digest,
+      sentAtMs,
       fragment: { messageId, index, count },
       // The same bytes as a plain Uint8Array, so that slice() copies as callers expect.
       plaintext: new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length),

@@ -229,6 +229,26 @@ describe('UdpTransport', () => {
     expect(b.inbox).toEqual([after]);
   });
 
+  it('drops a datagram read longer than staleAfterMs after its sender sent it (a backlog), and counts it', async () => {
+    const clocks = { n1: 0, n2: 0 };
+    const a = await startNode('n1', { n2: NOWHERE }, { monotonicNow: () => clocks.n1 });
+    const b = await startNode('n2', { n1: a.transport.address() }, { monotonicNow: () => clocks.n2, staleAfterMs: 3_000 });
+    a.transport.setMembers(new Map([['n2', b.transport.address()]]));
+    a.transport.send(commit('n1', 'n2'));
+    await waitFor(() => b.inbox.length === 1, 'the first commit');
+    // n2 reads the next one 20 s after n1 sent it, as a process resumed from SIGSTOP reads its socket buffer.
+    clocks.n1 += 10;
+    clocks.n2 += 20_000;
+    a.transport.send(commit('n1', 'n2'));
+    await waitFor(() => b.transport.stats().dropped['stale'] === 1, 'the stale commit');
+    clocks.n1 += 20_000;
+    const fresh = commit('n1', 'n2');
+    a.transport.send(fresh);
+    await waitFor(() => b.inbox.length === 2, 'the fresh commit');
+    expect(b.inbox[1]).toEqual(fresh);
+    expect(b.traces.filter((t) => t.direction === 'in')).toHaveLength(2);
+  });
+
   it('drops every message at dropRate 1, and none at 0', async () => {
     const [a, b] = await startPair();
     a.transport.setFaults({ dropRate: 1 });

@@ -42,6 +42,7 @@ import type { NodeId } from '../core/types';
 import { formatAddress, type HostPort } from './address';
 import { bundleOverheadBytes, decodeSizedPayload, encodeBundle, encodeMessage, MalformedMessageError } from './codec';
 import { maxMessageBytes, MessageTooLargeError, Reassembler, splitMessage } from './fragments';
+import { FreshnessFilter } from './freshness';
 import { deriveClusterKeys } from './keys';
 import { NO_EPOCH_FLOORS, type PeerEpochs } from './peer-epochs';
 import { membersDigest, Opener, Sealer, type DropReason } from './seal';
@@ -81,10 +82,11 @@ export const NO_FAULTS: Faults = Object.freeze({ dropRate: 0, delayMs: 0, isolat
  *  'misaddressed'      the message's `to` is not this node;
  *  'fault-in' / 'fault-out'  dropped by an injected fault;
  *  'stale-echo'        a path echo that answers no outstanding challenge, or not from where it went;
+ *  'stale'             authenticated, but it waited in our receive buffer too long (freshness.ts);
  *  'no-route'          sending to a node that is not a member;
  *  and the SendErrorReasons of messages this node could not send.
  */
-export type TransportDropReason = DropReason | 'fragment-rejected' | 'undecodable' | 'sender-mismatch' | 'misaddressed' | 'stale-echo' | 'fault-in' | 'fault-out' | 'no-route' | SendErrorReason;
+export type TransportDropReason = DropReason | 'fragment-rejected' | 'undecodable' | 'sender-mismatch' | 'misaddressed' | 'stale-echo' | 'stale' | 'fault-in' | 'fault-out' | 'no-route' | SendErrorReason;
 
 /**
  * Why send() could not send a message (a bug of the caller or a message the core should have bounded):
@@ -137,6 +139,13 @@ export interface UdpTransportOptions {
   readonly onSendError?: (message: WireMessage, reason: SendErrorReason, detail: string) => void;
   /** Clock for lastHeardAt and fragment expiry, in milliseconds. Default Date.now. */
   readonly now?: () => number;
+  /** Monotonic clock (ms) stamped on every datagram and read to judge arrivals' age. Default performance.now. */
+  readonly monotonicNow?: () => number;
+  /**
+   * A datagram that reaches us this much later than its sender's fastest is dropped as 'stale'
+   * (freshness.ts). Default: never (the node passes twice its longest election timeout).
+   */
+  readonly staleAfterMs?: number;
   /** Randomness for injected drops, in [0, 1). Default Math.random. */
   readonly random?: () => number;
 }
@@ -218,6 +227,8 @@ export class UdpTransport {
   private readonly onSendError: ((message: WireMessage, reason: SendErrorReason, detail: string) => void) | undefined;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly monotonicNow: () => number;
+  private readonly freshness: FreshnessFilter;
   private readonly self: NodeId;
 
   private constructor(
@@ -229,6 +240,8 @@ export class UdpTransport {
     this.onTrace = options.onTrace;
     this.onSendError = options.onSendError;
     this.now = options.now ?? Date.now;
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+    this.freshness = new FreshnessFilter(options.staleAfterMs ?? Infinity);
     this.random = options.random ?? Math.random;
     this.peerEpochs = options.peerEpochs;
     const maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
@@ -382,7 +395,8 @@ export class UdpTransport {
     const pieces = splitMessage(payload, this.fragmentPayloadBytes);
     const messageId = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId + 1) >>> 0;
-    return pieces.map((piece, index) => this.sealer.seal({ messageId, index, count: pieces.length }, piece));
+    const sentAtMs = this.monotonicNow();
+    return pieces.map((piece, index) => this.sealer.seal({ messageId, index, count: pieces.length }, piece, sentAtMs));
   }
 
   /** `destination` is asked at transmit time (undefined: nowhere to send any more). */
@@ -484,6 +498,7 @@ export class UdpTransport {
     const opened = this.opener.open(datagram);
     if (!opened.ok) return this.drop(opened.reason);
     const { sender } = opened;
+    if (!this.freshness.isFresh(sender, opened.epoch, opened.sentAtMs, this.monotonicNow())) return this.drop('stale');
     const now = this.now();
     const reassembled = this.reassembler.add(`${sender}@${opened.epoch}`, opened.fragment, opened.plaintext, now);
     if (reassembled.status === 'rejected') return this.drop('fragment-rejected');

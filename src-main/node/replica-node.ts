@@ -24,6 +24,7 @@ import type { MicroBlog } from '../app/microblog';
 import { ballotsEqual } from '../core/ballot';
 import { DEFAULT_PROTOCOL_CONFIG, type ProtocolConfig } from '../core/config';
 import { bootstrapMembership, latestEpoch, relevantMembers, type MembershipState } from '../core/membership';
+import { MAX_FACTOR } from '../core/election-timer';
 import { seededRandom } from '../core/random';
 import { Replica } from '../core/replica';
 import { commandKey, isEmptyReady, mayPrecedePersist, needsFsync, parseCommandKey, type DurableState, type NodeId, type Ready, type ReplicaStatus } from '../core/types';
@@ -53,6 +54,7 @@ import { BulkSender, type BulkMessage } from './bulk-sender';
 import { SnapshotSource } from './snapshot-source';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer';
 import { TraceBuffer, traceOf } from './trace-buffer';
+import { TickClock } from './tick-clock';
 import { CLUSTER_TRACE_TICK_MS, ClusterTrace, type ClusterTraceQuery } from './cluster-trace';
 
 export interface NodeOptions {
@@ -313,6 +315,8 @@ export class ReplicaNode {
         peerEpochs: PeerEpochs.open(fs, options.dataDir, { onError: (error) => logger.event('peer-epochs-write-failed', { reason: String(error) }) }),
         members: node.transportMembers(),
         ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
+        // Twice the longest election timeout: a datagram older than that tells nothing about its sender now.
+        staleAfterMs: 2 * longestElectionTimeoutMs(options),
         onMessage: (message) => node.receive(message),
         onTrace: (event) => node.observe(event),
         onSendError: (message, reason, detail) => logger.event('send-failed', { type: message.type, to: message.to, reason, detail }),
@@ -533,9 +537,13 @@ export class ReplicaNode {
    */
   private async turn(): Promise<void> {
     this.installSnapshotIfReady();
+    // Time first, then the messages read meanwhile: they were queued while that time passed (in the
+    // socket during a stall of ours), so a stall of ours does not expire a timer that its peers'
+    // queued messages reset. A timeout that does expire in the ticks (our stall outlasted it) ends in
+    // this turn when the queued messages show the leader alive: it is learned as one of its gaps.
+    for (; this.ticksOwed > 0; this.ticksOwed--) this.replica.tick();
     const inbox = this.inbox.splice(0);
     for (const message of inbox) this.dispatch(message);
-    for (; this.ticksOwed > 0; this.ticksOwed--) this.replica.tick();
     if (this.campaignAsked) {
       this.campaignAsked = false;
       this.logger.event('campaign-asked', { started: this.replica.campaignNow() });
@@ -813,9 +821,11 @@ export class ReplicaNode {
 
   private startTimers(): void {
     const tickMs = this.options.tickMs ?? DEFAULT_TICK_MS;
+    const clock = new TickClock(tickMs, Math.ceil(longestElectionTimeoutMs(this.options) / tickMs), performance.now());
     this.timers.push(
       setInterval(() => {
-        this.ticksOwed++;
+        // The ticks that passed, however late this callback runs: a busy replica's time must not run slow.
+        this.ticksOwed += clock.due(performance.now());
         this.schedule();
       }, tickMs),
       setInterval(() => {
@@ -899,6 +909,14 @@ export class ReplicaNode {
 /** The protocol configuration of a real node: the core's defaults with the runtime's election timeout. */
 function protocolConfigOf(options: NodeOptions): ProtocolConfig {
   return { ...DEFAULT_PROTOCOL_CONFIG, electionTicks: DEFAULT_ELECTION_TICKS, ...options.protocol };
+}
+
+/**
+ * The longest a follower waits for its leader before it campaigns: its adaptive threshold (at most
+ * MAX_FACTOR times the minimum) plus the random part (up to the minimum). election-timer.ts.
+ */
+function longestElectionTimeoutMs(options: NodeOptions): number {
+  return (MAX_FACTOR + 1) * protocolConfigOf(options).electionTicks * (options.tickMs ?? DEFAULT_TICK_MS);
 }
 
 /**
