@@ -97,6 +97,11 @@ export interface NodeOptions {
 const DEFAULT_TICK_MS = 10;
 /** The checkpoint builder prepares a snapshot for lagging peers at most this often (SnapshotSource's export interval). */
 const SNAPSHOT_PREPARE_INTERVAL_MS = 10_000;
+/**
+ * With a peer away, a snapshot is prepared once nothing was applied for this long: a pause in the load,
+ * not a gap between two batches (under load a batch is applied every few ms).
+ */
+const SNAPSHOT_QUIET_MS = 300;
 /** A snapshot download re-asks its missing blocks after this long without a chunk. */
 const SNAPSHOT_RETRY_MS = 200;
 /**
@@ -555,6 +560,7 @@ export class ReplicaNode {
     const ready = this.replica.ready();
     if (isEmptyReady(ready)) this.replica.advance(ready);
     else await this.process(ready);
+    this.snapshotSource.prepareWhenQuiet(this.peerMayNeedSnapshot(), SNAPSHOT_QUIET_MS);
     this.checkpointIfDue();
     this.syncTransportMembers();
     this.admin.tick(Date.now());
@@ -789,11 +795,16 @@ export class ReplicaNode {
     // preparing a snapshot at each costs CPU that a 2-core machine's leader needs for its heartbeats.
     const now = Date.now();
     if (now - this.snapshotPreparedAt < SNAPSHOT_PREPARE_INTERVAL_MS) return false;
-    const { commitIndex } = this.replica.status();
-    const far = this.protocolConfig.snapshotCatchupSlots / 2;
-    const needed = this.peers().some((peer) => !peer.reachable || (peer.commitIndex !== null && commitIndex - peer.commitIndex > far));
+    const needed = this.peerMayNeedSnapshot();
     if (needed) this.snapshotPreparedAt = now;
     return needed;
+  }
+
+  /** Some peer is not heard from lately (asleep, restarting) or far behind: it may ask for a snapshot. */
+  private peerMayNeedSnapshot(): boolean {
+    const { commitIndex } = this.replica.status();
+    const far = this.protocolConfig.snapshotCatchupSlots / 2;
+    return this.peers().some((peer) => !peer.reachable || (peer.commitIndex !== null && commitIndex - peer.commitIndex > far));
   }
 
   /** Logs and publishes leadership changes; remembers them for the inspector. */

@@ -197,6 +197,43 @@ describe('SnapshotSource', () => {
     expect(source.forNewTransfer(() => undefined)?.slot).toBe(990);
   });
 
+  it('prepares a fresh snapshot when the load pauses while a peer is away, and not while commands are applied', async () => {
+    let asks = 0;
+    const { source, state } = fakeStore({ minBuildIntervalMs: 0, buildOffThread: () => ++asks > 0 });
+    await source.offer({ slot: 995, bytes: new TextEncoder().encode('snapshot at 995') });
+    // Under load the applied index moves every turn: no build, however stale the snapshot becomes.
+    for (let turn = 0; turn < 100; turn++) {
+      state.applied += 10;
+      state.now += 10;
+      source.prepareWhenQuiet(true, 300);
+    }
+    expect(asks).toBe(0);
+    // The load pauses: nothing applied for 300 ms, so the builder thread is asked, once.
+    for (let turn = 0; turn < 40; turn++) {
+      state.now += 10;
+      source.prepareWhenQuiet(true, 300);
+    }
+    expect(asks).toBe(1);
+    await source.offer({ slot: state.applied, bytes: new TextEncoder().encode('fresh') });
+    // Fresh now: nothing more to build.
+    for (let turn = 0; turn < 40; turn++) {
+      state.now += 10;
+      source.prepareWhenQuiet(true, 300);
+    }
+    expect(asks).toBe(1);
+    expect(source.forNewTransfer(() => undefined)?.slot).toBe(state.applied);
+  });
+
+  it('prepares nothing when no peer may need a snapshot', () => {
+    let asks = 0;
+    const { source, state } = fakeStore({ minBuildIntervalMs: 0, buildOffThread: () => ++asks > 0 });
+    for (let turn = 0; turn < 100; turn++) {
+      state.now += 10;
+      source.prepareWhenQuiet(false, 300);
+    }
+    expect(asks).toBe(0);
+  });
+
   it('reports a failed build and tries again on a later request', async () => {
     const { source, state, settle } = fakeStore({ minBuildIntervalMs: 1_000 });
     state.failNextBuild = true;

@@ -124,6 +124,8 @@ export class SnapshotSource implements SnapshotProvider {
   private offThreadPending = false;
   private lastBuildAt = -Infinity;
   private lastExportAt = -Infinity;
+  /** The applied index as last seen by prepareWhenQuiet, and since when. */
+  private lastApplied = { slot: -1, at: -Infinity };
   private nextTransferId: number;
   /** Who waits for the build under way (distinct functions; the server always passes the same one). */
   private readonly waiting = new Set<(snapshot: FrozenSnapshot) => void>();
@@ -196,6 +198,25 @@ export class SnapshotSource implements SnapshotProvider {
       // Whichever checkpoint it came from, a build asked of the thread ends here (one checkpoint at a time).
       this.offThreadPending = false;
     }
+  }
+
+  /**
+   * Called after every turn: while `peerMayNeedOne` (a peer is away or far behind) and once the applied
+   * index has stood still for `quietMs` (the load paused), builds a snapshot at the current index if the
+   * newest is stale. A peer coming back then finds one ready instead of waiting for a build, the largest
+   * part of its catch-up; under load the checkpoints' snapshots (every SNAPSHOT_PREPARE_INTERVAL_MS)
+   * serve, since building one per second would take the CPU the leader needs.
+   */
+  prepareWhenQuiet(peerMayNeedOne: boolean, quietMs: number): void {
+    const now = this.options.now();
+    const applied = this.options.appliedIndex();
+    if (applied !== this.lastApplied.slot) {
+      this.lastApplied = { slot: applied, at: now };
+      return;
+    }
+    if (!peerMayNeedOne || now - this.lastApplied.at < quietMs) return;
+    const latest = this.latest();
+    if (latest === null || !this.fresh(latest.slot)) this.prepare();
   }
 
   /** The checkpoint that was to bring a snapshot asked through buildOffThread failed: the next request asks again. */
