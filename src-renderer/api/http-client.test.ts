@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SynodEvent } from '../../shared/api';
 import { httpClient } from './http-client';
-import { rejection } from '../test/rejection';
+import { rejection } from '../../test/support/renderer/rejection';
 
 const BASE = 'http://127.0.0.1:4321';
 const TOKEN = 'tok-0123456789abcdef';

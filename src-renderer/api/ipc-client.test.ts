@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { API_METHODS, type SynodEvent } from '../../shared/api';
 import type { SynodBridge } from '../../shared/ipc';
 import { ipcClient } from './ipc-client';
-import { rejection } from '../test/rejection';
+import { rejection } from '../../test/support/renderer/rejection';
 
 function fakeBridge(answer: (method: string, args: unknown) => Promise<unknown>) {
   const listeners = new Set<(event: SynodEvent) => void>();

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { apiError, bridgeFor, FakeApi, makeStatus } from '../test/fake-api';
+import { apiError, bridgeFor, FakeApi, makeStatus } from '../../test/support/renderer/fake-api';
 import App from './App.svelte';
 import { ROUTES, routeFromHash } from './router.svelte';
 

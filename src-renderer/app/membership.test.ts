@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeMembership, makePeerStatus, makeStatus } from '../test/fake-api';
+import { makeMembership, makePeerStatus, makeStatus } from '../../test/support/renderer/fake-api';
 import { describePendingChange, membersOf, pendingChangeOf, removalOutlook, standingLabel } from './membership';
 
 const A = { id: 'me', address: '10.0.0.1:7400' };

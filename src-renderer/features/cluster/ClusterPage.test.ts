@@ -3,27 +3,13 @@ import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type TraceMessage } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
-import { FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../test/fake-api';
+import { FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
+import { stubReducedMotion } from '../../../test/support/renderer/reduced-motion';
+import { tableRows } from '../../../test/support/renderer/table';
 import ClusterPage from './ClusterPage.svelte';
 
 let api: FakeApi;
 let session: Session;
-
-function stubReducedMotion(reduce: boolean): void {
-  vi.stubGlobal(
-    'matchMedia',
-    vi.fn((query: string) => ({
-      matches: reduce && query.includes('prefers-reduced-motion'),
-      media: query,
-      onchange: null,
-      addEventListener: () => undefined,
-      removeEventListener: () => undefined,
-      addListener: () => undefined,
-      removeListener: () => undefined,
-      dispatchEvent: () => false,
-    })),
-  );
-}
 
 beforeEach(async () => {
   stubReducedMotion(false);
@@ -50,18 +36,11 @@ function message(overrides: Partial<TraceMessage>): TraceMessage {
   return { at: 1_000, direction: 'out', from: 'alice', to: 'bob', type: 'accept', slot: 7, ...overrides };
 }
 
-function rowsOf(table: HTMLElement): string[][] {
-  return within(table)
-    .getAllByRole('row')
-    .slice(1)
-    .map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent?.trim() ?? ''));
-}
-
 describe('ClusterPage', () => {
   it('lists the members with role, commit index and reachability', () => {
     render(ClusterPage, { session });
 
-    expect(rowsOf(screen.getByRole('table', { name: 'Members' }))).toEqual([
+    expect(tableRows(screen.getByRole('table', { name: 'Members' }))).toEqual([
       ['alice (this node)', 'follower', 'member', '120', 'yes', '—'],
       ['bob', 'leader', 'member', '121', 'yes', 'just now'],
       ['carol', 'member', 'member', '?', 'no', 'never'],
@@ -81,7 +60,7 @@ describe('ClusterPage', () => {
     flushSync();
 
     const table = screen.getByRole('table', { name: 'Members' });
-    expect(rowsOf(table).map((row) => [row[0], row[2]])).toEqual([
+    expect(tableRows(table).map((row) => [row[0], row[2]])).toEqual([
       ['alice (this node)', 'member'],
       ['bob', 'member'],
       ['carol', 'member'],
@@ -104,7 +83,7 @@ describe('ClusterPage', () => {
     });
     flushSync();
 
-    expect(rowsOf(table).map((row) => [row[0], row[2], row[3]])).toEqual([
+    expect(tableRows(table).map((row) => [row[0], row[2], row[3]])).toEqual([
       ['alice (this node)', 'member', '120'],
       ['bob', 'member', '121'],
       ['carol', 'leaves at slot 200', '?'],
@@ -126,7 +105,7 @@ describe('ClusterPage', () => {
     flushSync();
 
     expect(screen.getByText('This node is joining a cluster: it does not know the members yet.')).toBeTruthy();
-    expect(rowsOf(screen.getByRole('table', { name: 'Members' }))).toEqual([['alice (this node)', 'leader', 'not a member', '10', 'yes', '—']]);
+    expect(tableRows(screen.getByRole('table', { name: 'Members' }))).toEqual([['alice (this node)', 'leader', 'not a member', '10', 'yes', '—']]);
   });
 
   it('draws the members on a circle, marking the leader and the unreachable', () => {

@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import type { ClusterTrace, ClusterTraceMember, MergedTraceMessage } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
-import { FakeApi } from '../../test/fake-api';
+import { FakeApi } from '../../../test/support/renderer/fake-api';
 import ClusterPage from './ClusterPage.svelte';
 import { ClusterTraceFeed, describeCoverage, KEPT, POLL_MS } from './cluster-trace.svelte';
 

@@ -64,6 +64,23 @@ export class ReplayController {
   });
   /** The last message behind the position (the one a step showed), or null. */
   readonly current = $derived(this.visible[this.passed - 1] ?? null);
+  /**
+   * How many of the whole recording (heartbeats and echoes too) are behind the position: what the
+   * replayed moment is derived from (replay-moment.svelte.ts), so that hiding heartbeats does not change
+   * it. Those at the position's own time count up to `current` when a step put the position there.
+   */
+  readonly recordedPassed = $derived.by(() => {
+    const all = this.source();
+    if (this.mode === 'live') return all.length;
+    if (this.#tie === Infinity) return upperBound(all, this.position);
+    const current = this.current;
+    const before = lowerBound(all, this.position);
+    if (current === null) return before;
+    // `visible` holds the recording's own objects: find `current` among those at its time.
+    let index = lowerBound(all, current.at);
+    while (index < all.length && all[index] !== current) index++;
+    return index < all.length ? Math.max(before, index + 1) : upperBound(all, this.position);
+  });
 
   readonly #now: () => number;
   readonly #onLaunch: (flights: readonly Flight[]) => void;

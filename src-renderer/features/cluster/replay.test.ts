@@ -182,6 +182,28 @@ describe('ReplayController', () => {
     expect([replay.shown, replay.passed]).toEqual([1_250, 3]);
   });
 
+  it('counts the hidden messages behind the position too, up to the one a step showed', () => {
+    recorder.record([
+      msg(1_000, { type: 'commit', slot: 5 }),
+      msg(1_100, { type: 'ping' }), // hidden
+      msg(1_300, { type: 'accept', slot: 6, to: 'b' }),
+      msg(1_300, { type: 'ping' }), // hidden, at the same millisecond as the accepts
+      msg(1_300, { type: 'accept', slot: 6, to: 'c' }),
+    ]);
+    expect(replay.recordedPassed).toBe(5); // live: all of it
+
+    replay.seek(1_200);
+    expect([replay.passed, replay.recordedPassed]).toEqual([1, 2]);
+    replay.stepNext(); // the accept to b, and nothing recorded after it
+    expect([replay.passed, replay.recordedPassed]).toEqual([2, 3]);
+    replay.stepNext();
+    expect([replay.passed, replay.recordedPassed]).toEqual([3, 5]);
+    replay.seek(1_300); // the whole millisecond
+    expect(replay.recordedPassed).toBe(5);
+    replay.seek(0); // the start: before the first message
+    expect([replay.passed, replay.recordedPassed]).toEqual([0, 0]);
+  });
+
   it('returns to live, stopping playback', () => {
     recorder.record([msg(1_000), msg(60_000)]);
     replay.seek(1_000);

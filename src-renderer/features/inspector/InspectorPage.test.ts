@@ -2,9 +2,9 @@ import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LogArgs } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
-import { FakeApi, makeRecovery, makeStatus } from '../../test/fake-api';
+import { FakeApi, makeRecovery, makeStatus } from '../../../test/support/renderer/fake-api';
 import InspectorPage from './InspectorPage.svelte';
-import { BALLOT, fakeLogPage } from '../../test/fake-log';
+import { BALLOT, fakeLogPage } from '../../../test/support/renderer/fake-log';
 import { ROW_HEIGHT } from './log-view.svelte';
 
 const SLOTS = 100_000;

@@ -3,35 +3,12 @@ import { flushSync } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import type { BallotView, LogArgs, TraceMessage } from '../../../shared/api';
 import { Session } from '../../app/session.svelte';
-import { FakeApi, makeStatus } from '../../test/fake-api';
-import { fakeLogPage } from '../../test/fake-log';
-import { TraceRecorder, type ObservedMessage } from '../recording/trace-recorder.svelte';
+import { FakeApi, makeStatus } from '../../../test/support/renderer/fake-api';
+import { fakeLogPage } from '../../../test/support/renderer/fake-log';
+import { B1A, recorderWith, REPROPOSED, sent } from '../../../test/support/renderer/slot-trace';
+import { TraceRecorder } from '../recording/trace-recorder.svelte';
 import InspectorPage from './InspectorPage.svelte';
 import SlotStory from './SlotStory.svelte';
-
-const B1A: BallotView = { round: 1, node: 'a' };
-const B2B: BallotView = { round: 2, node: 'b' };
-
-function sent(at: number, from: string, to: string, type: ObservedMessage['type'], slot: number, ballot: BallotView, extra: Partial<ObservedMessage> = {}): ObservedMessage {
-  return { at, direction: 'out', from, to, type, slot, ballot, ...extra };
-}
-
-function recorderWith(messages: readonly ObservedMessage[]): TraceRecorder {
-  const recorder = new TraceRecorder();
-  recorder.record(messages);
-  return recorder;
-}
-
-/** A merged recording (several observers) of slot 7 proposed by a, lost, and re-proposed by b. */
-const REPROPOSED = [
-  sent(1_000, 'a', 'b', 'accept', 7, B1A, { dropped: true }),
-  sent(1_000, 'a', 'c', 'accept', 7, B1A),
-  sent(4_000, 'b', 'c', 'prepare', 6, B2B),
-  sent(4_002, 'c', 'b', 'promise', 6, B2B),
-  sent(4_010, 'b', 'c', 'accept', 7, B2B),
-  sent(4_012, 'c', 'b', 'accepted', 7, B2B),
-  sent(4_020, 'b', 'c', 'commit', 7, B2B),
-];
 
 describe('SlotStory', () => {
   it('says that nothing is recorded yet', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { LogArgs, NodeStatus } from '../../../shared/api';
-import { FakeApi, makeStatus } from '../../test/fake-api';
-import { fakeLogPage } from '../../test/fake-log';
+import { FakeApi, makeStatus } from '../../../test/support/renderer/fake-api';
+import { fakeLogPage } from '../../../test/support/renderer/fake-log';
 import { LogView, MAX_PAGES, PAGE_SIZE, REFETCH_MIN_INTERVAL_MS, ROW_HEIGHT, pageOf } from './log-view.svelte';
 
 function setup(options: { firstSlot?: number; newest?: number; accepted?: number } = {}) {

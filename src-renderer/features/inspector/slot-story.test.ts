@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { BallotView } from '../../../shared/api';
-import { TraceRecorder, type ObservedMessage, type RecordedMessage } from '../recording/trace-recorder.svelte';
+import { B1A, B2B, recorderWith, REPROPOSED, sent } from '../../../test/support/renderer/slot-trace';
+import type { ObservedMessage, RecordedMessage } from '../recording/trace-recorder.svelte';
 import { slotStory } from './slot-story';
-
-const B1A: BallotView = { round: 1, node: 'a' };
-const B2B: BallotView = { round: 2, node: 'b' };
-
-/** A message as its sender traced it (`out`), in a merged recording. */
-function sent(at: number, from: string, to: string, type: ObservedMessage['type'], slot: number, ballot: BallotView | undefined, extra: Partial<ObservedMessage> = {}): ObservedMessage {
-  return { at, direction: 'out', from, to, type, slot, ...(ballot === undefined ? {} : { ballot }), ...extra };
-}
 
 function received(message: ObservedMessage, at: number): ObservedMessage {
   return { ...message, at, direction: 'in' };
 }
 
 function record(messages: readonly ObservedMessage[]): readonly RecordedMessage[] {
-  const recorder = new TraceRecorder();
-  recorder.record([...messages].sort((x, y) => x.at - y.at));
-  return recorder.messages;
+  return recorderWith(messages).messages;
 }
 
 function describeSteps(steps: ReturnType<typeof slotStory>['steps']): string[] {
@@ -85,14 +75,7 @@ describe('slotStory', () => {
 
   it('tells a re-proposal by a new leader at a higher ballot', () => {
     const messages = record([
-      sent(1_000, 'a', 'b', 'accept', 7, B1A, { dropped: true }),
-      sent(1_000, 'a', 'c', 'accept', 7, B1A),
-      // a falls silent; b takes over at 2.b, learning of slot 7 from c's promise.
-      sent(4_000, 'b', 'c', 'prepare', 6, B2B),
-      sent(4_002, 'c', 'b', 'promise', 6, B2B),
-      sent(4_010, 'b', 'c', 'accept', 7, B2B),
-      sent(4_012, 'c', 'b', 'accepted', 7, B2B),
-      sent(4_020, 'b', 'c', 'commit', 7, B2B),
+      ...REPROPOSED,
       // An older campaign that did not concern slot 7's decision.
       sent(50, 'c', 'a', 'prepare', 1, { round: 1, node: 'c' }),
     ]);

@@ -1,13 +1,12 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DiscoveredCluster } from '../../../shared/api';
-import { FakeApi } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { FakeApi } from '../../../test/support/renderer/fake-api';
+import { renderOnSession } from '../../../test/support/renderer/session';
 import { clusterLabel, POLL_MS } from './discovered.svelte';
 import DiscoveredClusters from './DiscoveredClusters.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
 let picks: [string[], string][];
 
 const ANNS: DiscoveredCluster = {
@@ -21,10 +20,8 @@ const ANNS: DiscoveredCluster = {
 };
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
   picks = [];
-  return render(DiscoveredClusters, { session: started.session, onpick: (addresses: string[], label: string) => picks.push([addresses, label]) });
+  return renderOnSession(DiscoveredClusters, fake, { onpick: (addresses: string[], label: string) => picks.push([addresses, label]) });
 }
 
 beforeEach(() => {
@@ -32,7 +29,6 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  stop();
   vi.useRealTimers();
 });
 

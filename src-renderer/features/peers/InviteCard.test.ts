@@ -1,30 +1,19 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeInviteCode } from '../../../shared/invite-code';
-import { apiError, FakeApi } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { stubClipboard } from '../../../test/support/renderer/clipboard';
+import { apiError, FakeApi } from '../../../test/support/renderer/fake-api';
+import { renderOnSession } from '../../../test/support/renderer/session';
 import InviteCard from './InviteCard.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
-  return render(InviteCard, { session: started.session });
-}
-
-function stubClipboard(writeText: ((text: string) => Promise<void>) | undefined): void {
-  Object.defineProperty(navigator, 'clipboard', { value: writeText === undefined ? undefined : { writeText }, configurable: true });
+  return renderOnSession(InviteCard, fake, {});
 }
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
-  stubClipboard(undefined);
 });
 
 describe('Invite a machine', () => {

@@ -1,48 +1,25 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { JoinProgress, NodeConfig } from '../../../shared/api';
 import { encodeInviteCode } from '../../../shared/invite-code';
-import { apiError, FakeApi, makeMembership, makeStatus } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { ALICE, apiError, FakeApi, makeMembership, makeStatus } from '../../../test/support/renderer/fake-api';
+import { field, fill } from '../../../test/support/renderer/form';
+import { joinMessage, renderConfigCard } from '../../../test/support/renderer/peers';
+import { text } from '../../../test/support/renderer/text';
 import JoinCard from './JoinCard.svelte';
-import { field, fill } from '../../test/form';
 
 let fake: FakeApi;
-let stop: () => void;
+/** The configurations the joins answered, handed back to the page (each came back to the card as its `config`). */
 let joined: NodeConfig[];
 
-/** Renders the card as the page does: the configuration a join answered comes back to it as its `config`. */
-function setup(config: NodeConfig | null = fake.configValue) {
-  const started = startSession(fake);
-  stop = started.stop;
-  joined = [];
-  const view = render(JoinCard, {
-    session: started.session,
-    config,
-    onjoined: (updated: NodeConfig) => {
-      joined.push(updated);
-      void view.rerender({ config: updated });
-    },
-  });
-  return view;
-}
-
-function text(element: Element | null | undefined): string {
-  return element?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
-}
-
-function liveRegion(): HTMLElement {
-  return screen.getAllByRole('status').find((region) => region.classList.contains('join-message'))!;
+function setup(config: NodeConfig | null = fake.configValue): void {
+  joined = renderConfigCard(JoinCard, fake, 'onjoined', config);
 }
 
 const MEMBER: JoinProgress = { contact: '10.0.0.9:7400', stage: 'member', message: 'A full member: this node has the whole history and takes part in every decision.' };
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('JoinCard: the form', () => {
@@ -90,6 +67,8 @@ describe('JoinCard: the form', () => {
   });
 
   it('says before submitting that history will be discarded, and requires the checkbox', async () => {
+    // Alone in its one-node cluster, whose history only it holds.
+    fake.statusValue = makeStatus({ peers: [] });
     setup();
     const warning = await screen.findByText(/This node's own history will be discarded\./);
     expect(text(warning.closest('p'))).toContain('joining another cluster throws them away');
@@ -106,6 +85,26 @@ describe('JoinCard: the form', () => {
     await fireEvent.click(consent);
     await fireEvent.click(screen.getByRole('button', { name: 'Join cluster' }));
     await waitFor(() => expect(fake.callsOf('join')).toEqual([{ address: '10.0.0.9:7400', secret: 'their cluster secret', discardHistory: true }]));
+  });
+
+  it('does not warn a member of a cluster with others (the history is the cluster\'s): the node asks, and discardHistory goes only after that', async () => {
+    // The fake's own state: alice holds history and is a member with bob and carol.
+    expect(fake.configValue.hasHistory).toBe(true);
+    setup();
+    fake.pushStatus({}); // the status is known before anything is looked at
+    await fill('Address of a member (host:port)', '10.0.0.9:7400');
+    await fill('Secret of the cluster to join', 'their cluster secret');
+    expect(screen.queryByText(/history will be discarded/)).toBeNull();
+    expect(screen.queryByRole('checkbox')).toBeNull();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Join cluster' }));
+    const dialog = await screen.findByRole('alertdialog');
+    expect(text(dialog)).toContain('The node says: This node has its own history; joining another cluster discards it.');
+    expect(fake.callsOf('join')).toEqual([{ address: '10.0.0.9:7400', secret: 'their cluster secret' }]);
+
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Discard history and join' }));
+    await waitFor(() => expect(fake.callsOf('join')).toHaveLength(2));
+    expect(fake.callsOf('join')[1]).toEqual({ address: '10.0.0.9:7400', secret: 'their cluster secret', discardHistory: true });
   });
 
   it('shows the confirmation when the node still asks for consent, and sends discardHistory only then', async () => {
@@ -185,7 +184,7 @@ describe('JoinCard: after the join', () => {
     // The progress stays, every stage ticked, and so do the clusters heard on the network.
     const progress = screen.getByRole('group', { name: 'Joining through 10.0.0.9:7400' });
     expect(within(progress).getAllByRole('listitem').map((item) => text(item))).toEqual(['✓ Contacting a member', '✓ Being added', '✓ Catching up', '✓ Member']);
-    expect(text(liveRegion())).toBe('Member: A full member: this node has the whole history and takes part in every decision.');
+    expect(text(joinMessage())).toBe('Member: A full member: this node has the whole history and takes part in every decision.');
     expect(screen.getByRole('group', { name: 'Clusters on this network' })).toBeTruthy();
 
     await fireEvent.click(screen.getByRole('button', { name: 'Join another cluster' }));
@@ -219,7 +218,7 @@ describe('JoinCard: after the join', () => {
     setup();
     await screen.findByRole('button', { name: 'Join cluster' });
     fake.setJoining({ contact: '10.0.0.9:7400', stage: 'refused', message: 'The secret does not match.' });
-    await waitFor(() => expect(text(liveRegion())).toBe('Refused: The secret does not match.'));
+    await waitFor(() => expect(text(joinMessage())).toBe('Refused: The secret does not match.'));
     expect(screen.getByRole('button', { name: 'Join cluster' })).toBeTruthy();
     expect(screen.queryByText(/^This node is a member of the cluster/)).toBeNull();
   });
@@ -242,7 +241,8 @@ describe('JoinCard: after the join', () => {
   });
 
   it('shows the history warning only with the form: not in place of it after Member, again when the form comes back', async () => {
-    fake.statusValue = makeStatus({ membership: makeMembership('alice', null, { joining: MEMBER }) });
+    // Member of the cluster it joined, and by now its last member: what it holds is its own again.
+    fake.statusValue = makeStatus({ peers: [], membership: makeMembership('alice', [ALICE], { joining: MEMBER }) });
     setup();
     await screen.findByRole('button', { name: 'Join another cluster' });
     expect(screen.queryByText(/history will be discarded/)).toBeNull();
@@ -252,6 +252,32 @@ describe('JoinCard: after the join', () => {
     const warning = screen.getByText(/This node's own history will be discarded\./);
     const consent = screen.getByRole('checkbox', { name: "Discard this node's own history and join" });
     expect(consent.getAttribute('aria-describedby')).toContain(warning.closest('p')!.id);
+  });
+
+  it('never brings back a stale "Asked …": a pick during a join leaves it under way, a pick after Member starts afresh', async () => {
+    fake.configValue = { ...fake.configValue, hasHistory: false };
+    fake.discoveryValue = {
+      enabled: true,
+      note: null,
+      clusters: [{ tag: '0123456789abcdef', members: 1, heard: [{ id: 'ann', name: 'Ann', address: '192.168.1.10:7400' }], lastHeardMs: 1_000 }],
+    };
+    setup();
+    await fill('Address of a member (host:port)', '10.0.0.9:7400');
+    await fill('Secret of the cluster to join', 'their cluster secret');
+    await fireEvent.click(screen.getByRole('button', { name: 'Join cluster' }));
+    expect(await screen.findByText('Asked 10.0.0.9:7400 to add this node. Its progress shows below.')).toBeTruthy();
+
+    // Picked while the join is under way: once it reaches Member, the form and "Asked …" still go.
+    await fireEvent.click(await screen.findByRole('button', { name: 'Pick the cluster of Ann' }));
+    fake.setJoining(MEMBER);
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Join cluster' })).toBeNull());
+    expect(screen.queryByText(/^Asked /)).toBeNull();
+
+    // Picked after Member: the form comes back filled in, without what it said about the last join.
+    await fireEvent.click(screen.getByRole('button', { name: 'Pick the cluster of Ann' }));
+    expect(field('Address of a member (host:port)').value).toBe('192.168.1.10:7400');
+    expect(screen.queryByText(/^Asked /)).toBeNull();
+    expect(screen.queryByText(/^This node is a member of the cluster/)).toBeNull();
   });
 
   it('disables the form until the configuration is known', async () => {

@@ -1,52 +1,24 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { MembershipReceipt } from '../../../shared/api';
-import { apiError, deferred, FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { ALICE, apiError, BOB, CAROL, deferred, FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
+import { memberRows, membersTable, removeButton } from '../../../test/support/renderer/peers';
+import { renderOnSession } from '../../../test/support/renderer/session';
+import { text } from '../../../test/support/renderer/text';
 import MembersCard from './MembersCard.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
-  return render(MembersCard, { session: started.session });
-}
-
-function text(element: Element | null | undefined): string {
-  return element?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
-}
-
-function membersTable(): HTMLElement {
-  return screen.getByRole('table', { name: 'The members of the cluster' });
-}
-
-function rows(): string[][] {
-  return within(membersTable())
-    .getAllByRole('row')
-    .slice(1)
-    .map((row) => [...row.querySelectorAll('th, td')].map((cell) => text(cell)));
-}
-
-function removeButton(id: string): HTMLButtonElement {
-  return within(membersTable()).getByRole('button', { name: `Remove ${id}` }) as HTMLButtonElement;
+  return renderOnSession(MembersCard, fake, {});
 }
 
 function confirmation(): HTMLElement {
   return screen.getByRole('alertdialog');
 }
 
-const ALICE = { id: 'alice', address: '127.0.0.1:7400' };
-const BOB = { id: 'bob', address: '127.0.0.1:7401' };
-const CAROL = { id: 'carol', address: '127.0.0.1:7402' };
-
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('MembersCard: the members', () => {
@@ -54,7 +26,7 @@ describe('MembersCard: the members', () => {
     const dave = { id: 'dave', address: '10.0.0.4:7400' };
     fake.statusValue = makeStatus({ membership: makeMembership('alice', [ALICE, BOB, CAROL, dave]) });
     setup();
-    await waitFor(() => expect(rows().map((row) => row.slice(0, 3))).toContainEqual(['dave', '10.0.0.4:7400', '○ unreachable']));
+    await waitFor(() => expect(memberRows().map((row) => row.slice(0, 3))).toContainEqual(['dave', '10.0.0.4:7400', '○ unreachable']));
   });
 
   it('shows a pending change plainly, with the delay rule, and holds removals until it takes effect', async () => {
@@ -65,7 +37,7 @@ describe('MembersCard: the members', () => {
     const notice = (await screen.findByText('cyd joins at slot 130')).closest('p');
     expect(text(notice)).toContain('(the change was chosen at slot 66)');
     expect(text(notice)).toContain('A change chosen at slot s takes effect at slot s + 64');
-    expect(rows()[3]?.slice(0, 2)).toEqual(['cyd joins at slot 130', '127.0.0.1:7403']);
+    expect(memberRows()[3]?.slice(0, 2)).toEqual(['cyd joins at slot 130', '127.0.0.1:7403']);
 
     const remove = removeButton('bob');
     expect(remove.disabled).toBe(true);
@@ -78,7 +50,7 @@ describe('MembersCard: the members', () => {
     fake.statusValue = makeStatus({ membership: makeMembership('alice', [BOB, CAROL]) });
     setup();
     expect(await screen.findByText('This node is not a member of this cluster: it takes no part in deciding slots.')).toBeTruthy();
-    expect(rows().map((row) => row[0])).toEqual(['bob', 'carol']);
+    expect(memberRows().map((row) => row[0])).toEqual(['bob', 'carol']);
   });
 });
 
@@ -127,7 +99,7 @@ describe('MembersCard: removing a member', () => {
     // Removals wait for the pending change, so focus goes back to the Members heading.
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Members' })));
     // The pushed status marks carol as leaving and holds further removals.
-    await waitFor(() => expect(rows()[2]?.[0]).toBe('carol leaves at slot 164'));
+    await waitFor(() => expect(memberRows()[2]?.[0]).toBe('carol leaves at slot 164'));
     expect(screen.getByText('carol leaves at slot 164').closest('p')?.textContent).toContain('chosen at slot 100');
     expect(removeButton('bob').disabled).toBe(true);
   });
@@ -174,7 +146,7 @@ describe('MembersCard: removing a member', () => {
   it('refuses to remove the last member, with the reason', async () => {
     fake.statusValue = makeStatus({ peers: [], membership: makeMembership('alice', [ALICE]) });
     setup();
-    await waitFor(() => expect(rows()).toHaveLength(1));
+    await waitFor(() => expect(memberRows()).toHaveLength(1));
     const remove = removeButton('alice');
     expect(remove.disabled).toBe(true);
     expect(text(document.getElementById(remove.getAttribute('aria-describedby')!))).toBe('alice is the last member: a cluster needs at least one.');
@@ -196,7 +168,7 @@ describe('MembersCard: removing a member', () => {
   });
 
   it('removes this node itself with the same confirmation', async () => {
-    fake.statusValue = makeStatus({ peers: [makePeerStatus({ id: 'bob', address: BOB.address }), makePeerStatus({ id: 'carol', address: CAROL.address })] });
+    fake.statusValue = makeStatus({ peers: [makePeerStatus(BOB), makePeerStatus(CAROL)] });
     setup();
     await waitFor(() => expect(removeButton('alice').disabled).toBe(false));
     await fireEvent.click(removeButton('alice'));

@@ -1,29 +1,17 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../../shared/api';
-import { apiError, deferred, FakeApi, makeMembership, makeStatus } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { apiError, BOB, FakeApi, makeMembership, makeStatus } from '../../../test/support/renderer/fake-api';
+import { field, fill } from '../../../test/support/renderer/form';
+import { renderConfigCard } from '../../../test/support/renderer/peers';
 import NodeCard from './NodeCard.svelte';
-import { field, fill } from '../../test/form';
 
 let fake: FakeApi;
-let stop: () => void;
+/** The configurations the card handed back to the page (each came back to it as its `config`). */
 let saved: NodeConfig[];
 
-/** Renders the card as the page does: a saved configuration comes back to it as its `config`. */
-function setup(config: NodeConfig | null = fake.configValue) {
-  const started = startSession(fake);
-  stop = started.stop;
-  saved = [];
-  const view = render(NodeCard, {
-    session: started.session,
-    config,
-    onsaved: (updated: NodeConfig) => {
-      saved.push(updated);
-      void view.rerender({ config: updated });
-    },
-  });
-  return view;
+function setup(config: NodeConfig | null = fake.configValue): void {
+  saved = renderConfigCard(NodeCard, fake, 'onsaved', config);
 }
 
 function fact(term: string): string | null | undefined {
@@ -32,10 +20,6 @@ function fact(term: string): string | null | undefined {
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('NodeCard: this node', () => {
@@ -48,7 +32,7 @@ describe('NodeCard: this node', () => {
   });
 
   it('says when this node is outside the configuration it knows', async () => {
-    fake.statusValue = makeStatus({ membership: makeMembership('alice', [{ id: 'bob', address: '127.0.0.1:7401' }]) });
+    fake.statusValue = makeStatus({ membership: makeMembership('alice', [BOB]) });
     setup();
     await waitFor(() => expect(fact('Membership')).toBe('not a member'));
   });
@@ -64,11 +48,7 @@ describe('NodeCard: this node', () => {
 
 describe('NodeCard: the display name', () => {
   it('saves a new name with updateConfig', async () => {
-    const reply = deferred<NodeConfig>();
-    fake.override.updateConfig = async (args, original) => {
-      await reply.promise;
-      return original(args);
-    };
+    const release = fake.hold('updateConfig');
     setup();
     await waitFor(() => expect(field('Display name').value).toBe('Alice'));
     await fill('Display name', '  Alice B  ');
@@ -77,7 +57,7 @@ describe('NodeCard: the display name', () => {
     expect(save.disabled).toBe(true);
     expect(fake.callsOf('updateConfig')).toEqual([{ name: 'Alice B' }]);
 
-    reply.resolve(fake.configValue);
+    release();
     expect(await screen.findByText('Saved: this node is now called Alice B.')).toBeTruthy();
     expect(field('Display name').value).toBe('Alice B');
     expect(saved.map((config) => config.name)).toEqual(['Alice B']);

@@ -2,47 +2,25 @@
  * The Peers page as a whole: what one card shows of what another did. Each card's own behaviour is
  * tested beside it (NodeCard, PortCard, MembersCard, InviteCard, JoinCard, SecretCard).
  */
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeApi, makeMembership, makeStatus } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ALICE, FakeApi, makeMembership, makeStatus } from '../../../test/support/renderer/fake-api';
+import { fill } from '../../../test/support/renderer/form';
+import { joinMessage, memberRows, removeButton } from '../../../test/support/renderer/peers';
+import { renderOnSession } from '../../../test/support/renderer/session';
+import { text } from '../../../test/support/renderer/text';
 import PeersPage from './PeersPage.svelte';
-import { fill } from '../../test/form';
 
 let fake: FakeApi;
-let stop: () => void;
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
-  return render(PeersPage, { session: started.session });
+  return renderOnSession(PeersPage, fake, {});
 }
 
-function text(element: Element | null | undefined): string {
-  return element?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
-}
-
-function membersTable(): HTMLElement {
-  return screen.getByRole('table', { name: 'The members of the cluster' });
-}
-
-function rows(): string[][] {
-  return within(membersTable())
-    .getAllByRole('row')
-    .slice(1)
-    .map((row) => [...row.querySelectorAll('th, td')].map((cell) => text(cell)));
-}
-
-function removeButton(id: string): HTMLButtonElement {
-  return within(membersTable()).getByRole('button', { name: `Remove ${id}` }) as HTMLButtonElement;
-}
+const DAN = { id: 'dan', address: '10.0.0.9:7400' };
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('PeersPage: this node and the members', () => {
@@ -53,7 +31,7 @@ describe('PeersPage: this node and the members', () => {
     expect(screen.getByText('UDP address').nextElementSibling?.textContent).toBe('127.0.0.1:7400');
     expect(screen.getByText('Membership').nextElementSibling?.textContent).toBe('member');
 
-    expect(rows()).toEqual([
+    expect(memberRows()).toEqual([
       ['alice this node', '127.0.0.1:7400', '—', '—', '12', 'Remove'],
       ['bob leader', '127.0.0.1:7401', '● reachable', '2 s ago', '10', 'Remove'],
       ['carol', '127.0.0.1:7402', '○ unreachable', 'never', '10', 'Remove'],
@@ -85,7 +63,7 @@ describe('PeersPage: joining a cluster', () => {
     await waitFor(() => expect(fake.callsOf('join')).toEqual([{ address: '10.0.0.9:7400', secret: 'their cluster secret' }]));
     expect(await screen.findByText('Asked 10.0.0.9:7400 to add this node. Its progress shows below.')).toBeTruthy();
 
-    const live = screen.getAllByRole('status').find((region) => region.classList.contains('join-message'))!;
+    const live = joinMessage();
     await waitFor(() => expect(text(live)).toBe('Contacting a member: Asking 10.0.0.9:7400 to add this node.'));
     const progress = screen.getByRole('group', { name: 'Joining through 10.0.0.9:7400' });
     expect(text(within(progress).getByRole('listitem', { current: 'step' }))).toContain('Contacting a member');
@@ -116,7 +94,7 @@ describe('PeersPage: joining a cluster', () => {
     await waitFor(() => expect(fake.callsOf('join')).toEqual([{ address: '10.0.0.9:7400', secret: 'their cluster secret' }]));
   });
 
-  it('reads the configuration again when the join reaches Member: joining yet another cluster then asks for consent', async () => {
+  it('reads the configuration again when the join reaches Member: the join card warns while this node is the last member left', async () => {
     fake.configValue = { ...fake.configValue, hasHistory: false };
     setup();
     await screen.findByRole('button', { name: 'Join cluster' });
@@ -126,15 +104,20 @@ describe('PeersPage: joining a cluster', () => {
     await screen.findByText('Asked 10.0.0.9:7400 to add this node. Its progress shows below.');
     expect(fake.callsOf('config')).toHaveLength(1);
 
-    // Caught up, the node holds the cluster's history: a further join would discard it.
+    // Caught up, the node holds the cluster's history; and by now it is the last member left, so joining
+    // elsewhere would lose what it holds.
+    const member = { contact: '10.0.0.9:7400', stage: 'member', message: 'A full member: this node has the whole history and takes part in every decision.' } as const;
     fake.configValue = { ...fake.configValue, hasHistory: true };
-    fake.setJoining({ contact: '10.0.0.9:7400', stage: 'member', message: 'A full member: this node has the whole history and takes part in every decision.' });
+    fake.pushStatus({ membership: makeMembership('alice', [ALICE], { joining: member }) });
     await waitFor(() => expect(fake.callsOf('config')).toHaveLength(2));
-    expect(screen.queryByText(/history will be discarded/)).toBeNull();
-
     await fireEvent.click(await screen.findByRole('button', { name: 'Join another cluster' }));
-    expect(screen.getByText(/This node's own history will be discarded\./)).toBeTruthy();
+    expect(await screen.findByText(/This node's own history will be discarded\./)).toBeTruthy();
     expect(screen.getByRole('checkbox', { name: "Discard this node's own history and join" })).toBeTruthy();
+
+    // Dan joins it: the history is the cluster's again, and the card no longer warns (the node asks).
+    fake.pushStatus({ membership: makeMembership('alice', [ALICE, DAN], { joining: member }) });
+    await waitFor(() => expect(screen.queryByText(/history will be discarded/)).toBeNull());
+    expect(screen.queryByRole('checkbox')).toBeNull();
   });
 
   it('forgets the secret shown before a join: the cluster joined has its own', async () => {

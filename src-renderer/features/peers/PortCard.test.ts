@@ -1,31 +1,21 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { NodeConfig } from '../../../shared/api';
-import { apiError, FakeApi } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { apiError, FakeApi } from '../../../test/support/renderer/fake-api';
+import { field, fill } from '../../../test/support/renderer/form';
+import { renderConfigCard } from '../../../test/support/renderer/peers';
 import PortCard from './PortCard.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
+/** The configurations the card handed back to the page (each came back to it as its `config`). */
 let saved: NodeConfig[];
 
-function setup(config: NodeConfig | null = fake.configValue) {
-  const started = startSession(fake);
-  stop = started.stop;
-  saved = [];
-  return render(PortCard, { session: started.session, config, onsaved: (updated: NodeConfig) => saved.push(updated) });
-}
-
-function portField(): HTMLInputElement {
-  return screen.getByRole('textbox', { name: 'Change the port' }) as HTMLInputElement;
+function setup(config: NodeConfig | null = fake.configValue): void {
+  saved = renderConfigCard(PortCard, fake, 'onsaved', config);
 }
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('the UDP port card', () => {
@@ -35,7 +25,7 @@ describe('the UDP port card', () => {
     expect(screen.getByText('How to open UDP port 7400')).toBeTruthy();
     expect(screen.getByText('sudo ufw allow 7400/udp')).toBeTruthy();
     expect(screen.getByText(/localport=7400/)).toBeTruthy();
-    expect(portField().value).toBe('7400');
+    expect(field('Change the port').value).toBe('7400');
   });
 
   it('says plainly why the port is not 7400', () => {
@@ -45,7 +35,7 @@ describe('the UDP port card', () => {
 
   it('moves the node to another port and says what follows', async () => {
     setup();
-    await fireEvent.input(portField(), { target: { value: ' 7410 ' } });
+    await fill('Change the port', ' 7410 ');
     await fireEvent.click(screen.getByRole('button', { name: 'Use this port' }));
     await waitFor(() => expect(fake.callsOf('updateConfig')).toEqual([{ port: 7410 }]));
     expect(await screen.findByText(/^Saved: this node now listens on UDP port 7410\. Its peers follow it within seconds/)).toBeTruthy();
@@ -54,20 +44,20 @@ describe('the UDP port card', () => {
 
   it('checks the port next to the field and shows what the node refused', async () => {
     setup();
-    await fireEvent.input(portField(), { target: { value: '80' } });
+    await fill('Change the port', '80');
     await fireEvent.click(screen.getByRole('button', { name: 'Use this port' }));
     expect(screen.getByText(/below 1024 need administrator rights/)).toBeTruthy();
-    expect(portField().getAttribute('aria-invalid')).toBe('true');
+    expect(field('Change the port').getAttribute('aria-invalid')).toBe('true');
     expect(fake.callsOf('updateConfig')).toEqual([]);
 
-    await fireEvent.input(portField(), { target: { value: '7400' } });
+    await fill('Change the port', '7400');
     await fireEvent.click(screen.getByRole('button', { name: 'Use this port' }));
     expect(await screen.findByText('Nothing has changed: this node already listens on UDP port 7400.')).toBeTruthy();
 
     fake.override.updateConfig = async () => {
       throw apiError({ code: 'invalid-argument', message: 'The port was not changed: UDP port 7500 is in use by another program on this machine. Pick another one.' });
     };
-    await fireEvent.input(portField(), { target: { value: '7500' } });
+    await fill('Change the port', '7500');
     await fireEvent.click(screen.getByRole('button', { name: 'Use this port' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/UDP port 7500 is in use by another program/);
     expect(saved).toEqual([]);

@@ -1,29 +1,18 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { apiError, FakeApi } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { stubClipboard } from '../../../test/support/renderer/clipboard';
+import { apiError, FakeApi } from '../../../test/support/renderer/fake-api';
+import { renderOnSession } from '../../../test/support/renderer/session';
 import SecretCard from './SecretCard.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
-  return render(SecretCard, { session: started.session });
-}
-
-function stubClipboard(writeText: ((text: string) => Promise<void>) | undefined): void {
-  Object.defineProperty(navigator, 'clipboard', { value: writeText === undefined ? undefined : { writeText }, configurable: true });
+  return renderOnSession(SecretCard, fake, {});
 }
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
-  Reflect.deleteProperty(navigator, 'clipboard');
 });
 
 describe('SecretCard: the cluster secret', () => {

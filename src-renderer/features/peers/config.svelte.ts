@@ -4,26 +4,16 @@
  * it changed something. One copy, so that a card never shows what another card already replaced.
  */
 import type { NodeConfig } from '../../../shared/api';
-import { describeError, type Session } from '../../app/session.svelte';
+import type { Session } from '../../app/session.svelte';
+import { Fetched } from './fetched.svelte';
 
-export class ConfigState {
-  /** Null until the node answered the first time. */
-  config = $state.raw<NodeConfig | null>(null);
-  loadError = $state<string | null>(null);
-
-  constructor(private readonly session: Session) {}
-
-  async load(): Promise<void> {
-    try {
-      this.config = await this.session.api.config();
-      this.loadError = null;
-    } catch (error) {
-      this.loadError = `The configuration could not be loaded: ${describeError(error)}`;
-    }
+export class ConfigState extends Fetched<NodeConfig> {
+  constructor(session: Session) {
+    super(() => session.api.config(), 'The configuration could not be loaded');
   }
 
   /** The configuration a card's change left the node with. */
   saved(config: NodeConfig): void {
-    this.config = config;
+    this.value = config;
   }
 }

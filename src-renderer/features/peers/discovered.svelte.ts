@@ -4,7 +4,8 @@
  * addresses from; joining still needs the cluster's secret.
  */
 import type { DiscoveredCluster, Discovery } from '../../../shared/api';
-import { describeError, type Session } from '../../app/session.svelte';
+import type { Session } from '../../app/session.svelte';
+import { Fetched } from './fetched.svelte';
 
 export const POLL_MS = 3_000;
 
@@ -15,25 +16,15 @@ export function clusterLabel(cluster: DiscoveredCluster): string {
   return unheard > 0 ? `${names.join(', ')} and ${unheard} more` : names.join(', ');
 }
 
-export class DiscoveredState {
-  discovery = $state.raw<Discovery | null>(null);
-  error = $state<string | null>(null);
-
-  constructor(private readonly session: Session) {}
-
-  async refresh(): Promise<void> {
-    try {
-      this.discovery = await this.session.api.discovered();
-      this.error = null;
-    } catch (error) {
-      this.error = `The clusters on this network could not be listed: ${describeError(error)}`;
-    }
+export class DiscoveredState extends Fetched<Discovery> {
+  constructor(session: Session) {
+    super(() => session.api.discovered(), 'The clusters on this network could not be listed');
   }
 
   /** Keeps the list fresh until the returned function is called. */
   start(): () => void {
-    void this.refresh();
-    const timer = setInterval(() => void this.refresh(), POLL_MS);
+    void this.load();
+    const timer = setInterval(() => void this.load(), POLL_MS);
     return () => clearInterval(timer);
   }
 }

@@ -6,9 +6,11 @@
  *
  * When history is discarded (NodeHost.join): every join starts the node afresh on a new data directory
  * and sets the old one aside, so whatever this node held is gone from it. The node refuses without
- * consent when it holds history of its own or is a member of a cluster with others; the form asks for
- * the consent up front when the configuration says it holds history, and the node's refusal covers the
- * rest (the card then asks in a confirmation, with the node's words).
+ * consent when it holds history of its own or is a member of a cluster with others. The form warns and
+ * asks for the consent up front only in the first case: the configuration says the node holds history,
+ * and it is not a member of a cluster with others (whose history is the cluster's, not its own: after a
+ * join reached Member, say). The node's refusal covers the rest: the card then asks in a confirmation,
+ * with the node's words.
  *
  * Invariants: field errors show only after the user tried to submit, then follow the fields live; a join
  * that discards history is only ever sent after the user consented to it in words.
@@ -48,8 +50,14 @@ export class JoinState {
   /** The user asked for the form again after a join reached Member; cleared once a join is under way again. */
   another = $state(false);
 
-  /** Whether the form asks for consent first: the node said it holds history of its own. */
-  readonly discardsHistory = $derived.by(() => this.config()?.hasHistory === true);
+  /** Whether the form warns and asks for consent first: the node holds history of its own (see above). */
+  readonly discardsHistory = $derived.by(() => {
+    const membership = this.session.status?.membership;
+    // Not before the status says whose history it is: the node's refusal covers that moment.
+    if (membership === undefined || this.config()?.hasHistory !== true) return false;
+    const sharedWithOthers = membership.isMember && (membership.members?.length ?? 0) > 1;
+    return !sharedWithOthers;
+  });
 
   readonly problems = $derived.by((): JoinProblems => {
     if (!this.showProblems) return NO_PROBLEMS;
@@ -86,7 +94,8 @@ export class JoinState {
     this.showProblems = true;
     this.outcome = null;
     if (this.firstProblem !== null) return null;
-    return this.#send(config.hasHistory);
+    // Consent given with the form (no problem left: ticked wherever it was asked for), never otherwise.
+    return this.#send(this.discardsHistory);
   }
 
   /** The user confirmed, after the node asked, that this node's history may be discarded. */
@@ -99,12 +108,16 @@ export class JoinState {
     if (this.outcome?.kind === 'needs-consent') this.outcome = null;
   }
 
-  /** Members picked from the clusters heard on the network: their addresses go into the address field. */
+  /**
+   * Members picked from the clusters heard on the network: their addresses go into the address field.
+   * After a join reached Member this brings the form back, as Join another cluster does; during a join
+   * it leaves alone what is under way (the form then still gives way when that join reaches Member).
+   */
   pick(addresses: readonly string[], label: string): void {
+    if (!this.formShown) this.joinAnother();
     this.address = addresses.join(', ');
     this.code = '';
     this.picked = label;
-    this.another = true;
   }
 
   /** Shows the form again after a join reached Member, without what it said about that join. */

@@ -1,17 +1,13 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandReceipt } from '../../../shared/api';
-import { apiError, deferred, FakeApi, makeUser } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { apiError, FakeApi, makeUser } from '../../../test/support/renderer/fake-api';
+import { renderOnSession } from '../../../test/support/renderer/session';
 import PeoplePage from './PeoplePage.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
-  return render(PeoplePage, { session: started.session });
+  return renderOnSession(PeoplePage, fake, {});
 }
 
 function item(id: string): HTMLElement {
@@ -23,10 +19,6 @@ function item(id: string): HTMLElement {
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('PeoplePage', () => {
@@ -45,11 +37,7 @@ describe('PeoplePage', () => {
   });
 
   it('blocks and unblocks, disabling the toggle while the command runs', async () => {
-    const reply = deferred<CommandReceipt>();
-    fake.override.block = async (args, original) => {
-      await reply.promise;
-      return original(args);
-    };
+    const release = fake.hold('block');
     setup();
     const block = await screen.findByRole('button', { name: 'Block bob' });
 
@@ -57,7 +45,7 @@ describe('PeoplePage', () => {
     expect((block as HTMLButtonElement).disabled).toBe(true);
     expect(fake.callsOf('block')).toEqual([{ user: 'bob' }]);
 
-    reply.resolve({ id: 'alice/1', slot: 1 });
+    release();
     const unblock = await screen.findByRole('button', { name: 'Unblock bob' });
     expect(unblock.getAttribute('aria-pressed')).toBe('true');
     await waitFor(() => expect((unblock as HTMLButtonElement).disabled).toBe(false));

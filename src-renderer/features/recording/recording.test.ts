@@ -2,7 +2,7 @@ import { flushSync } from 'svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { TraceMessage } from '../../../shared/api';
 import { Session, TRACE_KEPT } from '../../app/session.svelte';
-import { FakeApi, makeStatus } from '../../test/fake-api';
+import { FakeApi, makeStatus } from '../../../test/support/renderer/fake-api';
 import { recordingFor } from './recording.svelte';
 
 let session: Session;

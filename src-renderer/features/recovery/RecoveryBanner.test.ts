@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeRecovery } from '../../test/fake-api';
+import { makeRecovery } from '../../../test/support/renderer/fake-api';
 import RecoveryBanner from './RecoveryBanner.svelte';
 
 afterEach(() => sessionStorage.clear());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeRecovery } from '../../test/fake-api';
+import { makeRecovery } from '../../../test/support/renderer/fake-api';
 import { recoveredFromDisk, recoverySummary, slotSource } from './recovery-text';
 
 const RESTARTED = makeRecovery({ ms: 142, checkpointSlot: 9_800, checkpointBytes: 12_000_000, journalRecords: 212, replayedSlots: [9_801, 10_012], learnedFromPeers: [10_013, 10_047], caughtUp: true });

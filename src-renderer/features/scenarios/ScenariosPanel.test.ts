@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import { Session } from '../../app/session.svelte';
-import { FakeApi, makePeerStatus, makeStatus } from '../../test/fake-api';
+import { FakeApi, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
 import ScenariosPanel from './ScenariosPanel.svelte';
 import { SCENARIOS } from './scenarios';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../../shared/api';
-import { FakeApi, makePeerStatus, makeStatus } from '../../test/fake-api';
+import { FakeApi, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
 import { FAULT_TTL_MS, ScenarioRunner, type RunView, type Scenario } from './scenario-runner';
 import { scenarioById } from './scenarios';
 

@@ -1,17 +1,14 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { apiError, deferred, FakeApi, makeEntry } from '../../test/fake-api';
-import { startSession } from '../../test/session';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { apiError, deferred, FakeApi, makeEntry } from '../../../test/support/renderer/fake-api';
+import { renderOnSession } from '../../../test/support/renderer/session';
 import type { CommandReceipt } from '../../../shared/api';
 import TimelinePage from './TimelinePage.svelte';
 
 let fake: FakeApi;
-let stop: () => void;
 
 function setup() {
-  const started = startSession(fake);
-  stop = started.stop;
-  return render(TimelinePage, { session: started.session });
+  return renderOnSession(TimelinePage, fake, {});
 }
 
 function compose(): HTMLTextAreaElement {
@@ -32,10 +29,6 @@ function articles(): HTMLElement[] {
 
 beforeEach(() => {
   fake = new FakeApi();
-});
-
-afterEach(() => {
-  stop();
 });
 
 describe('compose box', () => {

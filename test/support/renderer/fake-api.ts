@@ -2,7 +2,8 @@
  * A test double of SynodApi for renderer tests: an in-memory micro-blog node whose state tests set
  * directly (`statusValue`, `userList`, `entries`, `configValue`, `secret`), whose every call is recorded
  * in `calls`, and any of whose methods a test can replace (`fake.override.tweet = ...`) to make it
- * slow, fail or answer something else. `emit()` pushes events to subscribers like a real node.
+ * slow, fail or answer something else; `fake.hold(method)` holds its calls until the test releases them.
+ * `emit()` pushes events to subscribers like a real node.
  *
  * Defaults behave like a healthy member of a three-node cluster (alice, bob, carol; carol unreachable):
  * tweet/block/unblock apply at once, take the next slot and emit a `chosen` event; updateConfig merges
@@ -35,9 +36,9 @@ import {
   type RecoveryReport,
   type TimelineEntry,
   type UserView,
-} from '../../shared/api';
-import { encodeInviteCode } from '../../shared/invite-code';
-import type { SynodBridge } from '../../shared/ipc';
+} from '../../../shared/api';
+import { encodeInviteCode } from '../../../shared/invite-code';
+import type { SynodBridge } from '../../../shared/ipc';
 
 type Handler<M extends ApiMethodName> = (args: ApiMethods[M]['args']) => Promise<ApiMethods[M]['result']>;
 /** A replacement for a method; `original` is the fake's own behaviour, to wrap it (delay it, ...). */
@@ -53,6 +54,11 @@ export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 
 const DELAY_SLOTS = 64;
 
+/** The members of the fake's own cluster: this node (alice), bob and carol. */
+export const ALICE: MemberView = { id: 'alice', address: '127.0.0.1:7400' };
+export const BOB: MemberView = { id: 'bob', address: '127.0.0.1:7401' };
+export const CAROL: MemberView = { id: 'carol', address: '127.0.0.1:7402' };
+
 /** A membership view: `members` in the configuration (this node a member when listed). */
 export function makeMembership(selfId: string, members: readonly MemberView[] | null, overrides: Partial<MembershipView> = {}): MembershipView {
   return { members, isMember: members?.some((m) => m.id === selfId) === true, pending: null, delaySlots: DELAY_SLOTS, joining: null, ...overrides };
@@ -63,9 +69,9 @@ export function makeMembership(selfId: string, members: readonly MemberView[] | 
  * that changes `peers` gets the matching members.
  */
 export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
-  const id = overrides.id ?? 'alice';
-  const address = overrides.address ?? '127.0.0.1:7400';
-  const peers = overrides.peers ?? [makePeerStatus({ id: 'bob', address: '127.0.0.1:7401', lastHeardMs: 2_000 }), makePeerStatus({ id: 'carol', address: '127.0.0.1:7402', reachable: false, lastHeardMs: null })];
+  const id = overrides.id ?? ALICE.id;
+  const address = overrides.address ?? ALICE.address;
+  const peers = overrides.peers ?? [makePeerStatus({ ...BOB, lastHeardMs: 2_000 }), makePeerStatus({ ...CAROL, reachable: false, lastHeardMs: null })];
   const members = [{ id, address }, ...peers.map((peer) => ({ id: peer.id, address: peer.address }))];
   return {
     id,
@@ -133,11 +139,8 @@ export class FakeApi implements SynodApi {
   configValue: NodeConfig = {
     id: 'alice',
     name: 'Alice',
-    address: '127.0.0.1:7400',
-    peers: [
-      { id: 'bob', address: '127.0.0.1:7401' },
-      { id: 'carol', address: '127.0.0.1:7402' },
-    ],
+    address: ALICE.address,
+    peers: [BOB, CAROL],
     editable: true,
     note: null,
     hasHistory: true,
@@ -155,6 +158,20 @@ export class FakeApi implements SynodApi {
   /** The calls made to `method`, oldest first (their arguments). */
   callsOf(method: ApiMethodName): unknown[] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
+  }
+
+  /**
+   * Holds every call to `method` until the test calls the returned function (to see the page while the
+   * node has not answered); each then does what the fake does.
+   */
+  hold<M extends ApiMethodName>(method: M): () => void {
+    const gate = deferred<void>();
+    const held: Override<M> = async (args, original) => {
+      await gate.promise;
+      return original(args);
+    };
+    this.override[method] = held as Overrides[M];
+    return () => gate.resolve();
   }
 
   get subscriberCount(): number {

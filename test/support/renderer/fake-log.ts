@@ -1,5 +1,5 @@
 /** Test helper: a log of many slots, served page by page like the node's `log` method. */
-import type { LogArgs, LogEntryView, LogPage } from '../../shared/api';
+import type { LogArgs, LogEntryView, LogPage } from '../../../shared/api';
 
 export const BALLOT = { round: 7, node: 'bob' } as const;
 

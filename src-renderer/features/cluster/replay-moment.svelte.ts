@@ -1,0 +1,30 @@
+/**
+ * The replayed moment the Cluster diagram shows instead of the live status while the user replays:
+ * the state the recording tells at the replay's position (replay-state.ts), or null while live.
+ *
+ * It reads the whole recording up to the position, not only the messages the replay shows, so hiding
+ * heartbeats changes which dots fly but not who leads or how far the commit indexes got.
+ */
+import type { RecordedMessage } from '../recording/trace-recorder.svelte';
+import type { ReplayController } from './replay.svelte';
+import { ReplayFold, type ReplayState } from './replay-state';
+
+export class ReplayMoment {
+  /**
+   * Deliberately not reactive: a cache that lets playback read only the messages passed since the last
+   * tick; whatever it holds, `state` equals reading the recording again from its start.
+   */
+  readonly #fold = new ReplayFold();
+
+  readonly state = $derived.by((): ReplayState | null => {
+    const replay = this.replay;
+    if (replay.mode === 'live' || replay.shown === null) return null;
+    return this.#fold.stateAt(this.recording(), replay.recordedPassed, replay.shown);
+  });
+
+  constructor(
+    private readonly replay: ReplayController,
+    /** The same messages the replay was given. */
+    private readonly recording: () => readonly RecordedMessage[],
+  ) {}
+}
