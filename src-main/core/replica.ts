@@ -271,6 +271,11 @@ export class Replica {
     };
   }
 
+  /** Whether this replica campaigns (pre-vote or phase 1) now; cheap, unlike status(). */
+  get isCampaigning(): boolean {
+    return this.roleState.kind === 'candidate';
+  }
+
   /** Every slot <= commitIndex is chosen (cheap, unlike status(): the runtime reads it per message). */
   get commitIndex(): Slot {
     return this.learner.commitIndex;

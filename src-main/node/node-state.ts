@@ -18,7 +18,7 @@ export interface PeerState {
   readonly address: string;
   /** Milliseconds since the last authenticated datagram from it (when this was taken), or null if none yet. */
   readonly lastHeardMs: number | null;
-  /** Heard from within the reachability window (ReplicaNode's rule, the one removeMember uses too). */
+  /** Heard from within the reachability window (node-status.ts's rule, the one removeMember uses too). */
   readonly reachable: boolean;
   /** Its commit index as it last reported it (heartbeats, pings), or null if unknown. */
   readonly commitIndex: Slot | null;
