@@ -16,6 +16,15 @@ describe('FreshnessFilter', () => {
     expect(fromN1(18_100)).toBe(true); // sent after the resume
   });
 
+  it('tells how long each datagram waited beyond the fastest delivery', () => {
+    const filter = new FreshnessFilter(3_000);
+    expect(filter.ageOf('n1', 1, 1_000, 50)).toBe(0); // the first: nothing to compare with
+    expect(filter.ageOf('n1', 1, 1_010, 60)).toBe(0);
+    expect(filter.ageOf('n1', 1, 1_020, 570)).toBeCloseTo(500, -1); // read during a 500 ms turn (less the drift allowance)
+    expect(filter.ageOf('n1', 1, 1_030, 75)).toBe(0); // faster than any before: the new baseline
+    expect(filter.ageOf('n1', 1, 1_040, 4_090)).toBeNull();
+  });
+
   it('keeps what a busy reader takes up to the bound late', () => {
     const filter = new FreshnessFilter(3_000);
     const fromN1 = link(filter, -42);

@@ -59,12 +59,20 @@ export class FreshnessFilter {
 
   /** Whether a datagram of `sender` (process life `epoch`) sent at its clock's `sentAtMs` and read now is fresh. */
   isFresh(sender: string, epoch: number, sentAtMs: number, nowMs: number): boolean {
+    return this.ageOf(sender, epoch, sentAtMs, nowMs) !== null;
+  }
+
+  /**
+   * How much later than the fastest from its sender a datagram is read (ms, >= 0: the time it waited
+   * for us, mostly), or null when that is more than staleAfterMs (drop it). 0 when nothing tells.
+   */
+  ageOf(sender: string, epoch: number, sentAtMs: number, nowMs: number): number | null {
     const known = this.senders.get(sender);
     // A datagram of an older process life than the one tracked: nothing to compare it with.
-    if (known !== undefined && epoch < known.epoch) return true;
+    if (known !== undefined && epoch < known.epoch) return 0;
     if (known === undefined || epoch > known.epoch) {
       rememberRecent(this.senders, sender, { epoch, baselineMs: nowMs - sentAtMs, baselineAtMs: nowMs, staleRun: null }, MAX_TRACKED_SENDERS);
-      return true;
+      return 0;
     }
     const clock = known;
     rememberRecent(this.senders, sender, clock, MAX_TRACKED_SENDERS);
@@ -75,22 +83,22 @@ export class FreshnessFilter {
       clock.baselineMs = allowedMs + ageMs;
       clock.baselineAtMs = nowMs;
       clock.staleRun = null;
-      return true;
+      return 0;
     }
     if (ageMs <= this.staleAfterMs) {
       clock.staleRun = null;
-      return true;
+      return ageMs;
     }
     if (clock.staleRun === null) {
       clock.staleRun = { sinceMs: nowMs, sentAtMs };
-      return false;
+      return null;
     }
     if (nowMs - clock.staleRun.sinceMs > REBASE_AFTER_MS && wrappedDifference(sentAtMs, clock.staleRun.sentAtMs) > REBASE_AFTER_MS) {
       clock.baselineMs = allowedMs + ageMs;
       clock.baselineAtMs = nowMs;
       clock.staleRun = null;
-      return true;
+      return 0;
     }
-    return false;
+    return null;
   }
 }

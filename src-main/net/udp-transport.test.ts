@@ -22,6 +22,8 @@ const NOWHERE: HostPort = { host: HOST, port: 9 };
 interface Node {
   readonly transport: UdpTransport;
   readonly inbox: WireMessage[];
+  /** The transport's estimate of how long each message of `inbox` waited to be read. */
+  readonly ages: number[];
   readonly traces: TraceEvent[];
 }
 
@@ -37,6 +39,7 @@ afterEach(async () => {
 
 async function startNode(self: string, members: Record<string, HostPort>, options: Partial<UdpTransportOptions> = {}): Promise<Node> {
   const inbox: WireMessage[] = [];
+  const ages: number[] = [];
   const traces: TraceEvent[] = [];
   const transport = await UdpTransport.open({
     self,
@@ -45,12 +48,15 @@ async function startNode(self: string, members: Record<string, HostPort>, option
     secret: SECRET,
     epoch: 1,
     members: new Map(Object.entries(members)),
-    onMessage: (m) => inbox.push(m),
+    onMessage: (m, ageMs) => {
+      inbox.push(m);
+      ages.push(ageMs);
+    },
     onTrace: (e) => traces.push(e),
     ...options,
   });
   open.push(transport);
-  return { transport, inbox, traces };
+  return { transport, inbox, ages, traces };
 }
 
 /** Two members that know each other's address. */
@@ -246,7 +252,12 @@ describe('UdpTransport', () => {
     a.transport.send(fresh);
     await waitFor(() => b.inbox.length === 2, 'the fresh commit');
     expect(b.inbox[1]).toEqual(fresh);
-    expect(b.traces.filter((t) => t.direction === 'in')).toHaveLength(2);
+    // Read 1.5 s late (a busy reader): delivered, with how long it waited.
+    clocks.n2 += 1_500;
+    a.transport.send(commit('n1', 'n2'));
+    await waitFor(() => b.inbox.length === 3, 'the late commit');
+    expect(b.ages[2]).toBeCloseTo(1_500, -1);
+    expect(b.traces.filter((t) => t.direction === 'in')).toHaveLength(3);
   });
 
   it('drops every message at dropRate 1, and none at 0', async () => {

@@ -131,8 +131,12 @@ export interface UdpTransportOptions {
   readonly maxDatagramBytes?: number;
   /** Socket receive buffer requested; the OS may grant less. Default 4 MiB. */
   readonly recvBufferBytes?: number;
-  /** Called synchronously from the socket's 'message' event: queue and return; must not throw. */
-  readonly onMessage: (message: WireMessage) => void;
+  /**
+   * Called synchronously from the socket's 'message' event: queue and return; must not throw. `ageMs`:
+   * how much later than the fastest from its sender the message was read (freshness.ts; 0 if unknown),
+   * i.e. mostly how long it waited for this process.
+   */
+  readonly onMessage: (message: WireMessage, ageMs: number) => void;
   /** Every message sent or received, dropped by a fault or not (for the dashboard); must not throw. */
   readonly onTrace?: (event: TraceEvent) => void;
   /** A message that could not be sent (also counted in stats().dropped), with a readable detail; must not throw. */
@@ -222,7 +226,7 @@ export class UdpTransport {
   private closed = false;
   private boundAddress: HostPort = { host: '', port: 0 };
   private recvBufferBytes = 0;
-  private readonly onMessage: (message: WireMessage) => void;
+  private readonly onMessage: (message: WireMessage, ageMs: number) => void;
   private readonly onTrace: ((event: TraceEvent) => void) | undefined;
   private readonly onSendError: ((message: WireMessage, reason: SendErrorReason, detail: string) => void) | undefined;
   private readonly now: () => number;
@@ -453,6 +457,11 @@ export class UdpTransport {
     return [...this.peersById].map(([id, p]) => ({ id, address: formatAddress(p.host, p.port), lastHeardAt: p.lastHeardAt }));
   }
 
+  /** Datagrams dropped as stale so far (cheap, unlike stats()): while it grows, a backlog is being read. */
+  get staleDatagrams(): number {
+    return this.dropCounts['stale'] ?? 0;
+  }
+
   stats(): TransportStats {
     return {
       ...this.counters,
@@ -498,7 +507,8 @@ export class UdpTransport {
     const opened = this.opener.open(datagram);
     if (!opened.ok) return this.drop(opened.reason);
     const { sender } = opened;
-    if (!this.freshness.isFresh(sender, opened.epoch, opened.sentAtMs, this.monotonicNow())) return this.drop('stale');
+    const ageMs = this.freshness.ageOf(sender, opened.epoch, opened.sentAtMs, this.monotonicNow());
+    if (ageMs === null) return this.drop('stale');
     const now = this.now();
     const reassembled = this.reassembler.add(`${sender}@${opened.epoch}`, opened.fragment, opened.plaintext, now);
     if (reassembled.status === 'rejected') return this.drop('fragment-rejected');
@@ -520,7 +530,7 @@ export class UdpTransport {
       this.onTrace?.({ direction: 'in', message, dropped: false, bytes });
       if (message.type === 'ping' && message.challenge !== undefined) this.answerChallenge(sender, message.challenge, source);
       else if (message.type === 'ping' && message.echo !== undefined) this.checkEcho(sender, message.echo, source);
-      else this.onMessage(message);
+      else this.onMessage(message, ageMs);
     }
     // After the messages, so that an echo that moves the peer here is not taken for a move to validate.
     const peer = this.peersById.get(sender);

@@ -89,8 +89,12 @@ export class ReplicaNode {
   readonly id: NodeId;
   readonly name: string;
   readonly clusterId: string;
-  private readonly inbox: WireMessage[] = [];
-  private ticksOwed = 0;
+  /** Messages read since the last turn, with when they would have been read had this process not been busy. */
+  private readonly inbox: { readonly message: WireMessage; readonly arrivedAtMs: number }[] = [];
+  /** The transport's count of stale datagrams at the last turn (a growing count: a backlog is being read). */
+  private staleDatagramsSeen = 0;
+  /** Protocol time: ticks from a monotonic clock (tick-clock.ts); counts from startTimers(). */
+  private tickClock: TickClock;
   private turnScheduled = false;
   private turnRunning: Promise<void> | null = null;
   private stopping = false;
@@ -137,6 +141,7 @@ export class ReplicaNode {
     this.clusterId = clusterId;
     this.requests = new ClientRequests(options.requestTimeoutMs ?? 5_000);
     this.protocolConfig = protocolConfigOf(options);
+    this.tickClock = this.newTickClock();
     this.bulk = new BulkSender({
       send: (messages) => this.transport.sendAll(messages),
       now: Date.now,
@@ -292,7 +297,7 @@ export class ReplicaNode {
         ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
         // Twice the longest election timeout: a datagram older than that tells nothing about its sender now.
         staleAfterMs: 2 * longestElectionTimeoutMs(options),
-        onMessage: (message) => node.receive(message),
+        onMessage: (message, ageMs) => node.receive(message, ageMs),
         onTrace: (event) => node.observe(event),
         onSendError: (message, reason, detail) => logger.event('send-failed', { type: message.type, to: message.to, reason, detail }),
       });
@@ -424,7 +429,8 @@ export class ReplicaNode {
     this.logger.event('stopped');
   }
 
-  private receive(message: WireMessage): void {
+  /** `ageMs`: how long the message waited for us (the transport's estimate from its send time). */
+  private receive(message: WireMessage, ageMs: number): void {
     // The cluster trace never reaches the core: handled on arrival, its clock stamps are not held up by a turn's fsync.
     if (isTraceTraffic(message)) {
       const admitted = admitInbound(message, { commitIndex: this.replica.commitIndex, config: this.protocolConfig }, (reason) => this.status.countDrop(reason));
@@ -443,7 +449,7 @@ export class ReplicaNode {
       this.status.countDrop('inbox-full');
       return;
     }
-    this.inbox.push(message);
+    this.inbox.push({ message, arrivedAtMs: performance.now() - ageMs });
     this.schedule();
   }
 
@@ -461,7 +467,7 @@ export class ReplicaNode {
         .catch((error: unknown) => this.fatal(error))
         .finally(() => {
           this.turnRunning = null;
-          if (this.inbox.length > 0 || this.ticksOwed > 0 || this.maintenance.hasSnapshotToInstall || this.replica.hasPendingOutput()) this.schedule();
+          if (this.inbox.length > 0 || this.maintenance.hasSnapshotToInstall || this.replica.hasPendingOutput()) this.schedule();
         });
     });
   }
@@ -471,22 +477,23 @@ export class ReplicaNode {
    * them all at once (group commit), and the core never sees an input before its last turn is durable.
    */
   private async turn(): Promise<void> {
+    const startedAtMs = performance.now();
+    const staleDatagrams = this.transport.staleDatagrams;
+    const drainingBacklog = staleDatagrams !== this.staleDatagramsSeen;
+    this.staleDatagramsSeen = staleDatagrams;
     this.maintenance.installSnapshotIfReady();
-    // Time first, then the messages read meanwhile: they were queued while that time passed (in the
-    // socket during a stall of ours), so a stall of ours does not expire a timer that its peers'
-    // queued messages reset. A timeout that does expire in the ticks (our stall outlasted it) ends in
-    // this turn when the queued messages show the leader alive: it is learned as one of its gaps.
-    const wasCampaigning = this.replica.isCampaigning;
-    while (this.ticksOwed > 0) {
-      this.ticksOwed--;
-      this.replica.tick();
-      // A timeout that expired in these ticks starts a campaign whose pre-votes leave with this turn. The
-      // rest of the ticks are the same silence, in which no answer could come: counted, they would expire
-      // the timeout again and give up the leader before anyone was asked (a member woken from a long pause).
-      if (!wasCampaigning && this.replica.isCampaigning) this.ticksOwed = 0;
+    // Time and messages in the order they happened: each message after the ticks that passed before it
+    // arrived (its arrival as the transport estimates it from its send time), then the ticks up to this
+    // turn's start (what arrived since is read after it). Messages queued while this process was busy
+    // (a long turn, a stall, SIGSTOP) thus count where they came: a stall of ours neither expires a
+    // timer that the leader's queued heartbeats reset, nor lets a candidate give up before the answers
+    // queued for it were read. While a stale backlog is being dropped, the present is still queued
+    // behind it, so no time passes beyond the last message read: our own lateness is not the leader's silence.
+    for (const { message, arrivedAtMs } of this.inbox.splice(0)) {
+      this.passTime(arrivedAtMs);
+      this.dispatch(message);
     }
-    const inbox = this.inbox.splice(0);
-    for (const message of inbox) this.dispatch(message);
+    if (!drainingBacklog) this.passTime(startedAtMs);
     if (this.campaignAsked) {
       this.campaignAsked = false;
       this.logger.event('campaign-asked', { started: this.replica.campaignNow() });
@@ -594,15 +601,33 @@ export class ReplicaNode {
     this.loopMonitor.stop();
   }
 
-  private startTimers(): void {
+  /**
+   * Feeds the core the ticks that passed up to `atMs` (none if it is past already). A timeout that
+   * expires in them starts a campaign whose pre-votes leave with this turn; the rest of these ticks are
+   * the same silence, in which no answer could come: counted, they would expire the timeout again and
+   * give up the leader before anyone was asked (a member woken from a long pause).
+   */
+  private passTime(atMs: number): void {
+    const campaigningBefore = this.replica.isCampaigning;
+    for (let ticks = this.tickClock.due(atMs); ticks > 0; ticks--) {
+      this.replica.tick();
+      if (!campaigningBefore && this.replica.isCampaigning) return;
+    }
+  }
+
+  /** A clock from now whose ticks of one call stop where every timeout of the core has expired. */
+  private newTickClock(): TickClock {
     const tickMs = tickMsOf(this.options);
-    const clock = new TickClock(tickMs, Math.ceil(longestElectionTimeoutMs(this.options) / tickMs), performance.now());
+    return new TickClock(tickMs, Math.ceil(longestElectionTimeoutMs(this.options) / tickMs), performance.now());
+  }
+
+  private startTimers(): void {
+    // Time counts from here: start-up (opening the store and the socket) is not a silence of the leader.
+    this.tickClock = this.newTickClock();
     this.timers.push(
-      setInterval(() => {
-        // The ticks that passed, however late this callback runs: a busy replica's time must not run slow.
-        this.ticksOwed += clock.due(performance.now());
-        this.schedule();
-      }, tickMs),
+      // Each tick's interval only asks for a turn: the turn counts the ticks that passed, however late
+      // this callback runs (a busy replica's time must not run slow).
+      setInterval(() => this.schedule(), tickMsOf(this.options)),
       setInterval(() => this.emit({ type: 'state', state: this.status.intervalState() }), STATUS_EVENT_INTERVAL_MS),
       setInterval(() => {
         if (this.turnRunning === null) this.store.flushTables();

@@ -129,6 +129,8 @@ describe('store maintenance rules', () => {
     expect(peerMayNeedSnapshot(1_000, [peer('n2', true, null)], 512)).toBe(false); // reachable, its position unknown
     expect(peerMayNeedSnapshot(1_000, [peer('n2', true, 1_000), peer('n3', false, null)], 512)).toBe(true);
     expect(peerMayNeedSnapshot(1_000, [], 512)).toBe(false);
+    // Hearing no majority, this member is more likely the one away (resumed from a pause): it prepares nothing.
+    expect(peerMayNeedSnapshot(1_000, [peer('n2', false, 1_000), peer('n3', false, 1_000)], 512)).toBe(false);
   });
 
   it('compacts in whole steps, keeping the retained slots', () => {
@@ -221,7 +223,7 @@ describe('StoreMaintenance', () => {
       return world.requests.at(-1)?.snapshot;
     };
     expect(await checkpoint()).toBe(false); // every peer close and heard from
-    world.peers = [peer('n2', false, null)];
+    world.peers = [peer('n2', true, 1_000), peer('n3', false, null)]; // n3 away, while this member hears a majority
     expect(await checkpoint()).toBe(true);
     world.now += SNAPSHOT_PREPARE_INTERVAL_MS - 1;
     expect(await checkpoint()).toBe(false);

@@ -8,6 +8,7 @@
  * (the install waits for the turn after it ends). The loop calls these steps; this class owns no timers:
  * a checkpoint that ends asks the loop for a turn (`schedule`), which may start the next one.
  */
+import { majority } from '../core/quorum';
 import type { NodeId, ReplicaStatus, Slot } from '../core/types';
 import type { Replica } from '../core/replica';
 import type { CheckpointBuilder } from '../storage/checkpoint-builder';
@@ -61,8 +62,15 @@ export interface StoreMaintenanceContext {
   readonly writeExportedCheckpoint?: (dir: string, image: Uint8Array) => Promise<void>;
 }
 
-/** Some peer is not heard from lately (asleep, restarting) or far behind: it may ask for a snapshot. */
+/**
+ * Some peer is not heard from lately (asleep, restarting) or far behind: it may ask for a snapshot.
+ * Only a member that hears a majority (itself included) can tell: one that hears nobody is more likely
+ * the one away (a member resumed from a pause sees every peer unreachable, and building a snapshot then
+ * would only hold it back).
+ */
 export function peerMayNeedSnapshot(commitIndex: Slot, peers: readonly PeerState[], snapshotCatchupSlots: number): boolean {
+  const inTouch = 1 + peers.filter((peer) => peer.reachable).length;
+  if (inTouch < majority(peers.length + 1)) return false;
   const far = snapshotCatchupSlots / 2;
   return peers.some((peer) => !peer.reachable || (peer.commitIndex !== null && commitIndex - peer.commitIndex > far));
 }
