@@ -55,6 +55,11 @@ function playback(p: Page, name: string): Locator {
 }
 
 /** Reads the replay's readout ("message k of N"), the slider and the newest message of "Messages up to …", at once. */
+/** What the Cluster view says of the replayed moment (the line above the diagram). */
+function replayedMoment(p: Page): Promise<string> {
+  return p.locator('p.replayed').innerText();
+}
+
 async function readStep(p: Page): Promise<Step> {
   const readout = (await replayRegion(p).locator('p.readout').innerText()).replace(/\s+/g, ' ');
   const counts = /message ([\d,]+) of ([\d,]+)/.exec(readout);
@@ -161,6 +166,8 @@ describe.skipIf(SKIP_BROWSER_SUITES)('the Cluster page replays a recorded electi
     await slider(p).press('Home');
     const first = await readStep(p);
     expect(first.passed).toBe(0);
+    // Before the first message the diagram shows the recording's start, not the live leader.
+    expect(await replayedMoment(p)).not.toContain(`${c} leads at ballot ${formatBallot(newBallot)}`);
     expect(first.message).toBeNull();
     expect(await p.getByRole('region', { name: /^Messages up to / }).innerText()).toContain('No message before this point of the recording.');
     expect(await playback(p, 'Previous message').isDisabled()).toBe(true);
@@ -180,14 +187,19 @@ describe.skipIf(SKIP_BROWSER_SUITES)('the Cluster page replays a recorded electi
       // (A member's message is placed on n1's clock by a fractional offset; the list shows whole milliseconds.)
       expect(Math.abs(step.slider - (step.message?.at ?? NaN)), `step ${step.passed}`).toBeLessThan(1);
       expect(step.slider).toBeGreaterThanOrEqual(before.slider);
-      // The screenshot: the new leader's prepare reaching n1, its dot on the diagram.
-      if (screenshot === null && step.message?.type === 'prepare' && step.message.from === c && step.message.to === 'n1') {
-        screenshot = join(tempDir, 'replay-prepare.png');
+      // The screenshot: the new leader's first prepare, its dot on the diagram. The diagram shows that moment, not
+      // the live cluster: the candidate campaigns, nobody has crowned it yet, unless the merged recording placed one
+      // of its accepts or commits first (members' clocks are aligned only within their measured uncertainty).
+      if (screenshot === null && step.message?.type === 'prepare' && step.message.from === c && step.message.at >= campaignAt) {
+        const crowned = steps.some((s) => s.message !== null && s.message.from === c && ['accept', 'commit'].includes(s.message.type) && s.message.ballot === formatBallot(newBallot));
+        if (!crowned) expect(await replayedMoment(p)).toContain(`nobody leads while ${c} campaigns at ballot ${formatBallot(newBallot)}`);
+        screenshot = join(SCREENSHOT_DIR, 'cluster-replay.png');
         await p.screenshot({ path: screenshot, fullPage: true });
       }
     }
     const last = steps.at(-1) as Step;
     expect(last.passed).toBe(last.total);
+    expect(await replayedMoment(p)).toContain(`${c} leads at ballot ${formatBallot(newBallot)}`);
     expect(steps.length - 1).toBe(last.total);
 
     // The election in order, on n1's own link to the new leader.
