@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { API_METHODS, ApiError, type NodeStatus, type SynodApi, type SynodEvent } from '../../shared/api';
-import { buildApi } from '../../shared/api-build';
+import { API_METHODS, ApiError, type NodeStatus, type SynodEvent } from '../../shared/api';
 import { apiChannel, EVENT_CHANNEL } from '../../shared/ipc';
 import { forwardEvents, registerApiHandlers, type EventSink } from './ipc';
 import { makeSenderCheck } from './trusted-sender';
+import { spyApi } from '../../test/support/spy-api';
 
 // The module under test imports only types from Electron; the mock guarantees no Electron runtime is touched.
 vi.mock('electron', () => ({}));
@@ -29,30 +29,7 @@ class FakeIpcMain {
 
 /** A fake API whose methods are spies; events are pushed with `emit`. */
 function fakeApi() {
-  const calls: { method: string; args: unknown }[] = [];
-  let impl: (method: string, args: unknown) => Promise<unknown> = (method) => Promise.resolve(`${method} result`);
-  const listeners = new Set<(event: SynodEvent) => void>();
-  const api: SynodApi = buildApi(
-    (method, args) => {
-      calls.push({ method, args });
-      return impl(method, args);
-    },
-    (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  );
-  return {
-    api,
-    calls,
-    listeners,
-    respond(fn: typeof impl) {
-      impl = fn;
-    },
-    emit(event: SynodEvent) {
-      for (const listener of listeners) listener(event);
-    },
-  };
+  return spyApi((method) => Promise.resolve(`${method} result`));
 }
 
 const APP_PAGE = 'app://synod/index.html';

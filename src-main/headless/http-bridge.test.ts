@@ -3,39 +3,16 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, type SynodApi, type SynodEvent } from '../../shared/api';
-import { buildApi } from '../../shared/api-build';
+import { ApiError, type SynodEvent } from '../../shared/api';
 import { RENDERER_CSP } from '../../shared/csp';
 import { startHttpBridge, type HttpBridge } from './http-bridge';
+import { spyApi } from '../../test/support/spy-api';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
 /** A test double of the node's API: records calls, answers with `respond`, pushes events with `emit`. */
 function fakeApi() {
-  const calls: { method: string; args: unknown }[] = [];
-  let respond: (method: string, args: unknown) => Promise<unknown> = (method, args) => Promise.resolve({ method, args: args ?? null });
-  const listeners = new Set<(event: SynodEvent) => void>();
-  const api: SynodApi = buildApi(
-    (method, args) => {
-      calls.push({ method, args });
-      return respond(method, args);
-    },
-    (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  );
-  return {
-    api,
-    calls,
-    listeners,
-    respondWith(fn: typeof respond) {
-      respond = fn;
-    },
-    emit(event: SynodEvent) {
-      for (const listener of listeners) listener(event);
-    },
-  };
+  return spyApi((method, args) => Promise.resolve({ method, args: args ?? null }));
 }
 
 interface Reply {
@@ -260,12 +237,12 @@ describe('API', () => {
       ['internal', 500],
     ] as const;
     for (const [code, status] of cases) {
-      fake.respondWith(() => Promise.reject(new ApiError({ code, message: `it is ${code}`, id: 'n1/4' })));
+      fake.respond(() => Promise.reject(new ApiError({ code, message: `it is ${code}`, id: 'n1/4' })));
       const reply = await post('tweet', { text: 'x' });
       expect(reply.status, code).toBe(status);
       expect(reply.json).toEqual({ error: { code, message: `it is ${code}`, id: 'n1/4' } });
     }
-    fake.respondWith(() => Promise.reject(new RangeError('disk on fire')));
+    fake.respond(() => Promise.reject(new RangeError('disk on fire')));
     const reply = await post('users');
     expect(reply.status).toBe(500);
     expect(reply.json).toEqual({ error: { code: 'internal', message: 'disk on fire' } });
