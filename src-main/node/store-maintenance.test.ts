@@ -7,6 +7,7 @@ import type { SnapshotImage } from '../storage/snapshot-image';
 import type { LogFields } from './logger';
 import type { PeerState } from './node-state';
 import { COMPACTION_STEP_SLOTS, compactionSlot, peerMayNeedSnapshot, SNAPSHOT_PREPARE_INTERVAL_MS, StoreMaintenance, type MaintainedStore, type StoreMaintenanceContext } from './store-maintenance';
+import { deferred } from '../../test/support/deferred';
 
 const INSTALLED: InstalledSnapshot = { slot: 900, ledger: [], membership: bootstrapMembership([{ id: 'n1', address: '' }]) };
 
@@ -14,16 +15,6 @@ function peer(id: string, reachable: boolean, commitIndex: number | null): PeerS
   return { id, address: `${id}:7400`, lastHeardMs: reachable ? 10 : null, reachable, commitIndex };
 }
 
-/** A promise settled from outside. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,11 +1,12 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { MembershipReceipt } from '../../../shared/api';
-import { ALICE, apiError, BOB, CAROL, deferred, FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
+import { ALICE, apiError, BOB, CAROL, FakeApi, makeMembership, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
 import { memberRows, membersTable, removeButton } from '../../../test/support/renderer/peers';
 import { renderOnSession } from '../../../test/support/renderer/session';
 import { text } from '../../../test/support/renderer/text';
 import MembersCard from './MembersCard.svelte';
+import { deferred } from '../../../test/support/deferred';
 
 let fake: FakeApi;
 

@@ -1,9 +1,10 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { apiError, deferred, FakeApi, makeEntry } from '../../../test/support/renderer/fake-api';
+import { apiError, FakeApi, makeEntry } from '../../../test/support/renderer/fake-api';
 import { renderOnSession } from '../../../test/support/renderer/session';
 import type { CommandReceipt } from '../../../shared/api';
 import TimelinePage from './TimelinePage.svelte';
+import { deferred } from '../../../test/support/deferred';
 
 let fake: FakeApi;
 

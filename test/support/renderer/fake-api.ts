@@ -39,6 +39,7 @@ import {
 } from '../../../shared/api';
 import { encodeInviteCode } from '../../../shared/invite-code';
 import type { SynodBridge } from '../../../shared/ipc';
+import { deferred } from '../deferred';
 
 type Handler<M extends ApiMethodName> = (args: ApiMethods[M]['args']) => Promise<ApiMethods[M]['result']>;
 /** A replacement for a method; `original` is the fake's own behaviour, to wrap it (delay it, ...). */
@@ -349,16 +350,6 @@ export class FakeApi implements SynodApi {
   }
 }
 
-/** A promise with its resolve/reject exposed, to hold an API call open in a test. */
-export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 export function apiError(body: ApiErrorBody): ApiError {
   return new ApiError(body);
