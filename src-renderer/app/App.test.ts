@@ -50,6 +50,34 @@ describe('App', () => {
     expect(within(header).getByText('No leader right now')).toBeTruthy();
   });
 
+  it('says the leader it names is the live one while the Cluster view replays a recording', async () => {
+    fake.statusValue = makeStatus({ role: 'follower', leader: 'bob' });
+    render(App);
+    const header = screen.getByRole('banner');
+    expect(await within(header).findByText('Led by bob')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('link', { name: 'Cluster' }));
+    const replay = await screen.findByRole('region', { name: 'Replay' });
+    // Recorded a minute ago: alice led then (an accept at its own ballot); bob leads now.
+    const at = Date.now() - 60_000;
+    fake.emit({ type: 'trace', messages: [{ at, direction: 'out', from: 'alice', to: 'bob', type: 'accept', slot: 7, ballot: { round: 2, node: 'alice' } }] });
+    await waitFor(() => expect(within(replay).getByRole('button', { name: 'Pause' }).hasAttribute('disabled')).toBe(false));
+
+    await fireEvent.click(within(replay).getByRole('button', { name: 'Pause' }));
+    expect(within(replay).getByRole('status').textContent).toBe('Replay paused');
+    expect(screen.getAllByText(/^Replay at/).length).toBeGreaterThan(0);
+    expect(within(header).getByText('Live: led by bob')).toBeTruthy();
+    expect(within(header).queryByText('Led by bob')).toBeNull();
+
+    await fireEvent.click(within(replay).getByRole('button', { name: 'Live' }));
+    expect(await within(header).findByText('Led by bob')).toBeTruthy();
+
+    // A replay left behind on the Cluster view does not follow the header to another page.
+    await fireEvent.click(within(replay).getByRole('button', { name: 'Pause' }));
+    expect(await within(header).findByText('Live: led by bob')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('link', { name: 'Timeline' }));
+    expect(await within(header).findByText('Led by bob')).toBeTruthy();
+  });
+
   it('switches page when a nav link is clicked and moves focus to its heading', async () => {
     render(App);
 

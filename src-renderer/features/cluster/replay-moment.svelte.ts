@@ -9,6 +9,18 @@ import type { RecordedMessage } from '../recording/trace-recorder.svelte';
 import type { ReplayController } from './replay.svelte';
 import { ReplayFold, type ReplayState } from './replay-state';
 
+/** The ReplayMoment made last (by the Cluster view shown last), for shownReplayMoment. */
+let newest = $state.raw<ReplayMoment | null>(null);
+
+/**
+ * The replayed moment the Cluster view made last shows, or null while it is live: the app header reads
+ * it to say that what it shows is live. A view that was left keeps the moment it showed, so read it only
+ * while the Cluster view is shown.
+ */
+export function shownReplayMoment(): ReplayState | null {
+  return newest?.state ?? null;
+}
+
 export class ReplayMoment {
   /**
    * Deliberately not reactive: a cache that lets playback read only the messages passed since the last
@@ -26,5 +38,11 @@ export class ReplayMoment {
     private readonly replay: ReplayController,
     /** The same messages the replay was given. */
     private readonly recording: () => readonly RecordedMessage[],
-  ) {}
+  ) {
+    remember(this);
+  }
+}
+
+function remember(moment: ReplayMoment): void {
+  newest = moment;
 }

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import { Session } from '../../app/session.svelte';
 import { FakeApi, makePeerStatus, makeStatus } from '../../../test/support/renderer/fake-api';
@@ -38,6 +38,30 @@ describe('ScenariosPanel', () => {
     expect(screen.getByText(/Faults held by: alice/)).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Stop and undo' }));
     await vi.waitFor(() => expect(screen.getByText(/Stopped\. Every fault it set was cleared\./)).toBeTruthy());
+    expect(api.memberFaults.size).toBe(0);
+  });
+
+  it('says each new attempt of a scenario that chance decides, above its steps', async () => {
+    const api = new FakeApi();
+    api.statusValue = makeStatus({ peers: [makePeerStatus({ id: 'bob' }), makePeerStatus({ id: 'carol' })] });
+    // Every tweet is chosen at once, everywhere; bob, cut off by alice, is unreachable and carol succeeds it; no hole, ever.
+    api.override.tweet = async (args, original) => {
+      const receipt = await original(args);
+      api.statusValue = { ...api.statusValue, commitIndex: receipt.slot, peers: api.statusValue.peers.map((peer) => ({ ...peer, commitIndex: receipt.slot })) };
+      return receipt;
+    };
+    api.override.status = async (_args, original) => {
+      const status = await original(undefined);
+      const cut = api.memberFaults.get('alice')?.faults.isolate.includes('bob') === true;
+      return cut ? { ...status, leader: 'carol', peers: status.peers.map((peer) => (peer.id === 'bob' ? { ...peer, reachable: false } : peer)) } : status;
+    };
+    render(ScenariosPanel, { session: await session(api), pollMs: 1 });
+    await fireEvent.click(screen.getByRole('radio', { name: 'The hole that never stalls' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Play' }));
+    await vi.waitFor(() => expect(screen.getByText(/Done\. Every fault it set was cleared\./)).toBeTruthy(), { timeout: 5_000 });
+    const attempts = within(screen.getByRole('list', { name: 'Attempts' })).getAllByRole('listitem');
+    expect(attempts.map((item) => item.textContent)).toEqual(['No hole this time: healing bob and trying again (2 of 3)', 'No hole this time: healing bob and trying again (3 of 3)']);
+    expect(screen.getByText(/^No hole in 3 attempts: /)).toBeTruthy();
     expect(api.memberFaults.size).toBe(0);
   });
 });

@@ -6,7 +6,11 @@
  *    cluster is observed to reach it: the node's status (and, for steps that say so, its log) is read
  *    every `pollMs` and handed to the step's `reached`. Timers alone never advance a step; a step that is
  *    not reached within its `timeoutMs` fails the run, unless it is optional (`missed`: the narration
- *    says what not reaching it means, and the run goes on).
+ *    says what not reaching it means, and the run goes on). A step may also decide early that it will
+ *    not be seen this time (`reached` returns NOT_THIS_TIME): missed at once, rather than at its timeout.
+ *  - An optional step may be worth another try (`retry`): when it is missed, the run undoes what the
+ *    attempt did (`retry.reset`), says so ("… trying again (2 of 3)", in the view's `retries`), and plays
+ *    the steps again from `retry.from`; `missed` is said only when the last attempt missed too.
  *  - Every fault the run asks a member for lasts FAULT_TTL_MS there and is renewed every RENEW_MS while
  *    the run goes on: if this dashboard vanishes, the members heal themselves within FAULT_TTL_MS.
  *  - However the run ends (its last step, a failure, stop()), the undo clears every fault it set, on
@@ -56,17 +60,37 @@ export interface RunContext {
   sleep(ms: number): Promise<void>;
 }
 
+/** What `reached` returns when the cluster shows the step will not be seen this time. */
+export const NOT_THIS_TIME = Symbol('not this time');
+
 export interface ScenarioStep {
   readonly title: string;
   /** What to watch for, in plain words (the dashboard page and element to look at). */
   readonly watch: string;
   readonly act?: (run: RunContext) => Promise<void>;
-  /** Reached? false: not yet; true or a sentence (what was seen): reached. */
-  readonly reached: (observation: Observation, run: RunContext) => boolean | string;
+  /**
+   * Reached? false: not yet; true or a sentence (what was seen): reached; NOT_THIS_TIME: it will not be
+   * (an optional step is missed at once, a required one fails).
+   */
+  readonly reached: (observation: Observation, run: RunContext) => boolean | string | typeof NOT_THIS_TIME;
   readonly readsLog?: boolean;
   readonly timeoutMs: number;
-  /** Makes the step optional: what it means when it is not reached in time. */
+  /** Makes the step optional: what it means when it is not reached in time (after the last attempt, with `retry`). */
   readonly missed?: string;
+  /** For an optional step: what to do when it is missed before its last attempt. */
+  readonly retry?: StepRetry;
+}
+
+/** Another try at a step that chance decides (a hole appears only if the right messages were lost). */
+export interface StepRetry {
+  /** Attempts in all, the first one included. */
+  readonly attempts: number;
+  /** The index of the step to play again from: this step or an earlier one. */
+  readonly from: number;
+  /** Said when trying again, before "(2 of 3)": why, and what happens now. */
+  readonly again: string;
+  /** Undoes what the attempt did (the faults it set) before the steps are played again. */
+  readonly reset: (run: RunContext) => Promise<void>;
 }
 
 export interface Scenario {
@@ -96,6 +120,8 @@ export interface RunView {
   readonly steps: readonly StepView[];
   /** The members holding faults of this run now. */
   readonly faultsHeld: readonly string[];
+  /** Each time a step was tried again, why: "No hole this time… trying again (2 of 3)". */
+  readonly retries: readonly string[];
   /** What went wrong (failed), or what the undo could not do. */
   readonly problem: string | null;
 }
@@ -116,6 +142,8 @@ export interface RunnerOptions {
   readonly onChange?: (view: RunView) => void;
 }
 
+export const IDLE_VIEW: RunView = { scenario: null, phase: 'idle', steps: [], faultsHeld: [], retries: [], problem: null };
+
 export function planOf(status: NodeStatus): ScenarioPlan {
   const members = [...(status.membership.members ?? []).map((member) => member.id)].sort();
   return { self: status.id, members, peers: members.filter((id) => id !== status.id), leader: status.leader };
@@ -124,7 +152,7 @@ export function planOf(status: NodeStatus): ScenarioPlan {
 class Stopped extends Error {}
 
 export class ScenarioRunner {
-  private view: RunView = { scenario: null, phase: 'idle', steps: [], faultsHeld: [], problem: null };
+  private view: RunView = IDLE_VIEW;
   private readonly held = new Map<string, Faults>();
   private nextRenewAt = 0;
   private stopAsked = false;
@@ -163,15 +191,15 @@ export class ScenarioRunner {
     const plan = planOf(status);
     const why = scenario.unavailable(plan, status);
     if (why !== null) {
-      this.update({ scenario: scenario.id, phase: 'failed', steps: [], faultsHeld: [], problem: why });
+      this.update({ ...IDLE_VIEW, scenario: scenario.id, phase: 'failed', problem: why });
       return this.view;
     }
     const steps = scenario.steps(plan);
-    this.update({ scenario: scenario.id, phase: 'running', steps: steps.map((step) => ({ title: step.title, watch: step.watch, state: 'waiting', note: null })), faultsHeld: [], problem: null });
+    this.update({ ...IDLE_VIEW, scenario: scenario.id, phase: 'running', steps: steps.map((step) => ({ title: step.title, watch: step.watch, state: 'waiting', note: null })) });
     const context = this.context(plan);
     let outcome: { phase: RunPhase; problem: string | null } = { phase: 'finished', problem: null };
     try {
-      for (let index = 0; index < steps.length; index++) await this.play(steps[index] as ScenarioStep, index, context);
+      await this.playAll(steps, context);
     } catch (error) {
       outcome = error instanceof Stopped ? { phase: 'stopped', problem: null } : { phase: 'failed', problem: error instanceof Error ? error.message : String(error) };
     }
@@ -181,16 +209,37 @@ export class ScenarioRunner {
     return this.view;
   }
 
-  private async play(step: ScenarioStep, index: number, context: RunContext): Promise<void> {
-    this.setStep(index, 'acting', null);
-    try {
-      await step.act?.(context);
-    } catch (error) {
-      if (error instanceof Stopped) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      this.setStep(index, 'failed', message);
-      throw new Error(`Step ${index + 1} (${step.title}) could not act: ${message}`, { cause: error });
+  /** Plays the steps in order, going back where a missed step asks to be tried again. */
+  private async playAll(steps: readonly ScenarioStep[], context: RunContext): Promise<void> {
+    const attempts = new Map<number, number>();
+    for (let index = 0; index < steps.length; ) {
+      const step = steps[index] as ScenarioStep;
+      const attempt = attempts.get(index) ?? 1;
+      const retry = step.retry !== undefined && step.missed !== undefined && attempt < step.retry.attempts ? step.retry : null;
+      if (retry !== null && !(retry.from >= 0 && retry.from <= index)) throw new Error(`Step ${index + 1} (${step.title}) cannot be tried again from step ${retry.from + 1}.`);
+      const seen = await this.play(step, index, context, retry === null);
+      if (seen || retry === null) {
+        index++;
+        continue;
+      }
+      attempts.set(index, attempt + 1);
+      const again = `${retry.again} (${attempt + 1} of ${retry.attempts})`;
+      this.update({ retries: [...this.view.retries, again] });
+      this.setStep(index, 'acting', again);
+      await this.act(index, step, 'could not try again', () => retry.reset(context));
+      this.update({ steps: this.view.steps.map((view, i) => (i >= retry.from && i <= index ? { ...view, state: 'waiting', note: null } : view)) });
+      index = retry.from;
     }
+  }
+
+  /**
+   * Acts, then watches until the step is reached (true) or missed (false). A miss is said (`missed`)
+   * only when it is the step's last attempt; a step that is not optional fails instead.
+   */
+  private async play(step: ScenarioStep, index: number, context: RunContext, lastAttempt: boolean): Promise<boolean> {
+    this.setStep(index, 'acting', null);
+    const act = step.act;
+    if (act !== undefined) await this.act(index, step, 'could not act', () => act(context));
     this.setStep(index, 'watching', null);
     const deadline = this.now() + step.timeoutMs;
     for (;;) {
@@ -199,20 +248,32 @@ export class ScenarioRunner {
       const status = await this.api.status();
       const log = step.readsLog === true ? await this.api.log({ limit: 200 }) : null;
       const seen = step.reached({ status, log }, context);
-      if (seen !== false) {
+      if (seen !== false && seen !== NOT_THIS_TIME) {
         this.setStep(index, 'reached', typeof seen === 'string' ? seen : null);
-        return;
+        return true;
       }
-      if (this.now() >= deadline) {
+      if (seen === NOT_THIS_TIME || this.now() >= deadline) {
         if (step.missed !== undefined) {
-          this.setStep(index, 'missed', step.missed);
-          return;
+          if (lastAttempt) this.setStep(index, 'missed', step.missed);
+          return false;
         }
-        const message = `not seen within ${Math.round(step.timeoutMs / 1000)} s`;
+        const message = seen === NOT_THIS_TIME ? 'not seen, and the cluster shows it will not be' : `not seen within ${Math.round(step.timeoutMs / 1000)} s`;
         this.setStep(index, 'failed', message);
         throw new Error(`Step ${index + 1} (${step.title}): ${message}.`);
       }
       await this.sleep(this.pollMs);
+    }
+  }
+
+  /** Runs a step's action; one that throws fails the step and the run (`what` says which action). */
+  private async act(index: number, step: ScenarioStep, what: string, action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof Stopped) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      this.setStep(index, 'failed', message);
+      throw new Error(`Step ${index + 1} (${step.title}) ${what}: ${message}`, { cause: error });
     }
   }
 

@@ -3,12 +3,12 @@
  * state. One run at a time; leaving the page stops it (and its undo clears every fault it set).
  */
 import type { SynodApi } from '../../../shared/api';
-import { ScenarioRunner, type RunView } from './scenario-runner';
+import { IDLE_VIEW, ScenarioRunner, type RunView } from './scenario-runner';
 import { SCENARIOS, scenarioById } from './scenarios';
 
 export class ScenarioPanelState {
   selected = $state<string>(SCENARIOS[0]?.id ?? '');
-  view = $state.raw<RunView>({ scenario: null, phase: 'idle', steps: [], faultsHeld: [], problem: null });
+  view = $state.raw<RunView>(IDLE_VIEW);
   readonly #runner: ScenarioRunner;
 
   constructor(api: () => SynodApi, options: { pollMs?: number } = {}) {

@@ -6,8 +6,8 @@
  * Faults go through clusterFaults (every member obeys members only, and heals itself when not renewed);
  * campaigns through campaignNow (the core's campaignNow input, no pre-vote).
  */
-import { ApiError, type NodeStatus } from '../../../shared/api';
-import type { Observation, RunContext, Scenario, ScenarioPlan, ScenarioStep } from './scenario-runner';
+import { ApiError, type LogPage, type NodeStatus } from '../../../shared/api';
+import { NOT_THIS_TIME, type Observation, type RunContext, type Scenario, type ScenarioPlan, type ScenarioStep } from './scenario-runner';
 
 const ELECTION_MS = 15_000;
 /** Long enough for the node's own request timeout (5 s) and a retransmission or two. */
@@ -43,6 +43,15 @@ function tweetInBackground(run: RunContext, key: string, text: string): void {
     (receipt) => run.notes.set(key, { chosen: receipt.slot }),
     (error: unknown) => run.notes.set(key, error instanceof ApiError && error.code === 'pending' ? 'pending' : error instanceof Error ? error.message : String(error)),
   );
+}
+
+/** Polls this node's status until `check` holds; throws "`what` within … s" after `timeoutMs`. */
+async function until(run: RunContext, check: (status: NodeStatus) => boolean, timeoutMs: number, what: string): Promise<void> {
+  const pollMs = 100;
+  for (let waited = 0; !check(await run.api.status()); waited += pollMs) {
+    if (waited >= timeoutMs) throw new Error(`${what} within ${timeoutMs / 1000} s.`);
+    await run.sleep(pollMs);
+  }
 }
 
 function caughtUp(observation: Observation, id: string): boolean {
@@ -163,49 +172,125 @@ const lossy: Scenario = {
   ],
 };
 
-const HOLE_TWEETS = 20;
-/** Between two tweets: slower than a turn, so they take separate slots. */
-const HOLE_TWEET_SPACING_MS = 5;
-const HOLE_DROP_RATE = 0.6;
+/**
+ * Commands poured at a time, a few milliseconds apart so that each takes a slot of its own. Not more:
+ * a browser sends at most six requests at once to the node (its event stream holds one), and a tweet's
+ * request lasts until the tweet is chosen, so a fifth would hold back the reads of the log and the cut.
+ * (Twenty at once, as this scenario once poured, left a hole in none of 12 plays from a browser: the
+ * cut reached the leader only once most of them were chosen.)
+ */
+const HOLE_TWEETS = 4;
+const HOLE_TWEET_SPACING_MS = 4;
+/**
+ * What the leader loses of its messages to this node, the only member it still reaches: a gap needs a
+ * slot lost and a later one received (and the commands reach the leader over the same link).
+ */
+const HOLE_DROP_RATE = 0.3;
+/** How often this node's log is read after a pour, looking for a gap, and how long between two reads. */
+const HOLE_GAP_READS = 10;
+const HOLE_GAP_READ_SPACING_MS = 2;
+/** Pours at most before the leader is cut off anyway. */
+const HOLE_POURS = 6;
+/** Attempts in all (each with a new election): a gap seen may be mended before the cut lands. */
+const HOLE_ATTEMPTS = 3;
+
+interface Gap {
+  /** A slot this node has nothing for... */
+  readonly missing: number;
+  /** ...below this one, which it accepted (or learned chosen). */
+  readonly above: number;
+}
+
+/**
+ * A gap in this node's log above its commit index: a slot it knows nothing of below one it holds. When
+ * no other member hears the leader, nobody but the leader holds that slot either: cut off now, it
+ * leaves a hole.
+ */
+function gapIn(log: LogPage): Gap | null {
+  const unchosen = log.entries.filter((entry) => entry.slot > log.commitIndex);
+  const above = unchosen.findLast((entry) => entry.status !== 'empty');
+  const missing = above === undefined ? undefined : unchosen.find((entry) => entry.status === 'empty' && entry.slot < above.slot);
+  return above === undefined || missing === undefined ? null : { missing: missing.slot, above: above.slot };
+}
 
 const hole: Scenario = {
   id: 'hole',
   title: 'The hole that never stalls',
   story:
-    'A leader sends slots out in a pipeline, several at a time. If it dies with some of them accepted by a majority and an earlier ' +
+    'A leader sends slots out in a pipeline, several at a time. If it dies with a later slot accepted and an earlier ' +
     'one by nobody, its successor finds a hole: a slot nobody can say anything about. It does not wait for it: it fills it with a no-op ' +
-    '(an empty value) so every slot after it can be applied. Here the leader loses most of its messages while commands pour in, ' +
-    'and is cut off while they are in flight. ' +
-    'Whether a hole appears depends on which messages were lost: the scenario says so either way.',
+    '(an empty value) so every slot after it can be applied. Here the leader loses touch with every member but this node, ' +
+    `and ${HOLE_DROP_RATE * 100} % of its messages to this one, while commands arrive in rounds of ${HOLE_TWEETS}, a few milliseconds apart. ` +
+    'The moment this node\'s log shows a gap (a slot it never received below one it accepted: nobody else has it either), it ' +
+    `cuts the leader off; after ${HOLE_POURS} rounds without a gap, it cuts it off anyway. A retransmission may still mend the gap ` +
+    `before the cut lands: then the scenario heals the leader, lets it catch up and plays the cut again, ${HOLE_ATTEMPTS} times at most, ` +
+    'and says what it found.',
   unavailable: needsHealthyCluster,
   steps: (plan) => {
     const victim = plan.peers[0] as string;
+    /** The members the leader loses touch with at once: all but this node. */
+    const bystanders = plan.peers.filter((id) => id !== victim);
+    const heal = async (run: RunContext): Promise<void> => {
+      await run.clearFaults(plan.self);
+      await run.clearFaults(victim);
+    };
+    /** Reads this node's log a few times, quickly, while a pour is in flight; the first gap seen, or null. */
+    const watchForGap = async (run: RunContext): Promise<Gap | null> => {
+      for (let read = 0; read < HOLE_GAP_READS; read++) {
+        const gap = gapIn(await run.api.log({ limit: 200 }));
+        if (gap !== null) return gap;
+        await run.sleep(HOLE_GAP_READ_SPACING_MS);
+      }
+      return null;
+    };
     return [
       {
         title: `${victim} becomes the leader`,
         watch: `Cluster page: the leader mark on ${victim}.`,
         act: async (run) => {
+          // Once it is in touch and caught up (at once, but for a second attempt): a member back from isolation
+          // has not seen its successor's ballot yet, and would campaign below it, in vain.
+          await until(run, (status) => caughtUp({ status, log: null }, victim), ELECTION_MS, `${victim} did not catch up`);
           await run.api.campaignNow({ member: victim });
         },
-        reached: ({ status }) => status.leader === victim && `${victim} leads with ballot ${ballotText(status)}.`,
+        // Nothing pending here: a new attempt starts from a quiet cluster, as the first one did.
+        reached: (observation) => {
+          const { status } = observation;
+          return status.leader === victim && status.pendingCommands === 0 && caughtUp(observation, victim) && `${victim} leads with ballot ${ballotText(status)}.`;
+        },
         timeoutMs: ELECTION_MS,
       },
       {
         title: `Commands pour into ${victim}'s pipeline, and it is cut off while they are in flight`,
-        watch: `Inspector: slots turn accepted but not yet chosen; Cluster page: ${victim} turns unreachable.`,
+        watch: `Inspector: slots turn accepted but not yet chosen, with an empty one below them; Cluster page: ${victim} turns unreachable.`,
         act: async (run) => {
-          const start = await run.api.status();
-          run.notes.set('startSlot', start.commitIndex);
-          // Most of the leader's accepts are lost now: fresh slots reach one follower, or none, or both.
-          await run.setFaults(victim, { dropRate: HOLE_DROP_RATE, delayMs: 0, isolate: [] });
-          for (let i = 1; i <= HOLE_TWEETS; i++) {
-            tweetInBackground(run, `tweet${i}`, `In flight ${i} of ${HOLE_TWEETS} when ${victim} was cut off.`);
-            await run.sleep(HOLE_TWEET_SPACING_MS);
+          const attempt = ((run.notes.get('attempt') as number | undefined) ?? 0) + 1;
+          run.notes.set('attempt', attempt);
+          run.notes.set('startSlot', (await run.api.status()).commitIndex);
+          // Only this node hears the leader now, and not every time.
+          await run.setFaults(victim, { dropRate: HOLE_DROP_RATE, delayMs: 0, isolate: bystanders });
+          const poured: string[] = [];
+          run.notes.set('poured', poured);
+          let gap: Gap | null = null;
+          let pour = 0;
+          while (gap === null && pour < HOLE_POURS) {
+            pour++;
+            for (let i = 1; i <= HOLE_TWEETS; i++) {
+              const key = `hole${attempt}.${pour}.${i}`;
+              poured.push(key);
+              tweetInBackground(run, key, `Poured into ${victim}'s pipeline: round ${pour}, ${i} of ${HOLE_TWEETS}.`);
+              await run.sleep(HOLE_TWEET_SPACING_MS);
+            }
+            gap = await watchForGap(run);
+            // No gap: this round is chosen (the commands' requests end), then the next one is poured.
+            if (gap === null && pour < HOLE_POURS) await until(run, (status) => status.pendingCommands === 0, WRITE_MS, 'The commands poured were not chosen');
           }
-          // Cut off at once, before its retransmissions (every 30 ms) mend what was lost.
-          await run.setFaults(victim, { dropRate: 0, delayMs: 0, isolate: plan.members.filter((id) => id !== victim) });
+          // Cut off at once, before a retransmission (every 30 ms) mends the gap: by this node, which applies
+          // it as it is asked, without a message to the leader; the others hear the leader no more already.
+          await run.setFaults(plan.self, { dropRate: 0, delayMs: 0, isolate: [victim] });
+          run.notes.set('cutAt', gap === null ? `no gap in ${pour} rounds of commands: cut off anyway` : `cut off as this node's log showed slot ${gap.missing} empty below slot ${gap.above}`);
         },
-        reached: ({ status }) => peerOf(status, victim)?.reachable === false && `Nobody hears ${victim} any more${status.pendingCommands > 0 ? `; ${status.pendingCommands} of this node's commands wait to be chosen` : ''}.`,
+        reached: ({ status }, run) => peerOf(status, victim)?.reachable === false && `Nobody hears ${victim} any more (${String(run.notes.get('cutAt'))})${status.pendingCommands > 0 ? `; ${status.pendingCommands} of this node's commands wait to be chosen` : ''}.`,
         timeoutMs: ELECTION_MS,
       },
       {
@@ -222,19 +307,29 @@ const hole: Scenario = {
           const start = run.notes.get('startSlot') as number;
           if (status.pendingCommands > 0 || log === null) return false;
           const noop = log.entries.find((entry) => entry.slot > start && entry.status === 'chosen' && entry.commands.length === 0);
-          return noop !== undefined && `Slot ${noop.slot} is a no-op: the hole ${victim} left, filled so that the slots after it could be applied. Open it in the Inspector.`;
+          if (noop !== undefined) return `Slot ${noop.slot} is a no-op: the hole ${victim} left, filled so that the slots after it could be applied. Open it in the Inspector.`;
+          // Every command chosen and applied here, and no no-op among their slots: a hole lies below a slot
+          // that was accepted, so it would be chosen by now. There was none.
+          const outcomes = (run.notes.get('poured') as string[]).map((key) => run.notes.get(key));
+          const settled = outcomes.every((outcome) => typeof outcome === 'object' && outcome !== null && (outcome as { chosen: number }).chosen <= status.commitIndex);
+          return settled ? NOT_THIS_TIME : false;
         },
         timeoutMs: 10_000,
         missed:
-          `No hole this time: every slot ${victim} had started reached a majority (or none did) before it was cut off, so the successor ` +
-          'proposed them again instead of filling gaps. Every command was still chosen exactly once. Play the scenario again to try for a hole.',
+          `No hole in ${HOLE_ATTEMPTS} attempts: each time, the slots ${victim} lost on their way to this node were mended, or came after every one ` +
+          'it received, before the cut landed, so the successor found no gap: it proposed again what was accepted, and the commands still pending ' +
+          'here anew. Every command was still chosen exactly once. Play the scenario again to try for a hole.',
+        retry: {
+          attempts: HOLE_ATTEMPTS,
+          from: 0,
+          again: `No hole this time: healing ${victim} and trying again`,
+          reset: heal,
+        },
       },
       {
         title: `${victim} comes back and catches up`,
         watch: `Cluster page: ${victim} reachable again, its commit index reaching this node's.`,
-        act: async (run) => {
-          await run.clearFaults(victim);
-        },
+        act: heal,
         reached: (observation) => caughtUp(observation, victim) && `${victim} caught up to slot ${observation.status.commitIndex}.`,
         timeoutMs: 30_000,
       },
