@@ -34,7 +34,8 @@ describe('api wire helpers', () => {
     expect(isSynodEvent({ type: 'chosen', fromSlot: 1, toSlot: 2 })).toBe(true);
     expect(isSynodEvent({ type: 'status', status: {} })).toBe(true);
     expect(isSynodEvent({ type: 'trace', messages: [] })).toBe(true);
-    for (const value of [null, [], { type: 'chosen', fromSlot: 1 }, { type: 'status' }, { type: 'trace', messages: {} }, { type: 'other' }]) {
+    expect(isSynodEvent({ type: 'down', message: 'crashed', untilMs: 1 })).toBe(true);
+    for (const value of [null, [], { type: 'chosen', fromSlot: 1 }, { type: 'status' }, { type: 'trace', messages: {} }, { type: 'down', message: 'crashed' }, { type: 'other' }]) {
       expect(isSynodEvent(value), JSON.stringify(value)).toBe(false);
     }
   });

@@ -73,6 +73,8 @@ export function isSynodEvent(value: unknown): value is SynodEvent {
       return isRecord(value['status']);
     case 'trace':
       return Array.isArray(value['messages']);
+    case 'down':
+      return typeof value['message'] === 'string' && isNumber(value['untilMs']);
     default:
       return false;
   }

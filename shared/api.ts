@@ -221,7 +221,9 @@ export type SynodEvent =
   /** Slots fromSlot..toSlot became chosen and were applied here. */
   | { readonly type: 'chosen'; readonly fromSlot: number; readonly toSlot: number }
   | { readonly type: 'status'; readonly status: NodeStatus }
-  | { readonly type: 'trace'; readonly messages: readonly TraceMessage[] };
+  | { readonly type: 'trace'; readonly messages: readonly TraceMessage[] }
+  /** The node is down for a while (a member asked it to crash): why, and when it starts again. */
+  | { readonly type: 'down'; readonly message: string; readonly untilMs: number };
 
 export type ApiErrorCode =
   /** The arguments were invalid; nothing was done. */
@@ -312,6 +314,11 @@ export const MAX_CLUSTER_FAULT_TTL_MS = 120_000;
 /** The most delay clusterFaults may add (ms). */
 export const MAX_CLUSTER_FAULT_DELAY_MS = 5_000;
 
+/** The shortest a crashMember request keeps its member down (ms): longer than the request is retransmitted. */
+export const MIN_CRASH_DOWN_MS = 3_000;
+/** The longest (ms): the member comes back on its own. */
+export const MAX_CRASH_DOWN_MS = 60_000;
+
 export interface ClusterFaultsArgs {
   /** The member to inject them (this node's own id works too). */
   readonly member: string;
@@ -384,6 +391,12 @@ export interface ApiMethods {
   clusterFaults: { args: ClusterFaultsArgs; result: ClusterFaultsResult };
   /** Asks a member to campaign for leadership now (skipping the pre-vote); resolves once it acknowledged. */
   campaignNow: { args: { readonly member: string }; result: { readonly member: string } };
+  /**
+   * Asks a member (this node too) to crash: it drops its replica, memory and socket as a crash would,
+   * and after `downMs` (MIN_CRASH_DOWN_MS..MAX_CRASH_DOWN_MS) starts again from its data directory: its
+   * status().recovery then tells how. Resolves once the member acknowledged (it crashes right after).
+   */
+  crashMember: { args: { readonly member: string; readonly downMs: number }; result: { readonly member: string; readonly downMs: number } };
 }
 
 export type ApiMethodName = keyof ApiMethods;
@@ -409,6 +422,7 @@ export const API_METHODS: readonly ApiMethodName[] = [
   'clusterTrace',
   'clusterFaults',
   'campaignNow',
+  'crashMember',
 ];
 
 /** The API as callers see it: one async function per method, plus an event subscription. */

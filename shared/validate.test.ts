@@ -63,3 +63,14 @@ describe('validateArgs: clusterTrace', () => {
     expect(() => validateArgs('clusterTrace', raw)).toThrow(ApiError);
   });
 });
+
+describe('validateArgs: crashMember', () => {
+  it('takes a member and how long it stays down, 3 to 60 s', () => {
+    expect(validateArgs('crashMember', { member: 'n2', downMs: 3_000 })).toEqual({ member: 'n2', downMs: 3_000 });
+    expect(validateArgs('crashMember', { member: 'n2', downMs: 60_000 })).toEqual({ member: 'n2', downMs: 60_000 });
+  });
+
+  it.each([[{ member: 'n2', downMs: 2_999 }], [{ member: 'n2', downMs: 60_001 }], [{ member: 'n2' }], [{ member: '', downMs: 5_000 }], [{ member: 'n2', downMs: 5_000, extra: 1 }]])('refuses %j', (raw) => {
+    expect(() => validateArgs('crashMember', raw)).toThrow(ApiError);
+  });
+});

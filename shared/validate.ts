@@ -4,7 +4,7 @@
  * that says what is wrong, before any work is done. Deep checks that need the node's state (does this
  * user exist? is the tweet 1..280 characters?) happen in the service, with equally clear messages.
  */
-import { API_METHODS, ApiError, MAX_CLUSTER_FAULT_DELAY_MS, MAX_CLUSTER_FAULT_TTL_MS, type ApiMethodName, type ApiMethods, type Faults } from './api';
+import { API_METHODS, ApiError, MAX_CLUSTER_FAULT_DELAY_MS, MAX_CLUSTER_FAULT_TTL_MS, MAX_CRASH_DOWN_MS, MIN_CRASH_DOWN_MS, type ApiMethodName, type ApiMethods, type Faults } from './api';
 import { clusterSecretProblem } from './cluster-secret';
 import { addressProblem } from './address-syntax';
 
@@ -191,6 +191,10 @@ const VALIDATORS: Validators = {
   campaignNow(raw) {
     const args = objectArgs('campaignNow', raw, ['member'], false);
     return { member: userId('campaignNow', args['member']) };
+  },
+  crashMember(raw) {
+    const args = objectArgs('crashMember', raw, ['member', 'downMs'], false);
+    return { member: userId('crashMember', args['member']), downMs: integerIn('crashMember', 'downMs', args['downMs'], MIN_CRASH_DOWN_MS, MAX_CRASH_DOWN_MS) };
   },
 };
 

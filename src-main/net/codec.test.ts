@@ -76,6 +76,7 @@ const examples: WireMessage[] = [
   { type: 'faultRequest', from: 'n1', to: 'n2', requestId: 1, ttlMs: 30_000, dropPpm: 200_000, delayMs: 50, isolate: ['n3', 'node-4'] },
   { type: 'faultRequest', from: 'n1', to: 'n2', requestId: 9, ttlMs: 0, dropPpm: 0, delayMs: 0, isolate: [] },
   { type: 'campaignRequest', from: 'n1', to: 'n2', requestId: 2 ** 40 },
+  { type: 'crashRequest', from: 'n1', to: 'n2', requestId: 3, downMs: 8_000 },
   { type: 'controlAck', from: 'n2', to: 'n1', requestId: 1, applied: true, reason: '' },
   { type: 'controlAck', from: 'n2', to: 'n1', requestId: 2, applied: false, reason: 'only members may ask 😀' },
   { type: 'traceRequest', from: 'n1', to: 'n2', leaseId: 3, leaseMs: 0, sentAt: 1_764_400_000_124 },
@@ -200,7 +201,7 @@ describe('codec rejects malformed input', () => {
   const cases: [string, number[], RegExp][] = [
     ['an unknown version', [2, 8, 2, 0x6e, 0x31, 2, 0x6e, 0x32, 1, 2, 0x6e, 0x31, 0], /version/],
     ['an unknown type 0', [1, 0, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
-    ['an unknown type 25', [1, 25, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
+    ['an unknown type 26', [1, 26, 2, 0x6e, 0x31, 2, 0x6e, 0x32], /type/],
     ['an empty input', [], /truncated/],
     ['an overlong varint', [...commitHeader, 0x81, 0x00, 2, 0x6e, 0x31, 0], /overlong/],
     ['an integer above 2^53 - 1', [...commitHeader, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 2, 0x6e, 0x31, 0], /safe/],

@@ -73,6 +73,7 @@ const TYPE_CODES: Readonly<Record<WireMessageType, number>> = {
   faultRequest: 22,
   campaignRequest: 23,
   controlAck: 24,
+  crashRequest: 25,
 };
 
 /** Every wire message type, in code order (TYPE_CODES is typed exhaustively, so none is missing). */
@@ -664,6 +665,10 @@ export function encodeMessage(m: WireMessage): Uint8Array {
     case 'campaignRequest':
       w.uint(m.requestId, 'requestId');
       break;
+    case 'crashRequest':
+      w.uint(m.requestId, 'requestId');
+      w.uint(m.downMs, 'downMs');
+      break;
     case 'controlAck':
       w.uint(m.requestId, 'requestId');
       w.u8(m.applied ? 1 : 0);
@@ -758,6 +763,8 @@ function decodeBody(r: Reader, type: WireMessageType, from: string, to: string):
     }
     case 'campaignRequest':
       return { type, from, to, requestId: r.uint() };
+    case 'crashRequest':
+      return { type, from, to, requestId: r.uint(), downMs: r.uint() };
     case 'controlAck': {
       const requestId = r.uint();
       const applied = r.bool();

@@ -176,6 +176,20 @@ export interface CampaignRequestMessage {
   readonly requestId: number;
 }
 
+/**
+ * "Crash now and come back in `downMs`": the member drops its replica as a crash would (everything in
+ * memory is gone, its socket closes) and starts again from its data directory after `downMs`, which
+ * shows recovery on a live cluster. Acked before the crash; `downMs` outlasts the requester's
+ * retransmissions (control-check.ts), so a retransmitted request never reaches the restarted member.
+ */
+export interface CrashRequestMessage {
+  readonly type: 'crashRequest';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly requestId: number;
+  readonly downMs: number;
+}
+
 /** The answer to a control request: `applied` false when refused (see `reason`, e.g. not a member). */
 export interface ControlAckMessage {
   readonly type: 'controlAck';
@@ -186,14 +200,14 @@ export interface ControlAckMessage {
   readonly reason: string;
 }
 
-export type ControlWireMessage = FaultRequestMessage | CampaignRequestMessage | ControlAckMessage;
+export type ControlWireMessage = FaultRequestMessage | CampaignRequestMessage | CrashRequestMessage | ControlAckMessage;
 
 /**
  * Whether a message is cluster control: never traced, and exempt from injected faults in the transport
  * (a dashboard must be able to heal a member it isolated, and the faults must not eat their own undo).
  */
 export function isControlTraffic(message: WireMessage): message is ControlWireMessage {
-  return message.type === 'faultRequest' || message.type === 'campaignRequest' || message.type === 'controlAck';
+  return message.type === 'faultRequest' || message.type === 'campaignRequest' || message.type === 'crashRequest' || message.type === 'controlAck';
 }
 
 export type WireMessage = Message | SnapshotRequestMessage | SnapshotChunkMessage | PingMessage | JoinMessage | JoinReplyMessage | TraceWireMessage | ControlWireMessage;

@@ -11,6 +11,8 @@ function setup(self = 'n3', members: string[] = ['n1', 'n2', 'n3']) {
   const clock = { now: 1_000 };
   let changes = 0;
   let campaigns = 0;
+  const crashes: number[] = [];
+  const crash = { refusal: null as string | null };
   const control = new ClusterControl({
     self,
     members: () => members,
@@ -21,8 +23,12 @@ function setup(self = 'n3', members: string[] = ['n1', 'n2', 'n3']) {
       campaigns++;
       return true;
     },
+    crash: (downMs) => {
+      if (crash.refusal === null) crashes.push(downMs);
+      return crash.refusal;
+    },
   });
-  return { control, sent, clock, members, changes: () => changes, campaigns: () => campaigns };
+  return { control, sent, clock, members, changes: () => changes, campaigns: () => campaigns, crashes, crash };
 }
 
 const faultRequest = (from: string, requestId: number, ttlMs: number, faults: Faults = LOSSY) =>
@@ -84,6 +90,25 @@ describe('ClusterControl, serving', () => {
     control.onMessage({ type: 'campaignRequest', from: 'n1', to: 'n3', requestId: 5 });
     expect(campaigns()).toBe(1);
     expect(sent.filter((m) => m.type === 'controlAck' && m.applied)).toHaveLength(2);
+  });
+
+  it('crashes once per request id, acking each retransmission, and members only', () => {
+    const { control, sent, crashes } = setup();
+    control.onMessage({ type: 'crashRequest', from: 'stranger', to: 'n3', requestId: 1, downMs: 5_000 });
+    control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
+    control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
+    expect(crashes).toEqual([5_000]);
+    expect(sent.map((m) => m.type === 'controlAck' && m.applied)).toEqual([false, true, true]);
+  });
+
+  it('acks a crash the runtime cannot do as refused, with its reason, and does it on a later request once it can', () => {
+    const { control, sent, crashes, crash } = setup();
+    crash.refusal = 'it is restarting already';
+    control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
+    expect(sent.at(-1)).toMatchObject({ type: 'controlAck', applied: false, reason: 'it is restarting already' });
+    crash.refusal = null;
+    control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
+    expect(crashes).toEqual([5_000]);
   });
 });
 

@@ -16,6 +16,9 @@
  *  - "Campaign now" never touches the core from here: it is handed to the runtime (`campaign`), which
  *    feeds the core's pure campaignNow() input at its next turn. A repeated requestId from the same
  *    requester (a retransmission whose ack was lost) is acked again without campaigning again.
+ *  - "Crash now" is handed to the runtime as well (`crash`), which acks first and then drops the replica
+ *    and starts it again from disk after `downMs`. Deduplicated like a campaign; a copy that arrives
+ *    after the restart cannot exist: downMs >= MIN_CRASH_DOWN_MS > CONTROL_TIMEOUT_MS.
  *  - Control traffic is exempt from injected faults (udp-transport.ts) and never traced.
  *
  * Requesting side: a request is retransmitted every CONTROL_RETRY_MS until acked, and fails after
@@ -26,13 +29,15 @@
  */
 import type { Faults, RemoteFaultView } from '../../shared/domain';
 import type { NodeId } from '../core/types';
-import type { CampaignRequestMessage, ControlWireMessage, FaultRequestMessage } from '../net/wire';
-import { PPM } from './control-check';
+import { assert } from '../core/assert';
+import type { CampaignRequestMessage, ControlWireMessage, CrashRequestMessage, FaultRequestMessage } from '../net/wire';
+import { MIN_CRASH_DOWN_MS, PPM } from './control-check';
 import { NodeError } from './node-error';
 
 export const CONTROL_TICK_MS = 100;
 export const CONTROL_RETRY_MS = 250;
 export const CONTROL_TIMEOUT_MS = 2_500;
+assert(MIN_CRASH_DOWN_MS > CONTROL_TIMEOUT_MS, 'a crashed member stays down longer than its requester retransmits');
 /** Far more than a dashboard playing a scenario has in flight (a handful of members, one request each). */
 export const MAX_PENDING_CONTROL_REQUESTS = 64;
 
@@ -48,6 +53,11 @@ export interface ClusterControlOptions {
   readonly onFaultsChanged: () => void;
   /** Campaign at the next turn (the core's campaignNow()); false when this node is not a member. */
   readonly campaign: () => boolean;
+  /**
+   * Crash once this request's ack is on its way, and start again from disk after `downMs`; why it
+   * cannot (no host to restart it, a restart already under way), or null.
+   */
+  readonly crash: (downMs: number) => string | null;
 }
 
 interface HeldFaults {
@@ -56,7 +66,7 @@ interface HeldFaults {
 }
 
 interface PendingRequest {
-  readonly message: FaultRequestMessage | CampaignRequestMessage;
+  readonly message: FaultRequestMessage | CampaignRequestMessage | CrashRequestMessage;
   readonly deadline: number;
   nextSendAt: number;
   readonly resolve: () => void;
@@ -82,6 +92,7 @@ export class ClusterControl {
   private readonly held = new Map<NodeId, HeldFaults>();
   private readonly pending = new Map<number, PendingRequest>();
   private readonly lastCampaignRequest = new Map<NodeId, number>();
+  private readonly lastCrashRequest = new Map<NodeId, number>();
   private nextRequestId = 1;
   private readonly drops: Record<ControlDropReason, number> = { 'control-not-member': 0, 'control-stale-ack': 0 };
 
@@ -102,7 +113,8 @@ export class ClusterControl {
   onMessage(message: ControlWireMessage): void {
     switch (message.type) {
       case 'faultRequest':
-      case 'campaignRequest': {
+      case 'campaignRequest':
+      case 'crashRequest': {
         const refusal = this.serve(message);
         if (refusal === 'control-not-member') this.drops[refusal]++;
         this.options.send({ type: 'controlAck', from: this.options.self, to: message.from, requestId: message.requestId, applied: refusal === null, reason: refusal === null ? '' : refusalText(refusal) });
@@ -131,6 +143,11 @@ export class ClusterControl {
   /** Asks `member` to campaign now. Resolves once it acknowledged (it campaigns at its next turn). */
   requestCampaign(member: NodeId): Promise<void> {
     return this.request(member, (requestId) => ({ type: 'campaignRequest', from: this.options.self, to: member, requestId }));
+  }
+
+  /** Asks `member` to crash and start again from its disk after `downMs`. Resolves once it acknowledged (it crashes then). */
+  requestCrash(member: NodeId, downMs: number): Promise<void> {
+    return this.request(member, (requestId) => ({ type: 'crashRequest', from: this.options.self, to: member, requestId, downMs }));
   }
 
   /** Every CONTROL_TICK_MS: expiry of held faults, retransmission and timeout of own requests. */
@@ -166,7 +183,7 @@ export class ClusterControl {
     return { ...this.drops };
   }
 
-  private request(member: NodeId, make: (requestId: number) => FaultRequestMessage | CampaignRequestMessage): Promise<void> {
+  private request(member: NodeId, make: (requestId: number) => FaultRequestMessage | CampaignRequestMessage | CrashRequestMessage): Promise<void> {
     const message = make(this.nextRequestId++);
     if (member === this.options.self) {
       const refusal = this.serve(message);
@@ -182,12 +199,19 @@ export class ClusterControl {
   }
 
   /** Applies a request (from a peer, or from this node to itself); returns why it was refused, or null. */
-  private serve(message: FaultRequestMessage | CampaignRequestMessage): 'control-not-member' | 'campaign-not-member' | null {
+  private serve(message: FaultRequestMessage | CampaignRequestMessage | CrashRequestMessage): Refusal | null {
     if (!this.options.members().includes(message.from)) return 'control-not-member';
     if (message.type === 'campaignRequest') {
       if (this.lastCampaignRequest.get(message.from) === message.requestId) return null;
       this.lastCampaignRequest.set(message.from, message.requestId);
       return this.options.campaign() ? null : 'campaign-not-member';
+    }
+    if (message.type === 'crashRequest') {
+      if (this.lastCrashRequest.get(message.from) === message.requestId) return null;
+      const cannot = this.options.crash(message.downMs);
+      if (cannot !== null) return { cannotCrash: cannot };
+      this.lastCrashRequest.set(message.from, message.requestId);
+      return null;
     }
     if (message.ttlMs === 0) {
       if (this.held.delete(message.from)) this.options.onFaultsChanged();
@@ -200,6 +224,10 @@ export class ClusterControl {
   }
 }
 
-function refusalText(refusal: 'control-not-member' | 'campaign-not-member'): string {
-  return refusal === 'control-not-member' ? 'only members may ask for faults or campaigns' : 'it is not a member of the configuration it would lead';
+type Refusal = 'control-not-member' | 'campaign-not-member' | { readonly cannotCrash: string };
+
+function refusalText(refusal: Refusal): string {
+  if (refusal === 'control-not-member') return 'only members may ask for faults, campaigns or crashes';
+  if (refusal === 'campaign-not-member') return 'it is not a member of the configuration it would lead';
+  return refusal.cannotCrash;
 }

@@ -6,17 +6,26 @@
  *  - every request and ack names a request (requestId >= 1);
  *  - a fault request lasts at most MAX_REMOTE_FAULT_TTL_MS (0 clears), drops at most every message
  *    (dropPpm <= 1,000,000), delays by at most MAX_REMOTE_DELAY_MS, isolates each peer once, never the
- *    member it is sent to (a node does not isolate itself from itself).
+ *    member it is sent to (a node does not isolate itself from itself);
+ *  - a crash request keeps its member down between MIN_CRASH_DOWN_MS and MAX_CRASH_DOWN_MS.
  * Who may send them (members only) is decided by cluster-control.ts, which knows the membership.
  */
 import type { ControlWireMessage } from '../net/wire';
 
-export type ControlRejection = 'fault-request' | 'campaign-request' | 'control-ack';
+export type ControlRejection = 'fault-request' | 'campaign-request' | 'crash-request' | 'control-ack';
 
 /** The longest a remote fault lasts without renewal: a member whose requester vanished heals itself within this. */
 export const MAX_REMOTE_FAULT_TTL_MS = 120_000;
 /** More delay than this is no longer a slow network but a dead one: isolate says that better. */
 export const MAX_REMOTE_DELAY_MS = 5_000;
+/**
+ * The shortest a member stays down after a crash request: longer than its requester retransmits the
+ * request (cluster-control.ts's CONTROL_TIMEOUT_MS, asserted there), so every copy of it reaches a
+ * closed socket, never the member that restarted (which remembers no request ids) and would crash again.
+ */
+export const MIN_CRASH_DOWN_MS = 3_000;
+/** The longest: a crash asked for on a live cluster is a demonstration, and the member comes back on its own. */
+export const MAX_CRASH_DOWN_MS = 60_000;
 /** The drop rate's unit on the wire: parts per million. */
 export const PPM = 1_000_000;
 
@@ -34,6 +43,8 @@ export function checkControlMessage(message: ControlWireMessage): ControlRejecti
     }
     case 'campaignRequest':
       return message.requestId >= 1 ? null : 'campaign-request';
+    case 'crashRequest':
+      return message.requestId >= 1 && message.downMs >= MIN_CRASH_DOWN_MS && message.downMs <= MAX_CRASH_DOWN_MS ? null : 'crash-request';
     case 'controlAck':
       return message.requestId >= 1 ? null : 'control-ack';
   }

@@ -41,6 +41,7 @@ export function admitInbound(message: WireMessage, view: CheckView, drop: (reaso
     }
     case 'faultRequest':
     case 'campaignRequest':
+    case 'crashRequest':
     case 'controlAck': {
       const rejection = checkControlMessage(message);
       if (rejection === null) return message;

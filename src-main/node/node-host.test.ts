@@ -205,6 +205,37 @@ describe('NodeHost', () => {
     expect(ann.inviteAddresses()).toEqual([ann.node.address(), me.node.address()]);
   }, 30_000);
 
+  it('crashes when a member asks: down for the time asked (the API says so), then recovered from its disk with its history', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const host = await start(options(root));
+    const receipt = await host.node.submit({ type: 'tweet', text: 'before the crash', at: 1 });
+    const firstStart = host.node.state().recovery.at;
+    const events: NodeEvent[] = [];
+    host.subscribe((event) => events.push(event));
+    const askedAt = Date.now();
+    // This node asks itself: the same path as a member's request, without the network.
+    await host.node.crashMember('me', 3_000);
+    await until(() => events.some((event) => event.type === 'down'), 'the down event');
+    expect(() => host.node).toThrow(/crashed on a member's request .* starts again from its disk in \d s/);
+    await until(() => { try { return host.node.state().recovery.at > firstStart; } catch { return false; } }, 'the recovered replica', 20_000);
+    expect(Date.now() - askedAt).toBeGreaterThanOrEqual(3_000);
+    // No checkpoint was written on the way down: the tweet came back from the journal.
+    expect(host.node.state().recovery.journalRecords).toBeGreaterThan(0);
+    expect(host.node.app.timeline('me').map((tweet) => tweet.id)).toContain(receipt.id);
+    expect(host.node.coreStatus().commitIndex).toBeGreaterThanOrEqual(receipt.slot);
+    // The listeners survived, and the next crash is served too (the new replica serves requests).
+    expect(events.some((event) => event.type === 'state')).toBe(true);
+    await expect(host.node.crashMember('me', 3_000)).resolves.toBeUndefined();
+  }, 30_000);
+
+  it('while down after a crash, refuses a configuration change (one restart at a time)', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const host = await start(options(root), new ConfigFile(join(root, 'config.json')));
+    await host.node.crashMember('me', 3_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(host.updateConfig({ name: 'Someone Else' })).rejects.toThrow(/restarting already/);
+  }, 15_000);
+
   it('parses addresses, IPv6 included', () => {
     expect(parseHostPort('10.0.0.2:7400')).toEqual({ host: '10.0.0.2', port: 7400 });
     expect(parseHostPort('[::1]:7401')).toEqual({ host: '::1', port: 7401 });

@@ -9,6 +9,11 @@
  * cluster starts from. Joining another cluster means a new secret and an empty data directory: the old
  * one is kept aside (renamed with a timestamp), never deleted, and only with the user's consent when it
  * holds history of its own.
+ *
+ * A member may ask this node to crash (cluster-control.ts, the Scenarios panel): the host drops the
+ * replica as a crash would and starts it again from its data directory after the time asked, exactly
+ * as a process started on that directory would (its recovery report says so). Meanwhile `node` throws
+ * 'unavailable', and no other restart may begin.
  */
 import { existsSync, readFileSync, renameSync, rmdirSync } from 'node:fs';
 import { writeFileAtomically } from './atomic-file';
@@ -71,6 +76,9 @@ function asideName(dataDir: string, why: 'before' | 'failed'): string {
   return `${dataDir}.${why}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
+/** Time for the crash request's ack to leave before the socket closes (the requester stops retransmitting). */
+const CRASH_AFTER_ACK_MS = 100;
+
 const COMMAND_LINE_NOTE = 'This node takes its name and UDP port from the synod-node command line: restart it with another --name or --listen to change them.';
 
 export interface NodeHostOptions {
@@ -90,6 +98,12 @@ export class NodeHost {
 
   private readonly file: ConfigFile | null;
   private kept: KeptConfig;
+  /** A configuration change or a crash is stopping and starting the replica: no other may begin. */
+  private restarting = false;
+  /** While down after a crash a member asked for: when the replica starts again (Date.now() ms). */
+  private downUntilMs: number | null = null;
+  private crash: { readonly timer: ReturnType<typeof setTimeout>; done: Promise<void> } | null = null;
+  private stopped = false;
 
   private constructor(
     private current: ReplicaNode,
@@ -107,6 +121,10 @@ export class NodeHost {
   }
 
   get node(): ReplicaNode {
+    if (this.downUntilMs !== null) {
+      const inS = Math.max(0, Math.ceil((this.downUntilMs - Date.now()) / 1000));
+      throw new NodeError('unavailable', `This node crashed on a member's request (the Scenarios panel) and starts again from its disk in ${inS} s.`);
+    }
     return this.current;
   }
 
@@ -182,6 +200,16 @@ export class NodeHost {
    * cannot start would be the one found at every launch.
    */
   private async restart(next: NodeOptions, freshDataDir: boolean, kept: KeptConfig): Promise<void> {
+    if (this.restarting) throw new NodeError('unavailable', 'The node is restarting already; try again in a moment.');
+    this.restarting = true;
+    try {
+      await this.restartNow(next, freshDataDir, kept);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async restartNow(next: NodeOptions, freshDataDir: boolean, kept: KeptConfig): Promise<void> {
     const previous = this.options;
     let setAside: string | null = null;
     // Atomic: when it fails, the file still holds the previous configuration and nothing else changed.
@@ -230,12 +258,57 @@ export class NodeHost {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.crash !== null) {
+      clearTimeout(this.crash.timer);
+      await this.crash.done;
+    }
     this.unsubscribe();
     await this.current.stop();
   }
 
+  /**
+   * Serves a member's crash request (cluster-control.ts): once the ack has left, the replica stops
+   * with nothing saved beyond what each turn made durable (no checkpoint is written, memory is
+   * dropped), and after `downMs` a new one starts from the data directory. Why not, or null.
+   */
+  private crashSoon(downMs: number): string | null {
+    if (this.restarting || this.downUntilMs !== null) return 'it is restarting already';
+    this.downUntilMs = Date.now() + downMs;
+    const crash = { timer: setTimeout(() => (crash.done = this.crashAndRecover()), CRASH_AFTER_ACK_MS), done: Promise.resolve() };
+    this.crash = crash;
+    return null;
+  }
+
+  private async crashAndRecover(): Promise<void> {
+    this.restarting = true;
+    try {
+      this.unsubscribe();
+      await this.current.crash();
+      this.emit({ type: 'down', untilMs: this.downUntilMs as number });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (this.downUntilMs as number) - Date.now())));
+      if (this.stopped) return;
+      this.current = await ReplicaNode.start(this.options);
+    } catch (error) {
+      // The data directory did not open (a corrupt file, a full disk): what a process started on it would meet.
+      (this.options.onFatal ?? ((e: unknown) => setImmediate(() => { throw e; })))(error);
+      return;
+    } finally {
+      this.downUntilMs = null;
+      this.crash = null;
+      this.restarting = false;
+      this.unsubscribe = this.forward();
+    }
+    this.emit({ type: 'state', state: this.current.state() });
+  }
+
   private forward(): () => void {
-    return this.current.subscribe((event) => this.emit(event));
+    const unsubscribe = this.current.subscribe((event) => this.emit(event));
+    this.current.onCrashAsked((downMs) => this.crashSoon(downMs));
+    return () => {
+      unsubscribe();
+      this.current.onCrashAsked(null);
+    };
   }
 
   private emit(event: NodeEvent): void {

@@ -84,4 +84,6 @@ export type NodeEvent =
   | { readonly type: 'chosen'; readonly fromSlot: Slot; readonly toSlot: Slot }
   /** The leadership changed, or time passed (sent every status interval). */
   | { readonly type: 'state'; readonly state: NodeState }
-  | { readonly type: 'trace'; readonly messages: readonly TraceMessage[] };
+  | { readonly type: 'trace'; readonly messages: readonly TraceMessage[] }
+  /** The replica stopped for a while (a crash a member asked for) and starts again from disk at `untilMs` (Date.now() ms). */
+  | { readonly type: 'down'; readonly untilMs: number };

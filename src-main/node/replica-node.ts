@@ -110,6 +110,8 @@ export class ReplicaNode {
   private readonly faultsInForce: FaultsInForce;
   /** A member asked this node to campaign: the core's campaignNow() runs at the next turn. */
   private campaignAsked = false;
+  /** Who drops this replica and starts it again from disk when a member asks it to crash (node-host.ts); none: refused. */
+  private crashHandler: ((downMs: number) => string | null) | null = null;
   private readonly snapshotServer: SnapshotServer;
   private readonly snapshotFetcher: SnapshotFetcher;
   private transport!: UdpTransport;
@@ -248,6 +250,12 @@ export class ReplicaNode {
         this.schedule();
         return true;
       },
+      crash: (downMs) => {
+        if (this.stopping) return 'it is stopping already';
+        const cannot = this.crashHandler === null ? 'it runs without a host that could start it again' : this.crashHandler(downMs);
+        if (cannot === null) this.logger.event('crash-asked', { downMs });
+        return cannot;
+      },
     });
     this.faultsInForce = new FaultsInForce({
       heldFaultSets: () => this.clusterControl.heldFaultSets(),
@@ -384,6 +392,17 @@ export class ReplicaNode {
     return this.clusterControl.requestCampaign(member);
   }
 
+  /** Asks `member` (this node too) to crash and start again from its disk after `downMs`; resolves once it acknowledged. */
+  crashMember(member: NodeId, downMs: number): Promise<void> {
+    if (this.stopping) return Promise.reject(new NodeError('unavailable', 'The node is shutting down.'));
+    return this.clusterControl.requestCrash(member, downMs);
+  }
+
+  /** Who serves crash requests (the host that can start this replica again); null: they are refused. */
+  onCrashAsked(handler: ((downMs: number) => string | null) | null): void {
+    this.crashHandler = handler;
+  }
+
   /** The whole cluster's recent messages on this node's clock; unless query.watch is false, asking is what keeps this node watching. */
   clusterTraceView(query: ClusterTraceQuery): ClusterTraceView {
     return this.clusterTrace.view(query);
@@ -414,6 +433,20 @@ export class ReplicaNode {
 
   /** Clean shutdown: stop the loop, finish the running checkpoint, take a final one, close everything. */
   async stop(): Promise<void> {
+    await this.shutDown('stopped');
+  }
+
+  /**
+   * Stops as a crash would, for a member that asked (node-host.ts starts a new replica from the data
+   * directory later): no checkpoint on the way out, everything in memory dropped. A checkpoint already
+   * being written is waited for, as in stop(): the disk then holds either checkpoint, and recovery
+   * from either is what the crash-at-every-write-point tests check.
+   */
+  async crash(): Promise<void> {
+    await this.shutDown('crashed');
+  }
+
+  private async shutDown(how: 'stopped' | 'crashed'): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.stopTimers();
@@ -424,9 +457,10 @@ export class ReplicaNode {
     // Wait for a running checkpoint instead of abandoning it: its file must not be renamed into place
     // after the final one below.
     await this.maintenance.stop();
-    this.store.close();
+    if (how === 'stopped') this.store.close();
+    else this.store.abandon();
     this.lock.release();
-    this.logger.event('stopped');
+    this.logger.event(how);
   }
 
   /** `ageMs`: how long the message waited for us (the transport's estimate from its send time). */
@@ -544,6 +578,7 @@ export class ReplicaNode {
       case 'traceBatch':
       case 'faultRequest':
       case 'campaignRequest':
+      case 'crashRequest':
       case 'controlAck':
         return; // handled on arrival (receive()), never queued
       default:

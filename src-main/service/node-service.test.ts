@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, type SynodApi, type SynodEvent } from '../../shared/api';
+import { ApiError, MAX_CRASH_DOWN_MS, MIN_CRASH_DOWN_MS, type SynodApi, type SynodEvent } from '../../shared/api';
+import { MAX_CRASH_DOWN_MS as MEMBER_MAX_CRASH_DOWN_MS, MIN_CRASH_DOWN_MS as MEMBER_MIN_CRASH_DOWN_MS } from '../node/control-check';
 import { decodeInviteCode } from '../../shared/invite-code';
 import { NodeHost } from '../node/node-host';
 import { createNodeService } from './node-service';
@@ -65,5 +66,11 @@ describe('the node service', () => {
     expect(await failure(api.join({ address: '127.0.0.1:9', secret: 'another cluster secret' }))).toMatchObject({ code: 'needs-confirmation', message: expect.stringMatching(/history of its own/) as string });
     expect(await failure(api.block({ user: 'nobody' }))).toMatchObject({ code: 'invalid-argument' });
     expect(await failure(api.tweet({ text: 42 } as unknown as { text: string }))).toMatchObject({ code: 'invalid-argument' });
+  });
+});
+
+describe('the API\'s bounds', () => {
+  it('on crashMember are the members\' (the dashboard never asks what members refuse)', () => {
+    expect([MIN_CRASH_DOWN_MS, MAX_CRASH_DOWN_MS]).toEqual([MEMBER_MIN_CRASH_DOWN_MS, MEMBER_MAX_CRASH_DOWN_MS]);
   });
 });

@@ -92,6 +92,12 @@ export function createNodeService(host: NodeHost, discovery: DiscoverySource = d
         await host.node.campaignNow(member);
         return { member };
       }),
+    crashMember: (raw) =>
+      asApi(async () => {
+        const { member, downMs } = validateArgs('crashMember', raw);
+        await host.node.crashMember(member, downMs);
+        return { member, downMs };
+      }),
     subscribe: (listener) => host.subscribe((event) => listener(synodEventOf(event))),
   };
 }

@@ -127,5 +127,7 @@ export function synodEventOf(event: NodeEvent): SynodEvent {
       return { type: 'status', status: nodeStatusView(event.state) };
     case 'trace':
       return { type: 'trace', messages: event.messages };
+    case 'down':
+      return { type: 'down', untilMs: event.untilMs, message: `This node crashed on a member's request (the Scenarios panel) and starts again from its disk at ${new Date(event.untilMs).toLocaleTimeString()}.` };
   }
 }

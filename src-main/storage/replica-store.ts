@@ -528,6 +528,18 @@ export class ReplicaStore {
   /** A final checkpoint (so the next start replays nothing), then releases everything. */
   close(): void {
     this.checkpoint(); // flushes the tables first
+    this.release();
+  }
+
+  /**
+   * Closes the files as a crash leaves them (a member asked this node to crash): no checkpoint, the
+   * journal as the turns wrote it. Recovery then does what it does after a SIGKILL.
+   */
+  abandon(): void {
+    this.release();
+  }
+
+  private release(): void {
     this.journal.close();
     this.app.dispose();
     this.tables.dispose();

@@ -116,6 +116,16 @@ describe('App', () => {
     expect(await screen.findByText('@alice')).toBeTruthy();
   });
 
+  it('says the node is down while it restarts after a crash a member asked for, until its first status', async () => {
+    render(App);
+    expect(await screen.findByText('@alice')).toBeTruthy();
+    fake.emit({ type: 'down', message: 'This node crashed on a member\'s request (the Scenarios panel) and starts again from its disk at 10:00:08.', untilMs: 1 });
+    const banner = await screen.findByRole('alert');
+    expect(banner.textContent).toMatch(/The node cannot be reached\. This node crashed on a member's request/);
+    fake.emit({ type: 'status', status: makeStatus() });
+    await waitFor(() => expect(screen.queryByText(/The node cannot be reached/)).toBeNull());
+  });
+
   it('stops following the node when it goes away', async () => {
     const { unmount } = render(App);
     await waitFor(() => expect(fake.subscriberCount).toBe(1));

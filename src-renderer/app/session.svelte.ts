@@ -64,6 +64,10 @@ export class Session {
       case 'trace':
         this.trace = [...this.trace, ...event.messages].slice(-TRACE_KEPT);
         return;
+      case 'down':
+        // Cleared by the first status of the replica that starts again.
+        this.connectionError = event.message;
+        return;
     }
   }
 

@@ -1,7 +1,16 @@
 /** Driving a dashboard page as a user would, shared by the end-to-end scenarios. */
+import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { waitFor, type ProcessNode } from '../process/harness';
-import { SCREENSHOT_DIR, type DashboardBrowser } from './targets';
+import { ProcessCluster, waitFor, type ProcessNode } from '../process/harness';
+import { launchBrowser, SCREENSHOT_DIR, type DashboardBrowser } from './targets';
+
+/** A 3-node cluster that agreed on a leader, and a browser for its dashboards: the suites' set-up. */
+export async function startClusterAndBrowser(): Promise<{ cluster: ProcessCluster; browser: DashboardBrowser }> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const cluster = await ProcessCluster.start({ size: 3 });
+  await cluster.waitForConvergence();
+  return { cluster, browser: await launchBrowser() };
+}
 
 export type PageName = 'Timeline' | 'People' | 'Peers' | 'Inspector' | 'Cluster' | 'Scenarios';
 

@@ -12,10 +12,10 @@
  * by an estimate good to about a millisecond, and an election on loopback takes less.
  *
  * The replay shows a message's sender, receiver, type and slot, not its ballot: the new ballot is
- * checked through the API (the new leader's status), the replay through who sends what. The diagram's
- * members (leader mark, commit index) are the live status at every position, not the replayed one.
+ * checked through the API (the new leader's status), the replay through who sends what. The diagram
+ * shows the replayed moment (who leads, who campaigns), read from the line above it.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -23,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBallot } from '../../shared/ballot-text';
 import { compareBallots } from '../../src-main/core/ballot';
 import { ProcessCluster, waitFor, type ProcessNode } from '../process/harness';
-import { goTo, openDashboard, waitOrShoot } from './pages';
-import { launchBrowser, SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
+import { goTo, openDashboard, startClusterAndBrowser, waitOrShoot } from './pages';
+import { SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
 
 const TWEET = 'Proposed by the new leader, during the recording';
 /** More messages than this in the walk means the replay never reached its end. */
@@ -114,11 +114,8 @@ async function quietRecording(p: Page, quietMs = 3_000, timeoutMs = 30_000): Pro
 }
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
   tempDir = mkdtempSync(join(tmpdir(), 'synod-e2e-replay-'));
-  cluster = await ProcessCluster.start({ size: 3 });
-  await cluster.waitForConvergence();
-  browser = await launchBrowser();
+  ({ cluster, browser } = await startClusterAndBrowser());
 }, 120_000);
 
 afterAll(async () => {

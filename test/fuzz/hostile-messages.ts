@@ -142,6 +142,7 @@ const ATTACK_WEIGHTS: Readonly<Record<AttackName, number>> = {
   // others for two minutes); the rogue sends only what the boundary must reject, and stale acks.
   faultRequest: 1,
   campaignRequest: 1,
+  crashRequest: 1,
   controlAck: 1,
   bundle: 4,
   fragments: 4,
@@ -404,6 +405,8 @@ export class HostileGenerator {
           : { type, from, to, requestId: pick(rng, [1, MAX_INTEGER]), ttlMs: pick(rng, [120_001, MAX_INTEGER]), dropPpm: pick(rng, [0, 1_000_001, MAX_INTEGER]), delayMs: pick(rng, [0, MAX_INTEGER]), isolate: chance(rng, 0.5) ? [to] : [] };
       case 'campaignRequest':
         return { type, from, to, requestId: 0 };
+      case 'crashRequest':
+        return { type, from, to, requestId: pick(rng, [0, 1, MAX_INTEGER]), downMs: pick(rng, [0, 2_999, 60_001, MAX_INTEGER]) };
       case 'controlAck':
         return { type, from, to, requestId: pick(rng, [0, 1, randomUint(rng), MAX_INTEGER]), applied: chance(rng, 0.5), reason: pick(rng, ['', 'only members may ask', '😀 '.repeat(50)]) };
     }

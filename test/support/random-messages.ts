@@ -154,6 +154,8 @@ export function randomMessage(rng: RandomSource, type: WireMessageType = pick(rn
       return { type, from, to, requestId: randomUint(rng), ttlMs: randomUint(rng), dropPpm: randomUint(rng), delayMs: randomUint(rng), isolate: randomList(rng, randomNodeId, MAX_CONTROL_ISOLATE) };
     case 'campaignRequest':
       return { type, from, to, requestId: randomUint(rng) };
+    case 'crashRequest':
+      return { type, from, to, requestId: randomUint(rng), downMs: randomUint(rng) };
     case 'controlAck':
       return { type, from, to, requestId: randomUint(rng), applied: rng.next() < 0.5, reason: randomNodeId(rng) };
   }

@@ -248,6 +248,30 @@ describe('the minority scenario, on observed status', () => {
   });
 });
 
+describe('the crash scenario, on observed status', () => {
+  it('asks carol to crash once, sees it down, the others go on, then sees it back and caught up; no fault to undo', async () => {
+    const api = healthyApi();
+    const views: RunView[] = [];
+    const playing = runner(api, views).run(scenarioById('crash') as Scenario);
+    // crashMember shows carol unreachable (the fake), which is the first step; then the others go on.
+    await vi.waitFor(() => expect(views.at(-1)?.steps[1]?.state).toBe('watching'));
+    api.statusValue = { ...api.statusValue, commitIndex: 13 };
+    await vi.waitFor(() => expect(views.at(-1)?.steps[1]?.state).toBe('reached'));
+    expect(api.crashes).toEqual([{ member: 'carol', downMs: 8_000 }]);
+    expect(views.at(-1)?.steps[1]?.note).toMatch(/carol stopped at 10/);
+    expect(views.at(-1)?.steps[2]?.state).toBe('watching');
+    // carol restarted from its disk and learned what it missed.
+    const commitIndex = api.statusValue.commitIndex;
+    api.statusValue = { ...api.statusValue, peers: api.statusValue.peers.map((peer) => (peer.id === 'carol' ? { ...peer, reachable: true, commitIndex } : peer)) };
+    const final = await playing;
+    expect(final.phase).toBe('finished');
+    expect(states(final)).toEqual(['reached', 'reached', 'reached']);
+    expect(final.steps[2]?.note).toMatch(/^carol recovered from its disk and caught up to slot \d+/);
+    expect(api.crashes).toHaveLength(1);
+    expect(api.memberFaults.size).toBe(0);
+  });
+});
+
 describe('the duelling proposers', () => {
   it('asks the loser first and the winner after, and waits for the winner\'s higher ballot', async () => {
     const api = healthyApi();

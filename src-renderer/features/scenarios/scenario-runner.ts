@@ -29,6 +29,7 @@ export interface ScenarioApi {
   log(args: ApiMethods['log']['args']): Promise<LogPage>;
   clusterFaults(args: ApiMethods['clusterFaults']['args']): Promise<ApiMethods['clusterFaults']['result']>;
   campaignNow(args: ApiMethods['campaignNow']['args']): Promise<ApiMethods['campaignNow']['result']>;
+  crashMember(args: ApiMethods['crashMember']['args']): Promise<ApiMethods['crashMember']['result']>;
 }
 
 /** Who takes part, as the node said when the run started. */

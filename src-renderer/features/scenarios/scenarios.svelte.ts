@@ -19,6 +19,7 @@ export class ScenarioPanelState {
       log: (args: Parameters<SynodApi['log']>[0]) => api().log(args),
       clusterFaults: (args: Parameters<SynodApi['clusterFaults']>[0]) => api().clusterFaults(args),
       campaignNow: (args: Parameters<SynodApi['campaignNow']>[0]) => api().campaignNow(args),
+      crashMember: (args: Parameters<SynodApi['crashMember']>[0]) => api().crashMember(args),
     };
     this.#runner = new ScenarioRunner(calls, { ...options, onChange: (view) => (this.view = view) });
   }

@@ -376,34 +376,36 @@ const minority: Scenario = {
   ],
 };
 
+/** How long the crashed member stays down: the others' leader notices, goes on, and it has slots to learn. */
+const CRASH_DOWN_MS = 8_000;
+
 const crash: Scenario = {
   id: 'crash',
   title: 'Crash and recovery',
   story:
-    'The dashboard does not kill processes, so here a member is cut off instead, which is what a crash looks like from the others: ' +
-    'they go on without it, and when it returns it learns what it missed from its peers. A real crash also loses what was in memory: ' +
-    'to see that, stop a headless node with SIGKILL (kill -9 <pid> of its synod-node) and start it again with the same --data-dir. ' +
-    'Its dashboard then shows the recovery banner: the checkpoint it loaded, the journal records it replayed, the slots it learned from its peers.',
+    'One member crashes: asked by this dashboard over the authenticated peer channel, it drops its replica as a crash would, ' +
+    'everything in memory and its socket with it, and saves nothing on the way out. The others, still a majority, go on without it ' +
+    `(a new leader first, if it led). After ${CRASH_DOWN_MS / 1000} s it starts again from its data directory alone, exactly as a process started on it: ` +
+    'it loads its last checkpoint, replays the journal written after it (every promise and accept it made was synced before it was sent), ' +
+    'then learns from its peers the slots it missed. Its own dashboard shows that as the recovery banner (checkpoint, journal records, slots learned since), ' +
+    'and its status() has the figures. To crash a whole process instead, stop a synod-node with kill -9 and start it again on the same --data directory.',
   unavailable: needsHealthyCluster,
   steps: (plan) => {
     const victim = plan.peers[plan.peers.length - 1] as string;
     return [
       {
-        title: `${victim} goes silent, as if it had crashed`,
-        watch: `Cluster page: ${victim} turns unreachable.`,
+        title: `${victim} crashes`,
+        watch: `Cluster page: ${victim} turns unreachable; if it led, another member takes over.`,
         act: async (run) => {
-          await run.setFaults(victim, { dropRate: 0, delayMs: 0, isolate: plan.members.filter((id) => id !== victim) });
+          run.notes.set('victimCommit', peerOf(await run.api.status(), victim)?.commitIndex ?? 0);
+          await run.api.crashMember({ member: victim, downMs: CRASH_DOWN_MS });
         },
-        reached: ({ status }, run) => {
-          if (peerOf(status, victim)?.reachable !== false) return false;
-          run.notes.set('victimCommit', peerOf(status, victim)?.commitIndex ?? 0);
-          return `Nobody hears ${victim} any more.`;
-        },
+        reached: ({ status }) => peerOf(status, victim)?.reachable === false && `${victim} is down; its memory is gone, its disk holds what it synced.`,
         timeoutMs: ELECTION_MS,
       },
       {
         title: 'The others go on without it',
-        watch: 'Timeline: new tweets; Cluster page: the commit index climbs past the silent member\'s.',
+        watch: 'Timeline: new tweets; Cluster page: the commit index climbs past the crashed member\'s.',
         act: async (run) => {
           for (let i = 1; i <= 3; i++) await run.api.tweet({ text: `Written while ${victim} was down (${i} of 3).` });
         },
@@ -411,13 +413,10 @@ const crash: Scenario = {
         timeoutMs: WRITE_MS,
       },
       {
-        title: `${victim} returns and catches up from its peers`,
-        watch: `Cluster page: ${victim} reachable, its commit index back level with the others.`,
-        act: async (run) => {
-          await run.clearFaults(victim);
-        },
-        reached: (observation) => caughtUp(observation, victim) && `${victim} caught up to slot ${observation.status.commitIndex}.`,
-        timeoutMs: 30_000,
+        title: `${victim} starts again from its disk and catches up from its peers`,
+        watch: `Cluster page: ${victim} reachable again, its commit index level with the others. ${victim}'s own dashboard: the recovery banner.`,
+        reached: (observation) => caughtUp(observation, victim) && `${victim} recovered from its disk and caught up to slot ${observation.status.commitIndex}; its dashboard says how (checkpoint, journal, slots learned from peers).`,
+        timeoutMs: CRASH_DOWN_MS + 30_000,
       },
     ];
   },

@@ -13,7 +13,8 @@
  * secret with this node's and its peers' addresses; discovered answers `discoveryValue`; clusterTrace
  * answers `clusterTraceValue` (the messages after `afterSeq`), by default a trace of this node alone;
  * clusterFaults keeps what each member was asked to hold in `memberFaults` (deleted by ttlMs 0);
- * campaignNow makes the member the leader at the next round.
+ * campaignNow makes the member the leader at the next round; crashMember records the request in
+ * `crashes` and shows the member unreachable (tests bring it back with pushStatus).
  */
 import {
   API_METHODS,
@@ -329,6 +330,16 @@ export class FakeApi implements SynodApi {
       const round = this.statusValue.ballot.round + 1;
       this.pushStatus({ leader: member, role: member === this.statusValue.id ? 'leader' : 'follower', ballot: { round, node: member } });
       return { member };
+    });
+
+  /** Every crashMember request, in order. */
+  readonly crashes: ApiMethods['crashMember']['args'][] = [];
+
+  readonly crashMember = (args: ApiMethods['crashMember']['args']) =>
+    this.run('crashMember', args, async ({ member, downMs }) => {
+      this.crashes.push({ member, downMs });
+      this.pushStatus({ peers: this.statusValue.peers.map((peer) => (peer.id === member ? { ...peer, reachable: false } : peer)) });
+      return { member, downMs };
     });
 
   private setBlock(target: string, blocked: boolean): { id: string; slot: number } {
