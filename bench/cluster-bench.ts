@@ -10,6 +10,11 @@
  *  4. Catch-up: a node that missed 100,000 commands comes back; time until it has applied them all.
  *
  * Run: npm run bench [-- --seconds S]
+ *
+ * `npm run bench -- --trace-cost PAIRS` measures only the cost of watching the cluster trace (issue 13:
+ * at most 5% of throughput while watched, 0% when not): PAIRS pairs of 64-client runs, one watched and
+ * one not, in alternating order (so a drift of the machine does not favour either), each unwatched run
+ * only once no member holds a trace lease, and checking that no member served a trace record during it.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,7 +22,7 @@ import { ApiCallError, ProcessCluster, sleep, waitFor, type ProcessNode } from '
 import { bulkLoad } from './bulk-load';
 import { LeanClient } from './http-client';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' }, 'trace-cost': { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const BULK_COMMANDS = Number(values.commands);
 const TEXT = 'x'.repeat(90);
@@ -122,6 +127,43 @@ async function watchedThroughput(cluster: ProcessCluster, clients: number): Prom
   }
 }
 
+/** Trace records every member has served to watchers so far, and whether any still holds a lease. */
+async function traceServed(cluster: ProcessCluster): Promise<{ records: number; leases: number }> {
+  const views = await Promise.all(cluster.nodes.map((node) => node.call('clusterTrace', { limit: 1, watch: false })));
+  return { records: views.reduce((sum, view) => sum + view.served.records, 0), leases: views.reduce((sum, view) => sum + view.served.leases, 0) };
+}
+
+function tweetsPerSecond(line: string): number {
+  return Number(/tweets_per_s=(\d+)/.exec(line)?.[1] ?? NaN);
+}
+
+/** The cost of watching: `pairs` pairs of 64-client runs, watched and not, in alternating order. */
+async function traceCost(cluster: ProcessCluster, pairs: number): Promise<void> {
+  const ratios: number[] = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    const rates = { watched: NaN, unwatched: NaN };
+    for (const watched of pair % 2 === 0 ? [false, true] : [true, false]) {
+      if (watched) {
+        const line = await watchedThroughput(cluster, 64);
+        rates.watched = tweetsPerSecond(line);
+        console.log(`  pair ${pair + 1} watched:   ${line}`);
+      } else {
+        // A watch ends WATCH_MS after the last poll and then ends its leases: wait for that.
+        await waitFor(async () => (await traceServed(cluster)).leases === 0, 30_000, 'every trace lease to end');
+        const before = await traceServed(cluster);
+        const line = await throughput(cluster, 64);
+        const after = await traceServed(cluster);
+        rates.unwatched = tweetsPerSecond(line);
+        console.log(`  pair ${pair + 1} unwatched: ${line} trace_records_served=${after.records - before.records}`);
+      }
+    }
+    ratios.push(rates.watched / rates.unwatched);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = sorted.length % 2 === 1 ? (sorted[(sorted.length - 1) / 2] as number) : ((sorted[sorted.length / 2 - 1] as number) + (sorted[sorted.length / 2] as number)) / 2;
+  console.log(`trace cost: pairs=${pairs} watched/unwatched ratios=${ratios.map((r) => r.toFixed(3)).join('/')} median=${median.toFixed(3)} cost_percent=${((1 - median) * 100).toFixed(1)} (negative: watched ran faster, i.e. within the noise)`);
+}
+
 async function failover(cluster: ProcessCluster, rounds: number): Promise<string> {
   const times: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -150,6 +192,15 @@ async function failover(cluster: ProcessCluster, rounds: number): Promise<string
 async function main(): Promise<void> {
   console.log(`cluster benchmark: 3 synod-node processes on 127.0.0.1, fsync on, ${SECONDS} s per load level`);
   let cluster = await ProcessCluster.start({ size: 3 });
+  if (values['trace-cost'] !== undefined) {
+    try {
+      await cluster.waitForConvergence();
+      await traceCost(cluster, Number(values['trace-cost']));
+    } finally {
+      await cluster.dispose();
+    }
+    return;
+  }
   try {
     await cluster.waitForConvergence();
     console.log(await throughput(cluster, 1, await cluster.waitForLeader()));
