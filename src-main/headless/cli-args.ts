@@ -47,6 +47,8 @@ Tuning:
   --request-timeout-ms MS   a command not chosen by then answers "pending" (default 5000)
   --retain-slots N      chosen slots kept before compaction (default 10000)
   --max-datagram BYTES  largest UDP datagram sent (default 1400, MTU-safe; up to 65000)
+  --latency-probe       log where every 4th slot's time goes (a "latency" line per slot: queue,
+                        fsync, first accepted, chosen, applied); for npm run bench:latency
 
   -h, --help            show this help
   -v, --version         show the version
@@ -80,6 +82,7 @@ export interface CliOptions {
   readonly requestTimeoutMs: number | undefined;
   readonly retainSlots: number | undefined;
   readonly maxDatagramBytes: number | undefined;
+  readonly latencyProbe: boolean;
 }
 
 export type CliParse = { readonly kind: 'run'; readonly options: CliOptions } | { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'error'; readonly message: string };
@@ -177,6 +180,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         'request-timeout-ms': { type: 'string' },
         'retain-slots': { type: 'string' },
         'max-datagram': { type: 'string' },
+        'latency-probe': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -237,6 +241,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
         requestTimeoutMs: positiveInteger('--request-timeout-ms', values['request-timeout-ms'], 3_600_000),
         retainSlots: positiveInteger('--retain-slots', values['retain-slots'], 100_000_000),
         maxDatagramBytes: positiveInteger('--max-datagram', values['max-datagram'], 65_000),
+        latencyProbe: values['latency-probe'] === true,
       },
     };
   } catch (error) {

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.retainSlots === undefined ? {} : { retainSlots: options.retainSlots }),
     ...(options.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
+    ...(options.latencyProbe ? { latencyProbe: true } : {}),
   };
   let host: NodeHost;
   try {

@@ -45,6 +45,8 @@ export interface NodeOptions {
    * simulator and in-process tests, whose databases are small).
    */
   readonly checkpointWorker?: CheckpointWorkerScript;
+  /** Log where sampled slots' time goes (latency-probe.ts); off by default: it costs a log line per sampled slot. */
+  readonly latencyProbe?: boolean;
 }
 
 const DEFAULT_TICK_MS = 10;

@@ -60,6 +60,7 @@ import { TraceBuffer, traceOf } from './trace-buffer';
 import { TickClock } from './tick-clock';
 import { CLUSTER_TRACE_TICK_MS, ClusterTrace, type ClusterTraceQuery } from './cluster-trace';
 import { TransportMembers } from './transport-members';
+import { LatencyProbe, noteArrival } from './latency-probe';
 
 export type { NodeOptions } from './node-options';
 
@@ -110,6 +111,8 @@ export class ReplicaNode {
   private readonly faultsInForce: FaultsInForce;
   /** A member asked this node to campaign: the core's campaignNow() runs at the next turn. */
   private campaignAsked = false;
+  /** Where sampled slots' time goes, when asked (NodeOptions.latencyProbe); null: nothing recorded. */
+  private readonly probe: LatencyProbe | null;
   /** Who drops this replica and starts it again from disk when a member asks it to crash (node-host.ts); none: refused. */
   private crashHandler: ((downMs: number) => string | null) | null = null;
   private readonly snapshotServer: SnapshotServer;
@@ -142,6 +145,7 @@ export class ReplicaNode {
     this.name = options.name ?? options.id;
     this.clusterId = clusterId;
     this.requests = new ClientRequests(options.requestTimeoutMs ?? 5_000);
+    this.probe = options.latencyProbe === true ? new LatencyProbe((fields) => logger.event('latency', fields)) : null;
     this.protocolConfig = protocolConfigOf(options);
     this.tickClock = this.newTickClock();
     this.bulk = new BulkSender({
@@ -335,7 +339,9 @@ export class ReplicaNode {
     if (!verdict.ok) return Promise.reject(new NodeError('invalid', verdict.message));
     const result = this.replica.propose(encodeCommand(verdict.command));
     if (!result.ok) return Promise.reject(new NodeError(result.reason === 'overloaded' ? 'unavailable' : 'invalid', result.message));
-    const waiting = this.requests.wait(commandKey(result.command.origin, result.command.seq));
+    const key = commandKey(result.command.origin, result.command.seq);
+    this.probe?.noteSubmitted(key, performance.now());
+    const waiting = this.requests.wait(key);
     this.schedule();
     return waiting;
   }
@@ -525,6 +531,7 @@ export class ReplicaNode {
     // behind it, so no time passes beyond the last message read: our own lateness is not the leader's silence.
     for (const { message, arrivedAtMs } of this.inbox.splice(0)) {
       this.passTime(arrivedAtMs);
+      if (this.probe !== null) noteArrival(this.probe, message, arrivedAtMs);
       this.dispatch(message);
     }
     if (!drainingBacklog) this.passTime(startedAtMs);
@@ -591,10 +598,13 @@ export class ReplicaNode {
     const protocol = ready.messages.filter((message) => message.type !== 'catchupReply');
     // Messages that reveal nothing this turn makes durable leave first, so the followers' fsyncs overlap ours.
     this.transport.sendAll(protocol.filter(mayPrecedePersist));
+    if (this.probe !== null) for (const message of protocol) if (message.type === 'accept') this.probe.noteAcceptSent(message.slot, message.value, performance.now());
     this.store.stage(ready.persist);
     if (needsFsync(ready.persist)) await this.store.syncAsync();
     else this.store.writeStaged();
+    this.probe?.notePersisted(ready.persist.accepted.map((entry) => entry.slot), performance.now());
     this.transport.sendAll(protocol.filter((message) => !mayPrecedePersist(message)));
+    if (this.probe !== null) for (const message of protocol) if (message.type === 'accepted') this.probe.noteAcceptedSent(message.slot, performance.now());
     for (const reply of ready.messages) {
       if (reply.type === 'catchupReply') this.bulk.push(reply as BulkMessage, `catchup/${reply.entries[0]?.slot ?? 0}-${reply.entries.at(-1)?.slot ?? 0}`);
     }
@@ -608,6 +618,7 @@ export class ReplicaNode {
 
   private applyCommitted(ready: Ready): void {
     if (ready.committed.length === 0) return;
+    this.probe?.noteChosen(ready.committed.map((entry) => entry.slot), performance.now());
     for (const { slot, command, outcome, membership } of this.store.apply(ready.committed)) {
       this.status.noteCommandApplied();
       if (membership !== undefined) this.admin.noteChosen(slot, command, membership);
@@ -616,6 +627,7 @@ export class ReplicaNode {
       const tookMs = this.requests.settle(commandKey(command.origin, command.seq), rejection === null ? { status: 'applied', slot } : { status: 'rejected', slot, message: rejection });
       if (tookMs !== undefined) this.status.noteCommitLatency(tookMs);
     }
+    this.probe?.noteApplied(ready.committed.map((entry) => entry.slot), ready.committed.flatMap((entry) => entry.value), performance.now());
     const first = ready.committed[0];
     const last = ready.committed.at(-1);
     if (first !== undefined && last !== undefined) this.emit({ type: 'chosen', fromSlot: first.slot, toSlot: last.slot });
