@@ -72,6 +72,13 @@ async function main(): Promise<void> {
       else if (measuring) roundTripsMs.push(performance.now() - start);
     }
     await sleep(200); // the last lines
+    // The HTTP path alone, on the same connection: `faults` does no replica work.
+    const emptyCallsMs: number[] = [];
+    for (let n = 0; n < 500; n++) {
+      const start = performance.now();
+      await client.call('faults', undefined);
+      emptyCallsMs.push(performance.now() - start);
+    }
     const lines = cluster.nodes.flatMap((node, i) => latencyLines(node.logs.slice(marks[i])));
     const leaderLines = lines.filter((fields) => fields.get('role') === 'leader');
     const followerWork = new Map<number, number>();
@@ -89,6 +96,7 @@ async function main(): Promise<void> {
     });
     console.log(`latency breakdown: 3 synod-node processes on 127.0.0.1, fsync on, 1 client straight to the leader ${leader.spec.id}, ${SECONDS} s, ${roundTripsMs.length} commands (${errors} errors), every 4th slot probed`);
     console.log(row('client round trip', roundTripsMs));
+    console.log(row('  an API call doing no replica work (faults), same connection', emptyCallsMs));
     console.log(row('  HTTP and client (round trip - server p50)', roundTripsMs.map((ms) => ms - percentile(serverTotal, 50))));
     console.log(row('  server: submitted -> applied (answered)', serverTotal));
     console.log(row('    queue: submitted -> accepts sent', stage('queueMs')));
