@@ -189,6 +189,36 @@ describe('snapshot transfer', { timeout: 30_000 }, () => {
     expect(Buffer.compare(await decodeTransferred([json.subarray(0, 10), json.subarray(10)]), json)).toBe(0);
   });
 
+  it('asks for the last block first and decompresses gzip while the chunks arrive, into one buffer', async () => {
+    const plain = snapshotBytes(2 * 1024 * 1024 + 777, 5);
+    const gzipped = new Uint8Array(gzipSync(plain, { level: 1 }));
+    const p = pipe(provider(frozen(gzipped)));
+    const asked: number[] = [];
+    const realOnRequest = p.server.onRequest.bind(p.server);
+    p.server.onRequest = (request) => {
+      asked.push(request.offset);
+      realOnRequest(request);
+    };
+    p.fetcher.start('n1');
+    await p.runToCompletion();
+    const blocks = Math.ceil(gzipped.length / SNAPSHOT_BLOCK_BYTES);
+    // The start (block 0), then the last block (its trailer sizes the output), then the others in order; each once.
+    expect(asked.slice(0, 3)).toEqual([0, (blocks - 1) * SNAPSHOT_BLOCK_BYTES, SNAPSHOT_BLOCK_BYTES]);
+    expect(asked).toHaveLength(blocks);
+    const out = p.completed[0]?.bytes as Uint8Array;
+    expect(Buffer.compare(out, plain)).toBe(0);
+    expect(out.buffer.byteLength).toBe(plain.length + 1); // zlib's one output buffer, not a joined copy
+  });
+
+  it('decompresses gzip that arrived out of order on a lossy link', async () => {
+    const plain = snapshotBytes(2 * 1024 * 1024, 9);
+    const p = pipe(provider(frozen(new Uint8Array(gzipSync(plain, { level: 1 })))), { lossRate: 0.05, seed: 11 });
+    p.fetcher.start('n1');
+    await p.runToCompletion();
+    expect(p.counts.chunksLost).toBeGreaterThan(3);
+    expect(Buffer.compare(p.completed[0]?.bytes as Uint8Array, plain)).toBe(0);
+  });
+
   it('refuses a snapshot that decompresses beyond the limit (a compression bomb)', async () => {
     const bomb = gzipSync(new Uint8Array(10 * 1024 * 1024));
     await expect(decodeTransferred([bomb], 1024 * 1024)).rejects.toThrow(/more than 1048576 bytes/);

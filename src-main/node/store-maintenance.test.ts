@@ -6,7 +6,7 @@ import type { InstalledSnapshot, WrittenCheckpoint } from '../storage/replica-st
 import type { SnapshotImage } from '../storage/snapshot-image';
 import type { LogFields } from './logger';
 import type { PeerState } from './node-state';
-import { COMPACTION_STEP_SLOTS, compactionSlot, peerMayNeedSnapshot, SNAPSHOT_PREPARE_INTERVAL_MS, StoreMaintenance, type MaintainedStore, type StoreMaintenanceContext } from './store-maintenance';
+import { CAUGHT_UP_SLOTS, COMPACTION_STEP_SLOTS, compactionSlot, INSTALL_CHECKPOINT_DEFER_MS, peerMayNeedSnapshot, SNAPSHOT_PREPARE_INTERVAL_MS, StoreMaintenance, type MaintainedStore, type StoreMaintenanceContext } from './store-maintenance';
 import { deferred } from '../../test/support/deferred';
 
 const INSTALLED: InstalledSnapshot = { slot: 900, ledger: [], membership: bootstrapMembership([{ id: 'n1', address: '' }]) };
@@ -249,6 +249,36 @@ describe('StoreMaintenance', () => {
     expect(world.installed).toEqual([INSTALLED]);
     expect(world.events.map((event) => event.name)).toEqual(['snapshot-installed']);
     expect(world.events[0]?.fields).toMatchObject({ from: 'n2', slot: 900, bytes: 10 });
+  });
+
+  it('after an install, exports the checkpoint once caught up, or after INSTALL_CHECKPOINT_DEFER_MS at the latest', () => {
+    const { maintenance: m, world } = maintenance();
+    m.snapshotFetched(new Uint8Array(10), 'n2');
+    m.installSnapshotIfReady();
+    // The store now wants an export; the member applied through 900 and its peer decided through 1,100.
+    world.nextCheckpointIsExport = true;
+    world.checkpointDue = true;
+    world.applied = 900;
+    world.commitIndex = 950;
+    world.peers = [peer('n2', true, 1_100)];
+    m.checkpointIfDue();
+    expect(world.calls).not.toContain('beginCheckpoint');
+    // Within CAUGHT_UP_SLOTS of the most advanced commit index it knows of: caught up, the export goes.
+    world.applied = 1_100 - CAUGHT_UP_SLOTS;
+    m.checkpointIfDue();
+    expect(world.calls.filter((call) => call === 'beginCheckpoint')).toHaveLength(1);
+
+    // A member that stays behind (a loaded cluster) waits no longer than the bound.
+    const again = maintenance();
+    again.maintenance.snapshotFetched(new Uint8Array(10), 'n2');
+    again.maintenance.installSnapshotIfReady();
+    Object.assign(again.world, { nextCheckpointIsExport: true, checkpointDue: true, applied: 900, peers: [peer('n2', true, 5_000)] });
+    again.world.now += INSTALL_CHECKPOINT_DEFER_MS - 1;
+    again.maintenance.checkpointIfDue();
+    expect(again.world.calls).not.toContain('beginCheckpoint');
+    again.world.now += 1;
+    again.maintenance.checkpointIfDue();
+    expect(again.world.calls).toContain('beginCheckpoint');
   });
 
   it('drops an invalid snapshot, but stops on a failure after the state machine was replaced', () => {

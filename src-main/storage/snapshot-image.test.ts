@@ -44,6 +44,26 @@ function tampered(snapshot: Uint8Array, sql: string): Uint8Array {
   }
 }
 
+/**
+ * `snapshot` with `sql` run while `table` was looser (by default not STRICT; its schema text edited,
+ * then put back as it was): values of the wrong type in a STRICT table, which only a forged file can hold.
+ */
+function forgedTypes(snapshot: Uint8Array, table: string, sql: string, loosen = (schema: string) => schema.replace(/\) STRICT/, ')')): Uint8Array {
+  const schemaOf = (bytes: Uint8Array): string => {
+    const db = new sqlJs.Database(bytes);
+    try {
+      return String(db.exec('SELECT sql FROM sqlite_schema WHERE name = ?', [table])[0]?.values[0]?.[0]);
+    } finally {
+      db.close();
+    }
+  };
+  const withSchema = (bytes: Uint8Array, text: string): Uint8Array =>
+    tampered(bytes, `PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = '${text.replaceAll("'", "''")}' WHERE name = '${table}'; PRAGMA writable_schema = OFF`);
+  const strict = schemaOf(snapshot);
+  const loose = withSchema(snapshot, loosen(strict));
+  return withSchema(tampered(loose, sql), strict);
+}
+
 describe('snapshot images', () => {
   it('carry the state machine and nothing private to the replica that built them', () => {
     const bytes = source(40).snapshot();
@@ -137,6 +157,10 @@ describe('snapshot images', () => {
       ['their applied index is not a slot', (good) => tampered(good, `UPDATE synod_meta SET value = '-3' WHERE key = 'appliedIndex'`), /applied index -3/],
       ['their membership is nonsense', (good) => tampered(good, `UPDATE synod_meta SET value = '[]' WHERE key = 'membership'`), /membership/],
       ['a reject reason is made up', (good) => tampered(good, `UPDATE app_applied SET rejected = 'made-up' WHERE origin = 'u9' AND seq = 3`), /app_applied.rejected holds 1 values/],
+      // Kinds that STRICT declares are quick_check's to verify (validate() counts only what STRICT cannot say).
+      ['a tweet’s text is a blob', (good) => forgedTypes(good, 'app_tweets', `UPDATE app_tweets SET text = x'00ff' WHERE slot = 2`), /damaged \(non-TEXT value in app_tweets.text\)/],
+      ['an applied slot is text (a WITHOUT ROWID table)', (good) => forgedTypes(good, 'app_applied', `UPDATE app_applied SET slot = 'seven' WHERE origin = 'u9' AND seq = 3`), /damaged \(non-INTEGER value in app_applied.slot\)/],
+      ['a tweet’s author is NULL', (good) => forgedTypes(good, 'app_tweets', `UPDATE app_tweets SET author = NULL WHERE slot = 3`, (schema) => schema.replace('author TEXT NOT NULL', 'author TEXT')), /damaged \(NULL value in app_tweets.author\)/],
     ];
     for (const [what, make, reason] of cases) {
       it(what, () => {
