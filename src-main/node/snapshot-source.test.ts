@@ -205,20 +205,20 @@ describe('SnapshotSource', () => {
     for (let turn = 0; turn < 100; turn++) {
       state.applied += 10;
       state.now += 10;
-      source.prepareWhenQuiet(true, 300);
+      source.prepareWhenQuiet(() => true, 300);
     }
     expect(asks).toBe(0);
     // The load pauses: nothing applied for 300 ms, so the builder thread is asked, once.
     for (let turn = 0; turn < 40; turn++) {
       state.now += 10;
-      source.prepareWhenQuiet(true, 300);
+      source.prepareWhenQuiet(() => true, 300);
     }
     expect(asks).toBe(1);
     await source.offer({ slot: state.applied, bytes: new TextEncoder().encode('fresh') });
     // Fresh now: nothing more to build.
     for (let turn = 0; turn < 40; turn++) {
       state.now += 10;
-      source.prepareWhenQuiet(true, 300);
+      source.prepareWhenQuiet(() => true, 300);
     }
     expect(asks).toBe(1);
     expect(source.forNewTransfer(() => undefined)?.slot).toBe(state.applied);
@@ -229,7 +229,7 @@ describe('SnapshotSource', () => {
     const { source, state } = fakeStore({ minBuildIntervalMs: 0, buildOffThread: () => ++asks > 0 });
     for (let turn = 0; turn < 100; turn++) {
       state.now += 10;
-      source.prepareWhenQuiet(false, 300);
+      source.prepareWhenQuiet(() => false, 300);
     }
     expect(asks).toBe(0);
   });

@@ -201,20 +201,22 @@ export class SnapshotSource implements SnapshotProvider {
   }
 
   /**
-   * Called after every turn: while `peerMayNeedOne` (a peer is away or far behind) and once the applied
+   * Called after every turn: while `peerMayNeedOne()` (a peer is away or far behind) and once the applied
    * index has stood still for `quietMs` (the load paused), builds a snapshot at the current index if the
    * newest is stale. A peer coming back then finds one ready instead of waiting for a build, the largest
    * part of its catch-up; under load the checkpoints' snapshots (every SNAPSHOT_PREPARE_INTERVAL_MS)
-   * serve, since building one per second would take the CPU the leader needs.
+   * serve, since building one per second would take the CPU the leader needs. `peerMayNeedOne` is asked
+   * only once the load paused: under load this runs every few milliseconds, and looking at every peer
+   * each time would cost the leader for nothing.
    */
-  prepareWhenQuiet(peerMayNeedOne: boolean, quietMs: number): void {
+  prepareWhenQuiet(peerMayNeedOne: () => boolean, quietMs: number): void {
     const now = this.options.now();
     const applied = this.options.appliedIndex();
     if (applied !== this.lastApplied.slot) {
       this.lastApplied = { slot: applied, at: now };
       return;
     }
-    if (!peerMayNeedOne || now - this.lastApplied.at < quietMs) return;
+    if (now - this.lastApplied.at < quietMs || !peerMayNeedOne()) return;
     const latest = this.latest();
     if (latest === null || !this.fresh(latest.slot)) this.prepare();
   }

@@ -93,7 +93,7 @@ function maintenance({ withBuilder = false }: { withBuilder?: boolean } = {}) {
         return Promise.resolve();
       },
       offThreadBuildFailed: () => void world.offThreadFailures++,
-      prepareWhenQuiet: (peerMayNeedOne, quietMs) => void world.prepared.push({ peerMayNeedOne, quietMs }),
+      prepareWhenQuiet: (peerMayNeedOne, quietMs) => void world.prepared.push({ peerMayNeedOne: peerMayNeedOne(), quietMs }),
     },
     peers: () => world.peers,
     snapshotCatchupSlots: 512,

@@ -170,7 +170,7 @@ export class StoreMaintenance {
 
   /** After every turn: with a peer away or far behind, a snapshot is built once the load pauses (SnapshotSource.prepareWhenQuiet). */
   prepareSnapshotWhenQuiet(): void {
-    this.ctx.snapshotSource.prepareWhenQuiet(this.peerMayNeedSnapshot(), SNAPSHOT_QUIET_MS);
+    this.ctx.snapshotSource.prepareWhenQuiet(() => this.peerMayNeedSnapshot(), SNAPSHOT_QUIET_MS);
   }
 
   /**
