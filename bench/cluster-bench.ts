@@ -15,6 +15,8 @@
  * at most 5% of throughput while watched, 0% when not): PAIRS pairs of 64-client runs, one watched and
  * one not, in alternating order (so a drift of the machine does not favour either), each unwatched run
  * only once no member holds a trace lease, and checking that no member served a trace record during it.
+ * `npm run bench -- --catch-up-runs N` runs only the catch-up (step 4), N times on fresh clusters, and
+ * prints each run's phases from the members' log lines.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,7 +24,7 @@ import { ApiCallError, ProcessCluster, sleep, waitFor, type ProcessNode } from '
 import { bulkLoad } from './bulk-load';
 import { LeanClient } from './http-client';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' }, 'trace-cost': { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' }, 'trace-cost': { type: 'string' }, 'catch-up-runs': { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const BULK_COMMANDS = Number(values.commands);
 const TEXT = 'x'.repeat(90);
@@ -189,8 +191,43 @@ async function failover(cluster: ProcessCluster, rounds: number): Promise<string
   return `failover rounds=${rounds} median_ms=${percentile(times, 50).toFixed(0)} max_ms=${(times.at(-1) ?? NaN).toFixed(0)} all_ms=${times.map((t) => t.toFixed(0)).join('/')}`;
 }
 
+/**
+ * n3 misses BULK_COMMANDS commands (killed while n1 and n2 take them), then comes back: prints how long it
+ * took to apply them all after it was ready, and the members' log lines that say where the time went.
+ * Returns n3's recovery line.
+ */
+async function catchUp(cluster: ProcessCluster): Promise<string | undefined> {
+  await cluster.waitForConvergence();
+  const [n1, n2, n3] = cluster.nodes as [ProcessNode, ProcessNode, ProcessNode];
+  await n3.kill();
+  const loadSeconds = await bulkLoad([n1, n2], BULK_COMMANDS);
+  const target = (await n1.status()).commitIndex;
+  console.log(`bulk load: ${BULK_COMMANDS} commands through 2 of 3 nodes in ${loadSeconds.toFixed(1)} s (${(BULK_COMMANDS / loadSeconds).toFixed(0)}/s), ${target} slots`);
+  const restartAt = performance.now();
+  await n3.start();
+  const readyMs = performance.now() - restartAt;
+  await waitFor(async () => (await n3.status()).appliedIndex >= target, 120_000, 'n3 to catch up');
+  const caughtUpMs = performance.now() - restartAt - readyMs;
+  console.log(`catch-up commands=${BULK_COMMANDS} slots=${target} catch_up_ms=${caughtUpMs.toFixed(0)} (after the restarted node was ready)`);
+  // Where the time went: the members preparing snapshots, the transfer, decoding, installing (their log lines).
+  for (const line of [...n1.logs, ...n2.logs, ...n3.logs]) if (/ snapshot-(ready|fetched|installed) | caught-up /.test(line)) console.log(`  ${line}`);
+  return n3.logs.find((line) => line.includes(' recovered '));
+}
+
 async function main(): Promise<void> {
   console.log(`cluster benchmark: 3 synod-node processes on 127.0.0.1, fsync on, ${SECONDS} s per load level`);
+  if (values['catch-up-runs'] !== undefined) {
+    for (let run = 1; run <= Number(values['catch-up-runs']); run++) {
+      console.log(`catch-up run ${run}`);
+      const fresh = await ProcessCluster.start({ size: 3 });
+      try {
+        await catchUp(fresh);
+      } finally {
+        await fresh.dispose();
+      }
+    }
+    return;
+  }
   let cluster = await ProcessCluster.start({ size: 3 });
   if (values['trace-cost'] !== undefined) {
     try {
@@ -216,21 +253,8 @@ async function main(): Promise<void> {
   // Catch-up and restart with a large history: n3 misses BULK_COMMANDS commands, then comes back.
   cluster = await ProcessCluster.start({ size: 3 });
   try {
-    await cluster.waitForConvergence();
-    const [n1, n2, n3] = cluster.nodes as [ProcessNode, ProcessNode, ProcessNode];
-    await n3.kill();
-    const loadSeconds = await bulkLoad([n1, n2], BULK_COMMANDS);
-    const target = (await n1.status()).commitIndex;
-    console.log(`bulk load: ${BULK_COMMANDS} commands through 2 of 3 nodes in ${loadSeconds.toFixed(1)} s (${(BULK_COMMANDS / loadSeconds).toFixed(0)}/s), ${target} slots`);
-    const restartAt = performance.now();
-    await n3.start();
-    const readyMs = performance.now() - restartAt;
-    await waitFor(async () => (await n3.status()).appliedIndex >= target, 120_000, 'n3 to catch up');
-    const caughtUpMs = performance.now() - restartAt - readyMs;
-    const recovered = n3.logs.find((line) => line.includes(' recovered '));
-    console.log(`catch-up commands=${BULK_COMMANDS} slots=${target} catch_up_ms=${caughtUpMs.toFixed(0)} (after the restarted node was ready)`);
-    // Where the time went: the leader preparing its snapshot, the transfer, decoding, installing (their log lines).
-    for (const line of [...n1.logs, ...n2.logs, ...n3.logs]) if (/ snapshot-(ready|fetched|installed) | caught-up /.test(line)) console.log(`  ${line}`);
+    const recovered = await catchUp(cluster);
+    const [n1] = cluster.nodes as [ProcessNode];
     // Restart-to-ready of a node that holds the whole history; SIGKILL so that recovery replays its journal.
     await n1.kill();
     const start = performance.now();
