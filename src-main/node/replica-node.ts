@@ -334,13 +334,14 @@ export class ReplicaNode {
 
   /** Proposes a command as this node's user; resolves once it is chosen and applied here. */
   submit(command: AppCommand): Promise<CommandReceipt> {
+    const submittedAtMs = performance.now();
     if (this.stopping) return Promise.reject(new NodeError('unavailable', 'The node is shutting down.'));
     const verdict = this.store.app.prepareCommand(this.id, command);
     if (!verdict.ok) return Promise.reject(new NodeError('invalid', verdict.message));
     const result = this.replica.propose(encodeCommand(verdict.command));
     if (!result.ok) return Promise.reject(new NodeError(result.reason === 'overloaded' ? 'unavailable' : 'invalid', result.message));
     const key = commandKey(result.command.origin, result.command.seq);
-    this.probe?.noteSubmitted(key, performance.now());
+    this.probe?.noteSubmitted(key, submittedAtMs);
     const waiting = this.requests.wait(key);
     this.schedule();
     return waiting;
