@@ -6,7 +6,8 @@
  * and none shows a step done after one not done), every step is seen at the end, and no member holds a
  * fault afterwards (each one's status, through its own API). The duels' winner leads at the end; the
  * hole's no-op, when the scenario found one (it tries three times and says so when it found none), is a
- * chosen slot without commands on every member. The A-wins screenshot is docs/screenshots/scenarios.png.
+ * chosen slot without commands on every member. The A-wins screenshot is docs/screenshots/scenarios.png; the
+ * crashed member's dashboard after its recovery is docs/screenshots/scenarios-crash-recovered.png.
  */
 import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { goTo, openDashboard, shot, startClusterAndBrowser } from './pages';
 import { SCREENSHOT_DIR, SKIP_BROWSER_SUITES, type DashboardBrowser } from './targets';
 
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/screenshots/scenarios.png', import.meta.url));
+const DOCS_CRASH_SCREENSHOT = fileURLToPath(new URL('../../docs/screenshots/scenarios-crash-recovered.png', import.meta.url));
 
 let cluster: ProcessCluster;
 let browser: DashboardBrowser;
@@ -189,6 +191,7 @@ describe.skipIf(SKIP_BROWSER_SUITES)('the Scenarios page against a real 3-node c
     await n2Page.getByText('Recovered from disk in').waitFor({ timeout: 10_000 });
     expect(await n2Page.evaluate(() => (window as unknown as { bannersSeen: string[] }).bannersSeen)).toEqual(['down']);
     await shot(n2Page, 'scenarios-crash-recovered');
+    copyFileSync(`${SCREENSHOT_DIR}/scenarios-crash-recovered.png`, DOCS_CRASH_SCREENSHOT);
     await n2Page.context().close();
     await played.page.context().close();
   }, 120_000);
