@@ -49,7 +49,10 @@ try {
     for (const node of cluster.nodes) {
       const { peakBytes, currentBytes } = memoryOf(node);
       const db = databaseBytes(node);
-      console.log(`  ${node.spec.id} peak_rss_mib=${(peakBytes / MIB).toFixed(0)} rss_mib=${(currentBytes / MIB).toFixed(0)} database_mib=${(db / MIB).toFixed(1)} peak_over_database=${(peakBytes / db).toFixed(2)}`);
+      // Where it is now: the replica's thread's heap and what it holds outside it (sql.js), the rest of the process.
+      const memory = (await node.status()).metrics.memory;
+      const rest = memory.rssBytes - memory.heapUsedBytes - memory.externalBytes;
+      console.log(`  ${node.spec.id} peak_rss_mib=${(peakBytes / MIB).toFixed(0)} rss_mib=${(currentBytes / MIB).toFixed(0)} database_mib=${(db / MIB).toFixed(1)} peak_over_database=${(peakBytes / db).toFixed(2)} replica_thread_heap_mib=${(memory.heapUsedBytes / MIB).toFixed(0)} replica_thread_external_mib=${(memory.externalBytes / MIB).toFixed(0)} (array_buffers_mib=${(memory.arrayBuffersBytes / MIB).toFixed(0)}) rest_mib=${(rest / MIB).toFixed(0)}`);
     }
   }
 } finally {

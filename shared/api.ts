@@ -106,6 +106,12 @@ export interface NodeMetrics {
   readonly eventLoopDelayMaxMs: number;
   /** 99th percentile of the event loop's delay in the last ~10 s (ms). */
   readonly eventLoopDelayP99Ms: number;
+  /**
+   * The node process's memory (bytes): its resident set, and of the replica's thread the JavaScript heap
+   * in use, the memory outside it (sql.js's WebAssembly memory and database file, buffers), and of that
+   * the ArrayBuffers. What the resident set holds beyond is the checkpoint thread's, code and the runtime's.
+   */
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number; readonly externalBytes: number; readonly arrayBuffersBytes: number };
 }
 
 /** A member as configured: its id and UDP address. */

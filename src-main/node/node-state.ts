@@ -44,6 +44,8 @@ export interface NodeCounters {
   readonly commitLatencyMs: number | null;
   /** The event loop's delay over the last few status intervals. */
   readonly loopDelay: LoopDelay;
+  /** The process's memory now (process.memoryUsage(): the heap and external figures are the replica's thread's). */
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number; readonly externalBytes: number; readonly arrayBuffersBytes: number };
 }
 
 export interface NodeState {

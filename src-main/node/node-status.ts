@@ -128,6 +128,7 @@ export class NodeStatus {
         commandsApplied: this.commandsApplied,
         commitLatencyMs: this.commitLatencyMs,
         loopDelay: ctx.loopMonitor.delay(),
+        memory: memoryNow(),
       },
     };
   }
@@ -221,4 +222,9 @@ export class NodeStatus {
   noteCommitLatency(tookMs: number): void {
     this.commitLatencyMs = this.commitLatencyMs === null ? tookMs : 0.9 * this.commitLatencyMs + 0.1 * tookMs;
   }
+}
+
+function memoryNow(): NodeCounters['memory'] {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, externalBytes: usage.external, arrayBuffersBytes: usage.arrayBuffers };
 }

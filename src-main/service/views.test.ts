@@ -35,6 +35,7 @@ function state(overrides: Partial<NodeState> = {}): NodeState {
       commandsApplied: 10,
       commitLatencyMs: 2.5,
       loopDelay: { maxMs: 12, p99Ms: 4 },
+      memory: { rssBytes: 90e6, heapUsedBytes: 20e6, externalBytes: 40e6, arrayBuffersBytes: 38e6 },
     },
     ...overrides,
   };
@@ -77,6 +78,7 @@ describe('the node state as the API shows it', () => {
         recentCommitLatencyMs: 2.5,
         eventLoopDelayMaxMs: 12,
         eventLoopDelayP99Ms: 4,
+        memory: { rssBytes: 90e6, heapUsedBytes: 20e6, externalBytes: 40e6, arrayBuffersBytes: 38e6 },
       },
     });
   });

@@ -115,6 +115,7 @@ function metricsView(counters: NodeCounters): NodeMetrics {
     recentCommitLatencyMs: counters.commitLatencyMs,
     eventLoopDelayMaxMs: counters.loopDelay.maxMs,
     eventLoopDelayP99Ms: counters.loopDelay.p99Ms,
+    memory: counters.memory,
   };
 }
 

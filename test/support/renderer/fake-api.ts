@@ -106,6 +106,7 @@ export function makeStatus(overrides: Partial<NodeStatus> = {}): NodeStatus {
       commandsApplied: 10,
       recentCommitLatencyMs: null,
       eventLoopDelayMaxMs: 0,
+      memory: { rssBytes: 90e6, heapUsedBytes: 20e6, externalBytes: 40e6, arrayBuffersBytes: 38e6 },
       eventLoopDelayP99Ms: 0,
     },
     membership: makeMembership(id, members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
