@@ -147,7 +147,10 @@ describe('NodeStatus', () => {
       commandsApplied: 2,
       commitLatencyMs: 11, // 0.9 * 10 + 0.1 * 20
       loopDelay: { maxMs: 0, p99Ms: 0 },
+      memory: { rssBytes: expect.any(Number) as number, heapUsedBytes: expect.any(Number) as number, externalBytes: expect.any(Number) as number, arrayBuffersBytes: expect.any(Number) as number },
     });
+    // This process's own figures: the resident set holds the heap in use.
+    expect(state.counters.memory.rssBytes).toBeGreaterThan(state.counters.memory.heapUsedBytes);
   });
 
   it('logs once when the node caught up with the commit index its peers reported', () => {
