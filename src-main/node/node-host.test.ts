@@ -228,6 +228,16 @@ describe('NodeHost', () => {
     await expect(host.node.crashMember('me', 3_000)).resolves.toBeUndefined();
   }, 30_000);
 
+  it('stops at once while down after a crash, without waiting out the time asked', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    const host = await NodeHost.start(options(root));
+    await host.node.crashMember('me', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stoppingAt = Date.now();
+    await host.stop();
+    expect(Date.now() - stoppingAt).toBeLessThan(5_000);
+  }, 15_000);
+
   it('while down after a crash, refuses a configuration change (one restart at a time)', async () => {
     root = mkdtempSync(join(tmpdir(), 'synod-host-'));
     const host = await start(options(root), new ConfigFile(join(root, 'config.json')));

@@ -103,6 +103,8 @@ export class NodeHost {
   /** While down after a crash a member asked for: when the replica starts again (Date.now() ms). */
   private downUntilMs: number | null = null;
   private crash: { readonly timer: ReturnType<typeof setTimeout>; done: Promise<void> } | null = null;
+  /** Ends the down time of a crash early (the host is stopping: it must not wait out the time asked). */
+  private wakeFromCrash: (() => void) | null = null;
   private stopped = false;
 
   private constructor(
@@ -261,6 +263,7 @@ export class NodeHost {
     this.stopped = true;
     if (this.crash !== null) {
       clearTimeout(this.crash.timer);
+      this.wakeFromCrash?.();
       await this.crash.done;
     }
     this.unsubscribe();
@@ -286,7 +289,14 @@ export class NodeHost {
       this.unsubscribe();
       await this.current.crash();
       this.emit({ type: 'down', untilMs: this.downUntilMs as number });
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (this.downUntilMs as number) - Date.now())));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, (this.downUntilMs as number) - Date.now()));
+        this.wakeFromCrash = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeFromCrash = null;
       if (this.stopped) return;
       this.current = await ReplicaNode.start(this.options);
     } catch (error) {
