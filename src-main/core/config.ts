@@ -12,7 +12,7 @@ export interface ProtocolConfig {
   readonly electionTicks: number;
   /** The leader sends a heartbeat (commit notification) to every peer this often. */
   readonly heartbeatTicks: number;
-  /** Unanswered prepares, accepts, forwards and catch-up requests are resent this often. */
+  /** Unanswered prepares and accepts are resent this often (catch-up requests every electionTicks). */
   readonly retransmitTicks: number;
   /** At most this many slots past the commit index may be in flight (proposed, not yet chosen). */
   readonly maxInflightSlots: number;

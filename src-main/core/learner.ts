@@ -40,8 +40,10 @@ export class Learner {
   private readonly sources: CatchupSources;
   /** The source chosen at the last requestCatchup (null: nobody claims to be ahead). */
   private target: CatchupTarget | null = null;
-  /** Catch-up requests in flight: first slot of the range -> when it was asked for. */
-  private readonly catchupAsked = new Map<Slot, number>();
+  /** Catch-up requests in flight: first slot of the range -> when it was asked for, and in which Ready it left. */
+  private readonly catchupAsked = new Map<Slot, { readonly at: number; readonly ready: number }>();
+  /** Readys the runtime took (readyTaken): a request asked for since the last one has not left yet. */
+  private readiesTaken = 0;
 
   constructor(
     private readonly outbox: Outbox,
@@ -86,6 +88,7 @@ export class Learner {
 
   /** The runtime took a Ready: the next one may carry maxEmitCommands more commands. */
   readyTaken(): void {
+    this.readiesTaken++;
     this.emittedCommandsInReady = 0;
     this.emitCommitted();
   }
@@ -169,7 +172,9 @@ export class Learner {
   /**
    * If behind, keeps up to `maxInflight` consecutive ranges of `maxSlots` asked for from the most
    * advanced known peer: the peer prepares the next range while this replica applies the last one. A
-   * range unanswered for `retransmitTicks` is asked for again (replies may be lost).
+   * range unanswered for `retransmitTicks` is asked for again (replies may be lost), but never before
+   * the Ready that carries it was taken: after a stall the runtime feeds many ticks in one turn, in
+   * which no answer can arrive, and each retransmission would queue one more copy of a large reply.
    */
   requestCatchup(now: number, retransmitTicks: number, maxSlots: number, maxInflight: number, snapshotBeyondSlots: number): void {
     const target = this.refreshTarget(now);
@@ -178,16 +183,16 @@ export class Learner {
       this.outbox.requestSnapshot(target.peer);
       return;
     }
-    for (const [from, at] of this.catchupAsked) {
-      // Forget ranges that arrived, and those unanswered for too long (they are asked for again below).
-      if (from <= this.commit || now - at >= retransmitTicks) this.catchupAsked.delete(from);
+    for (const [from, asked] of this.catchupAsked) {
+      // Forget ranges that arrived, and those unanswered for too long since they left (asked for again below).
+      if (from <= this.commit || (asked.ready < this.readiesTaken && now - asked.at >= retransmitTicks)) this.catchupAsked.delete(from);
     }
     if (target === null) return;
     let from = this.commit + 1;
     while (this.catchupAsked.size < maxInflight && from <= target.commitIndex) {
       if (!this.catchupAsked.has(from)) {
         const toSlot = Math.min(target.commitIndex, from + maxSlots - 1);
-        this.catchupAsked.set(from, now);
+        this.catchupAsked.set(from, { at: now, ready: this.readiesTaken });
         this.outbox.send(target.peer, { type: 'catchupRequest', fromSlot: from, toSlot });
       }
       from += maxSlots;

@@ -379,6 +379,22 @@ describe('Replica compaction and snapshots', () => {
     expect(h.applied.get(lagging)?.map((c) => c.payload)).toEqual(['after the snapshot']);
   });
 
+  it('asks for a catch-up range once however many ticks pass before the Ready that carries it, and again only an election timeout after it left', () => {
+    const replica = new Replica({ id: 'a', members: ['a', 'b', 'c'], rng: seededRandom(1), config: { electionTicks: 10, retransmitTicks: 3 } });
+    const slots = Array.from({ length: 2 }, (_, i) => ({ slot: i + 1, value: [{ origin: 'b', seq: i + 1, payload: `p${i + 1}` }] }));
+    const asked = (ready: Ready) => ready.messages.filter((m) => m.type === 'catchupRequest').map((m) => (m.type === 'catchupRequest' ? [m.fromSlot, m.toSlot] : []));
+    // b says slots up to 100 are chosen; a asks for the rest at once (the pipe is kept full).
+    replica.step({ type: 'catchupReply', from: 'b', to: 'a', entries: slots, commitIndex: 100, compactedThrough: 0 });
+    // A stall: the runtime feeds many ticks in one turn. The request has not left: no copies of it.
+    for (let i = 0; i < 9; i++) replica.tick();
+    expect(asked(takeReady(replica))).toEqual([[3, 100]]);
+    // It left with that Ready; unanswered, it is asked again an election timeout after it was asked, not before.
+    expect(asked(takeReady(replica))).toEqual([]);
+    replica.step({ type: 'catchupReply', from: 'b', to: 'a', entries: [], commitIndex: 100, compactedThrough: 0 }); // b is still there
+    replica.tick();
+    expect(asked(takeReady(replica))).toEqual([[3, 100]]);
+  });
+
   it('a snapshot older than slots already committed in this turn keeps the membership of those slots', () => {
     // The runtime steps a catch-up reply (slots 1..10 join the chosen prefix, not yet applied), then
     // installs a snapshot it fetched earlier, at slot 5: slots 6..10 are still to be applied after it.

@@ -443,7 +443,11 @@ export class Replica {
       this.learner.refreshTarget(this.now);
       return;
     }
-    this.learner.requestCatchup(this.now, this.config.retransmitTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests, this.config.snapshotCatchupSlots);
+    // A catch-up reply is bulk traffic (up to maxCatchupBytes, paced behind the other bulk of its sender):
+    // asked again after the protocol's retransmitTicks (30 ms on a node), a reply still queued would be
+    // queued again and again. The shortest election timeout is the pace of the other slow retries (an
+    // origin re-forwards its commands that often).
+    this.learner.requestCatchup(this.now, this.config.electionTicks, this.config.maxCatchupSlots, this.config.maxCatchupRequests, this.config.snapshotCatchupSlots);
   }
 
   /**

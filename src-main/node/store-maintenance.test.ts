@@ -6,7 +6,7 @@ import type { InstalledSnapshot, WrittenCheckpoint } from '../storage/replica-st
 import type { SnapshotImage } from '../storage/snapshot-image';
 import type { LogFields } from './logger';
 import type { PeerState } from './node-state';
-import { CAUGHT_UP_SLOTS, COMPACTION_STEP_SLOTS, compactionSlot, INSTALL_CHECKPOINT_DEFER_MS, peerMayNeedSnapshot, SNAPSHOT_PREPARE_INTERVAL_MS, StoreMaintenance, type MaintainedStore, type StoreMaintenanceContext } from './store-maintenance';
+import { COMPACTION_STEP_SLOTS, compactionSlot, INSTALL_CHECKPOINT_DEFER_MS, peerMayNeedSnapshot, SNAPSHOT_PREPARE_INTERVAL_MS, StoreMaintenance, type MaintainedStore, type StoreMaintenanceContext } from './store-maintenance';
 import { deferred } from '../../test/support/deferred';
 
 const INSTALLED: InstalledSnapshot = { slot: 900, ledger: [], membership: bootstrapMembership([{ id: 'n1', address: '' }]) };
@@ -263,8 +263,11 @@ describe('StoreMaintenance', () => {
     world.peers = [peer('n2', true, 1_100)];
     m.checkpointIfDue();
     expect(world.calls).not.toContain('beginCheckpoint');
-    // Within CAUGHT_UP_SLOTS of the most advanced commit index it knows of: caught up, the export goes.
-    world.applied = 1_100 - CAUGHT_UP_SLOTS;
+    // One slot short of the most advanced commit index it knows of: still waiting. Applied it: the export goes.
+    world.applied = 1_099;
+    m.checkpointIfDue();
+    expect(world.calls).not.toContain('beginCheckpoint');
+    world.applied = 1_100;
     m.checkpointIfDue();
     expect(world.calls.filter((call) => call === 'beginCheckpoint')).toHaveLength(1);
 

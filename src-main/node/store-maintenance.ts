@@ -33,13 +33,12 @@ export const SNAPSHOT_QUIET_MS = 300;
  * After a snapshot install the next checkpoint must export this thread's whole database (no journal
  * record holds the install), a stall of 0.2-0.3 s at 37 MB on the 2-core machine. Taken at once it held
  * back the slots decided since the snapshot, which the member then applied only after it; so it waits
- * while the member is more than CAUGHT_UP_SLOTS behind, for at most INSTALL_CHECKPOINT_DEFER_MS. A crash
+ * until the member applied the most advanced commit index it knows of, for at most INSTALL_CHECKPOINT_DEFER_MS
+ * (a member that exported with 20 slots left stalled 0.2 s before applying them). A crash
  * meanwhile recovers the member as it was before the install (ReplicaStore.installSnapshot), which
  * loses nothing: it fetches a snapshot again.
  */
 export const INSTALL_CHECKPOINT_DEFER_MS = 2_000;
-/** Slots behind the most advanced commit index this member knows of that count as caught up. */
-export const CAUGHT_UP_SLOTS = 32;
 
 /** What maintenance does to the store (ReplicaStore's operations). */
 export type MaintainedStore = Pick<ReplicaStore, 'appliedIndex' | 'nextCheckpointIsExport' | 'checkpointDue' | 'planCheckpoint' | 'beginCheckpoint' | 'finishCheckpoint' | 'installSnapshot' | 'compact'>;
@@ -244,7 +243,7 @@ export class StoreMaintenance {
     if (this.ctx.now() - this.installedAt >= INSTALL_CHECKPOINT_DEFER_MS) return false;
     const { appliedIndex, commitIndex } = this.ctx.core.status();
     const known = Math.max(commitIndex, ...this.ctx.peers().map((peer) => peer.commitIndex ?? 0));
-    return known - appliedIndex > CAUGHT_UP_SLOTS;
+    return known > appliedIndex;
   }
 
   private peerMayNeedSnapshot(): boolean {
