@@ -23,6 +23,7 @@ import { parseHostPort, type HostPort } from '../net/address';
 import { NodeError } from './node-error';
 import type { NodeEvent } from './node-state';
 import { ReplicaNode, type NodeOptions } from './replica-node';
+import { reportFatal } from './node-options';
 
 /** What the desktop app persists about its node. */
 export interface SavedConfig {
@@ -102,8 +103,9 @@ export class NodeHost {
   private restarting = false;
   /** While down after a crash a member asked for: when the replica starts again (Date.now() ms). */
   private downUntilMs: number | null = null;
-  private crash: { readonly timer: ReturnType<typeof setTimeout>; done: Promise<void> } | null = null;
-  /** Ends the down time of a crash early (the host is stopping: it must not wait out the time asked). */
+  /** The crash under way (crashAndRecover), until its replica runs again. */
+  private crashing: Promise<void> | null = null;
+  /** Ends a crash's wait early (the host is stopping: it must not wait out the time asked). */
   private wakeFromCrash: (() => void) | null = null;
   private stopped = false;
 
@@ -261,11 +263,8 @@ export class NodeHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.crash !== null) {
-      clearTimeout(this.crash.timer);
-      this.wakeFromCrash?.();
-      await this.crash.done;
-    }
+    this.wakeFromCrash?.();
+    await this.crashing;
     this.unsubscribe();
     await this.current.stop();
   }
@@ -276,40 +275,45 @@ export class NodeHost {
    * dropped), and after `downMs` a new one starts from the data directory. Why not, or null.
    */
   private crashSoon(downMs: number): string | null {
-    if (this.restarting || this.downUntilMs !== null) return 'it is restarting already';
+    if (this.restarting) return 'it is restarting already';
+    this.restarting = true;
     this.downUntilMs = Date.now() + downMs;
-    const crash = { timer: setTimeout(() => (crash.done = this.crashAndRecover()), CRASH_AFTER_ACK_MS), done: Promise.resolve() };
-    this.crash = crash;
+    this.crashing = this.crashAndRecover(this.downUntilMs);
     return null;
   }
 
-  private async crashAndRecover(): Promise<void> {
-    this.restarting = true;
+  private async crashAndRecover(untilMs: number): Promise<void> {
     try {
+      await this.waitUnlessStopped(CRASH_AFTER_ACK_MS);
+      if (this.stopped) return;
       this.unsubscribe();
       await this.current.crash();
-      this.emit({ type: 'down', untilMs: this.downUntilMs as number });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, (this.downUntilMs as number) - Date.now()));
-        this.wakeFromCrash = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeFromCrash = null;
+      this.emit({ type: 'down', untilMs });
+      await this.waitUnlessStopped(untilMs - Date.now());
       if (this.stopped) return;
       this.current = await ReplicaNode.start(this.options);
+      this.unsubscribe = this.forward();
+      this.emit({ type: 'state', state: this.current.state() });
     } catch (error) {
       // The data directory did not open (a corrupt file, a full disk): what a process started on it would meet.
-      (this.options.onFatal ?? ((e: unknown) => setImmediate(() => { throw e; })))(error);
-      return;
+      reportFatal(this.options, error);
     } finally {
       this.downUntilMs = null;
-      this.crash = null;
+      this.crashing = null;
       this.restarting = false;
-      this.unsubscribe = this.forward();
     }
-    this.emit({ type: 'state', state: this.current.state() });
+  }
+
+  /** Waits `ms`, or less if the host stops meanwhile (stop() wakes it). */
+  private async waitUnlessStopped(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, ms));
+      this.wakeFromCrash = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeFromCrash = null;
   }
 
   private forward(): () => void {

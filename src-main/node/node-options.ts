@@ -63,6 +63,11 @@ const DEFAULT_TICK_MS = 10;
  */
 const DEFAULT_ELECTION_TICKS = 30;
 
+/** Tells the node's owner it stopped on its own (a storage failure): NodeOptions.onFatal, else the error is thrown. */
+export function reportFatal(options: NodeOptions, error: unknown): void {
+  (options.onFatal ?? ((e: unknown) => setImmediate(() => { throw e; })))(error);
+}
+
 /** The length of one protocol tick (ms). */
 export function tickMsOf(options: NodeOptions): number {
   return options.tickMs ?? DEFAULT_TICK_MS;

@@ -46,7 +46,7 @@ import { FaultsInForce } from './faults-in-force';
 import { LoopMonitor } from './loop-monitor';
 import { MembershipAdmin } from './membership-admin';
 import { NodeError } from './node-error';
-import { drawnElectionTimeoutMaxMs, longestElectionTimeoutMs, protocolConfigOf, tickMsOf, type NodeOptions } from './node-options';
+import { drawnElectionTimeoutMaxMs, longestElectionTimeoutMs, protocolConfigOf, reportFatal, tickMsOf, type NodeOptions } from './node-options';
 import type { NodeEvent, NodeState, PeerState } from './node-state';
 import { NodeStatus } from './node-status';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
@@ -560,7 +560,7 @@ export class ReplicaNode {
     this.stopping = true;
     this.stopTimers();
     this.requests.failAll(`The node stopped after a storage failure: ${String(error)}`);
-    (this.options.onFatal ?? ((e: unknown) => setImmediate(() => { throw e; })))(error);
+    reportFatal(this.options, error);
   }
 
   private dispatch(received: WireMessage): void {
