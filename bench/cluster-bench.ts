@@ -23,15 +23,12 @@ import { parseArgs } from 'node:util';
 import { ApiCallError, ProcessCluster, sleep, waitFor, type ProcessNode } from '../test/process/harness';
 import { bulkLoad } from './bulk-load';
 import { LeanClient } from './http-client';
+import { percentile } from './percentile';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, commands: { type: 'string', default: '100000' }, 'trace-cost': { type: 'string' }, 'catch-up-runs': { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const BULK_COMMANDS = Number(values.commands);
 const TEXT = 'x'.repeat(90);
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {

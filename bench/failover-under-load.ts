@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { expectSameHistory } from '../test/process/consistency';
 import { ProcessCluster } from '../test/process/harness';
+import { percentile } from './percentile';
 import { convergeOrExplain, DEFAULT_FAILOVER_OPTIONS, firstEventAfter, LagNotReachedError, lastWords, runLaggingFailover, unexpectedExits, type CampaignOrder, type FailoverRun } from '../test/process/liveness';
 
 /** The bar: etcd fails over in ~1.1 s on this kind of machine. */
@@ -38,10 +39,6 @@ interface RunOutcome {
   readonly exits: number;
   readonly leadershipChanges: number;
   readonly consistent: boolean;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
 /** Waits for the survivors to converge and checks their histories; returns the first problem, or null. */

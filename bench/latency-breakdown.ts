@@ -19,16 +19,13 @@
 import { parseArgs } from 'node:util';
 import { ProcessCluster, sleep } from '../test/process/harness';
 import { LeanClient } from './http-client';
+import { percentile } from './percentile';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } } });
 const SECONDS = Number(values.seconds);
 if (!(SECONDS > 0)) throw new Error('--seconds must be a positive number');
 const TEXT = 'x'.repeat(90);
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
-}
 
 /** The key=value fields of the `latency` log lines (logger.ts's format). */
 function latencyLines(lines: readonly string[]): Map<string, number | string>[] {
@@ -46,8 +43,10 @@ function latencyLines(lines: readonly string[]): Map<string, number | string>[] 
   return parsed;
 }
 
-const row = (stage: string, samples: readonly number[]): string =>
-  `${stage.padEnd(58)} p50 ${percentile(samples, 50).toFixed(3).padStart(8)} ms   p90 ${percentile(samples, 90).toFixed(3).padStart(8)} ms   (n=${samples.length})`;
+function row(stage: string, samples: readonly number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return `${stage.padEnd(58)} p50 ${percentile(sorted, 50).toFixed(3).padStart(8)} ms   p90 ${percentile(sorted, 90).toFixed(3).padStart(8)} ms   (n=${samples.length})`;
+}
 
 async function main(): Promise<void> {
   const cluster = await ProcessCluster.start({ size: 3, extraArgs: ['--latency-probe'] });
@@ -97,7 +96,8 @@ async function main(): Promise<void> {
     console.log(`latency breakdown: 3 synod-node processes on 127.0.0.1, fsync on, 1 client straight to the leader ${leader.spec.id}, ${SECONDS} s, ${roundTripsMs.length} commands (${errors} errors), every 4th slot probed`);
     console.log(row('client round trip', roundTripsMs));
     console.log(row('  an API call doing no replica work (faults), same connection', emptyCallsMs));
-    console.log(row('  HTTP and client (round trip - server p50)', roundTripsMs.map((ms) => ms - percentile(serverTotal, 50))));
+    const serverP50 = percentile([...serverTotal].sort((a, b) => a - b), 50);
+    console.log(row('  HTTP and client (round trip - server p50)', roundTripsMs.map((ms) => ms - serverP50)));
     console.log(row('  server: submitted -> applied (answered)', serverTotal));
     console.log(row('    queue: submitted -> accepts sent', stage('queueMs')));
     console.log(row('    leader fsync (accepts sent -> own fsync done)', stage('ownFsyncMs')));

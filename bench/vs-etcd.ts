@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { ProcessCluster, sleep, type ProcessNode } from '../test/process/harness';
 import { EtcdCluster, ensureEtcd, etcdClient } from './etcd-cluster';
 import { LeanClient } from './http-client';
+import { percentile } from './percentile';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' }, commands: { type: 'string', default: '100000' } } });
 const SECONDS = Number(values.seconds);
@@ -204,10 +205,6 @@ async function measure(system: System, clients: number, toLeader: boolean): Prom
   } finally {
     for (const writer of writers) writer.close();
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
 function summarize(runs: readonly Measurement[]): { perSecond: number; p50: number; p99: number; errors: number } {

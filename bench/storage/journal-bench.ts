@@ -13,15 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { GroupCommit } from '../../src-main/storage/group-commit';
 import { Journal } from '../../src-main/storage/journal';
 import { NodeFileSystem } from '../../src-main/storage/node-file-system';
+import { percentile } from '../percentile';
 
 const RECORD_BYTES = 100;
 const WRITER_COUNTS = [1, 16, 64];
 const runSeconds = Number(process.argv[2] ?? 3);
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 async function run(root: string, writers: number): Promise<string> {
   const { journal } = Journal.open(new NodeFileSystem(), join(root, `writers-${writers}`), { firstSegment: 1 });
