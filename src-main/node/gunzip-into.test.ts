@@ -56,6 +56,12 @@ describe('gunzip into one buffer', () => {
     await expect(decoder.end()).rejects.toThrow(/claims to decompress/);
   });
 
+  it('refuses a snapshot that decompresses beyond the limit (a compression bomb), and takes one within it', async () => {
+    const bomb = gzipSync(new Uint8Array(10 * 1024 * 1024));
+    await expect(decode(bomb, 16 * 1024, { compressedBytes: bomb.length, maxBytes: 1024 * 1024 })).rejects.toThrow(/more than 1048576 bytes/);
+    expect(await decode(bomb, 16 * 1024, { compressedBytes: bomb.length, maxBytes: 10 * 1024 * 1024 })).toHaveLength(10 * 1024 * 1024);
+  });
+
   it('refuses a stream that decompresses to more or less than its trailer states (a lying trailer, a bomb)', async () => {
     const bomb = gzipSync(new Uint8Array(10 * 1024 * 1024));
     const lying = new Uint8Array(bomb);

@@ -59,7 +59,7 @@ export class GunzipInto {
   ) {
     if (sizeBytes > limits.maxBytes || sizeBytes > limits.compressedBytes * DEFLATE_MAX_RATIO) {
       this.gunzip = null;
-      this.done = Promise.reject(new RangeError(`the snapshot claims to decompress to ${sizeBytes} bytes, more than ${Math.min(limits.maxBytes, limits.compressedBytes * DEFLATE_MAX_RATIO)}`));
+      this.done = Promise.reject(new RangeError(`the snapshot claims to decompress to ${sizeBytes} bytes, more than ${Math.min(limits.maxBytes, limits.compressedBytes * DEFLATE_MAX_RATIO)} bytes`));
     } else {
       // One byte more than stated: a stream that keeps its word never makes zlib start a second buffer.
       const gunzip = createGunzip({ chunkSize: Math.max(MIN_CHUNK_BYTES, sizeBytes + 1) });

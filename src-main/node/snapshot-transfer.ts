@@ -25,10 +25,9 @@
  * counted by reason (see dropped()); nothing here throws on any message.
  *
  * Compatibility with the previous design (8 chunks from the offset asked, plain JSON): this fetcher
- * fetches from such a server (its block-aligned requests get exactly a block, and plain JSON passes
- * decodeTransferred), but a fetcher of that design cannot install this server's gzipped snapshots.
+ * fetches from such a server (its block-aligned requests get exactly a block, and plain JSON is handed over
+ * as it came), but a fetcher of that design cannot install this server's gzipped snapshots.
  */
-import { createGunzip } from 'node:zlib';
 import type { NodeId } from '../core/types';
 import type { SnapshotChunkMessage, SnapshotRequestMessage } from '../net/wire';
 import { GunzipInto, gzipTrailerSize, isGzip } from './gunzip-into';
@@ -207,34 +206,6 @@ interface Download {
   progressAt: number;
   /** Last time a chunk arrived (even a duplicate) or a request went out: the link's last sign of life. */
   activeAt: number;
-}
-
-const ZLIB_CHUNK_BYTES = 1024 * 1024;
-
-/**
- * The snapshot inside the transferred bytes (given as the received chunks, in order): gzip (this
- * server's encoding), decompressed on libuv's thread pool, or the plain JSON an older server sends.
- * Rejects gzip that is damaged or decompresses to more than `maxBytes` (a compression bomb).
- */
-export function decodeTransferred(chunks: readonly Uint8Array[], maxBytes = MAX_SNAPSHOT_BYTES): Promise<Uint8Array> {
-  const first = chunks[0];
-  if (first === undefined || first[0] !== 0x1f || first[1] !== 0x8b) return Promise.resolve(Buffer.concat(chunks));
-  return new Promise((resolve, reject) => {
-    // 1 MiB output chunks: each chunk is a trip through the thread pool and back to this event loop,
-    // which on a replica busy catching up made the default 16 KiB chunks cost 0.5 s for 36 MB.
-    const gunzip = createGunzip({ chunkSize: ZLIB_CHUNK_BYTES });
-    const output: Buffer[] = [];
-    let outputBytes = 0;
-    gunzip.on('data', (data: Buffer) => {
-      outputBytes += data.length;
-      if (outputBytes > maxBytes) gunzip.destroy(new RangeError(`the snapshot decompresses to more than ${maxBytes} bytes`));
-      else output.push(data);
-    });
-    gunzip.on('end', () => resolve(Buffer.concat(output)));
-    gunzip.on('error', reject);
-    for (const chunk of chunks) gunzip.write(chunk);
-    gunzip.end();
-  });
 }
 
 /** Fetches a peer's snapshot with a window of blocks in flight, resuming after losses; hands over the complete snapshot once. */
@@ -450,7 +421,8 @@ export class SnapshotFetcher {
     const firstChunkAt = download.firstChunkAt ?? completedAt;
     // Bad bytes are the peer's fault and only counted; an exception from onComplete would be the
     // runtime's own bug and is left to surface. Gzip was decompressed while it arrived (feed()).
-    const decoded = transfer.decoder === null ? decodeTransferred(transfer.chunks as Uint8Array[]) : transfer.decoder.end();
+    // (Every chunk is here, so a gzip transfer has its decoder: feed() made it from the first chunk and the trailer.)
+    const decoded = transfer.decoder?.end() ?? Promise.resolve(Buffer.concat(transfer.chunks as Uint8Array[]));
     void decoded.then(
       (snapshot) => {
         this.decoding = false;
