@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Faults } from '../../shared/domain';
 import type { ControlAckMessage, ControlWireMessage } from '../net/wire';
-import { ClusterControl, combineFaults, CONTROL_RETRY_MS, CONTROL_TIMEOUT_MS } from './cluster-control';
+import { ClusterControl, combineFaults, CONTROL_RETRY_MS, CONTROL_TIMEOUT_MS, type CrashRequest } from './cluster-control';
 import { NodeError } from './node-error';
 
 const LOSSY: Faults = { dropRate: 0.25, delayMs: 40, isolate: ['n2'] };
@@ -11,7 +11,7 @@ function setup(self = 'n3', members: string[] = ['n1', 'n2', 'n3']) {
   const clock = { now: 1_000 };
   let changes = 0;
   let campaigns = 0;
-  const crashes: number[] = [];
+  const crashes: CrashRequest[] = [];
   const crash = { refusal: null as string | null };
   const control = new ClusterControl({
     self,
@@ -23,8 +23,8 @@ function setup(self = 'n3', members: string[] = ['n1', 'n2', 'n3']) {
       campaigns++;
       return true;
     },
-    crash: (downMs) => {
-      if (crash.refusal === null) crashes.push(downMs);
+    crash: (request) => {
+      if (crash.refusal === null) crashes.push(request);
       return crash.refusal;
     },
   });
@@ -92,12 +92,12 @@ describe('ClusterControl, serving', () => {
     expect(sent.filter((m) => m.type === 'controlAck' && m.applied)).toHaveLength(2);
   });
 
-  it('crashes once per request id, acking each retransmission, and members only', () => {
+  it('hands a member\'s crash request to the runtime with its requester and id (the host deduplicates it), acking each copy; members only', () => {
     const { control, sent, crashes } = setup();
     control.onMessage({ type: 'crashRequest', from: 'stranger', to: 'n3', requestId: 1, downMs: 5_000 });
     control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
     control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
-    expect(crashes).toEqual([5_000]);
+    expect(crashes).toEqual([{ from: 'n1', requestId: 4, downMs: 5_000 }, { from: 'n1', requestId: 4, downMs: 5_000 }]);
     expect(sent.map((m) => m.type === 'controlAck' && m.applied)).toEqual([false, true, true]);
   });
 
@@ -108,7 +108,7 @@ describe('ClusterControl, serving', () => {
     expect(sent.at(-1)).toMatchObject({ type: 'controlAck', applied: false, reason: 'it is restarting already' });
     crash.refusal = null;
     control.onMessage({ type: 'crashRequest', from: 'n1', to: 'n3', requestId: 4, downMs: 5_000 });
-    expect(crashes).toEqual([5_000]);
+    expect(crashes).toEqual([{ from: 'n1', requestId: 4, downMs: 5_000 }]);
   });
 });
 

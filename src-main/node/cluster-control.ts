@@ -17,8 +17,10 @@
  *    feeds the core's pure campaignNow() input at its next turn. A repeated requestId from the same
  *    requester (a retransmission whose ack was lost) is acked again without campaigning again.
  *  - "Crash now" is handed to the runtime as well (`crash`), which acks first and then drops the replica
- *    and starts it again from disk after `downMs`. Deduplicated like a campaign; a copy that arrives
- *    after the restart cannot exist: downMs >= MIN_CRASH_DOWN_MS > CONTROL_TIMEOUT_MS.
+ *    and starts it again from disk after `downMs`. The runtime's host deduplicates it, not this class:
+ *    its memory survives the crash, this class's does not, and a copy replayed after the restart (the
+ *    transport's replay window starts afresh then) must not crash the member again. The requester's
+ *    own retransmissions end before: downMs >= MIN_CRASH_DOWN_MS > CONTROL_TIMEOUT_MS.
  *  - Control traffic is exempt from injected faults (udp-transport.ts) and never traced.
  *
  * Requesting side: a request is retransmitted every CONTROL_RETRY_MS until acked, and fails after
@@ -54,10 +56,18 @@ export interface ClusterControlOptions {
   /** Campaign at the next turn (the core's campaignNow()); false when this node is not a member. */
   readonly campaign: () => boolean;
   /**
-   * Crash once this request's ack is on its way, and start again from disk after `downMs`; why it
-   * cannot (no host to restart it, a restart already under way), or null.
+   * Crash once this request's ack is on its way, and start again from disk after `downMs` (unless the
+   * same request was served already); why it cannot (no host to restart it, a restart already under
+   * way), or null.
    */
-  readonly crash: (downMs: number) => string | null;
+  readonly crash: (request: CrashRequest) => string | null;
+}
+
+/** A member's request to crash, as the runtime serves it. */
+export interface CrashRequest {
+  readonly from: NodeId;
+  readonly requestId: number;
+  readonly downMs: number;
 }
 
 interface HeldFaults {
@@ -92,7 +102,6 @@ export class ClusterControl {
   private readonly held = new Map<NodeId, HeldFaults>();
   private readonly pending = new Map<number, PendingRequest>();
   private readonly lastCampaignRequest = new Map<NodeId, number>();
-  private readonly lastCrashRequest = new Map<NodeId, number>();
   private nextRequestId = 1;
   private readonly drops: Record<ControlDropReason, number> = { 'control-not-member': 0, 'control-stale-ack': 0 };
 
@@ -207,11 +216,8 @@ export class ClusterControl {
       return this.options.campaign() ? null : 'campaign-not-member';
     }
     if (message.type === 'crashRequest') {
-      if (this.lastCrashRequest.get(message.from) === message.requestId) return null;
-      const cannot = this.options.crash(message.downMs);
-      if (cannot !== null) return { cannotCrash: cannot };
-      this.lastCrashRequest.set(message.from, message.requestId);
-      return null;
+      const cannot = this.options.crash({ from: message.from, requestId: message.requestId, downMs: message.downMs });
+      return cannot === null ? null : { cannotCrash: cannot };
     }
     if (message.ttlMs === 0) {
       if (this.held.delete(message.from)) this.options.onFaultsChanged();

@@ -20,8 +20,8 @@ export const MAX_REMOTE_FAULT_TTL_MS = 120_000;
 export const MAX_REMOTE_DELAY_MS = 5_000;
 /**
  * The shortest a member stays down after a crash request: longer than its requester retransmits the
- * request (cluster-control.ts's CONTROL_TIMEOUT_MS, asserted there), so every copy of it reaches a
- * closed socket, never the member that restarted (which remembers no request ids) and would crash again.
+ * request (cluster-control.ts's CONTROL_TIMEOUT_MS, asserted there), so its copies reach a closed socket,
+ * not the restarted member. (A copy replayed later is refused by the host, which remembers it: node-host.ts.)
  */
 export const MIN_CRASH_DOWN_MS = 3_000;
 /** The longest: a crash asked for on a live cluster is a demonstration, and the member comes back on its own. */

@@ -1,12 +1,14 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { freeTestPort } from '../../test/support/ports';
 import { lineLogger } from './logger';
 import { ConfigFile, NodeHost, type SavedConfig } from './node-host';
 import { NodeError } from './node-error';
+import type { CrashRequest } from './cluster-control';
+import { ReplicaNode } from './replica-node';
 import type { NodeEvent } from './node-state';
 import { parseHostPort } from '../net/address';
 import type { NodeOptions } from './replica-node';
@@ -226,6 +228,33 @@ describe('NodeHost', () => {
     // The listeners survived, and the next crash is served too (the new replica serves requests).
     expect(events.some((event) => event.type === 'state')).toBe(true);
     await expect(host.node.crashMember('me', 3_000)).resolves.toBeUndefined();
+  }, 30_000);
+
+  it('crashes once per member\'s request: a retransmission, or a copy replayed to the restarted replica, is acked and ignored', async () => {
+    root = mkdtempSync(join(tmpdir(), 'synod-host-'));
+    // The handler the host gives each replica it runs (the one cluster control calls for a member's request).
+    const handlers: ((request: CrashRequest) => string | null)[] = [];
+    const spy = vi.spyOn(ReplicaNode.prototype, 'onCrashAsked').mockImplementation(function (this: ReplicaNode, handler) {
+      if (handler !== null) handlers.push(handler);
+    });
+    try {
+      const host = await start(options(root));
+      const firstStart = host.node.state().recovery.at;
+      const request: CrashRequest = { from: 'n2', requestId: 7, downMs: 3_000 };
+      expect(handlers.at(-1)?.(request)).toBeNull();
+      expect(handlers.at(-1)?.(request)).toBeNull(); // the retransmission: acked
+      await until(() => { try { return host.node.state().recovery.at > firstStart; } catch { return false; } }, 'the recovered replica', 20_000);
+      const restarted = host.node.state().recovery.at;
+      // The same request replayed to the new replica: acked, not obeyed; the next one from n2 is.
+      expect(handlers.at(-1)?.(request)).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(host.node.state().recovery.at).toBe(restarted);
+      expect(handlers.at(-1)?.({ ...request, requestId: 8 })).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(() => host.node).toThrow(NodeError);
+    } finally {
+      spy.mockRestore();
+    }
   }, 30_000);
 
   it('stops at once while down after a crash, without waiting out the time asked', async () => {

@@ -24,6 +24,8 @@ import { NodeError } from './node-error';
 import type { NodeEvent } from './node-state';
 import { ReplicaNode, type NodeOptions } from './replica-node';
 import { reportFatal } from './node-options';
+import type { CrashRequest } from './cluster-control';
+import { silentLogger } from './logger';
 
 /** What the desktop app persists about its node. */
 export interface SavedConfig {
@@ -108,6 +110,11 @@ export class NodeHost {
   /** Ends a crash's wait early (the host is stopping: it must not wait out the time asked). */
   private wakeFromCrash: (() => void) | null = null;
   private stopped = false;
+  /**
+   * The last crash request served, per requester: kept here because it must outlive the replica it
+   * crashes (a copy replayed to the new one, whose replay window starts afresh, is acked, not obeyed).
+   */
+  private readonly crashesServed = new Map<string, number>();
 
   private constructor(
     private current: ReplicaNode,
@@ -272,10 +279,14 @@ export class NodeHost {
   /**
    * Serves a member's crash request (cluster-control.ts): once the ack has left, the replica stops
    * with nothing saved beyond what each turn made durable (no checkpoint is written, memory is
-   * dropped), and after `downMs` a new one starts from the data directory. Why not, or null.
+   * dropped), and after `downMs` a new one starts from the data directory. A request served already
+   * (a retransmission, a replay) is acked and ignored. Why not, or null.
    */
-  private crashSoon(downMs: number): string | null {
+  private crashSoon({ from, requestId, downMs }: CrashRequest): string | null {
+    if (this.crashesServed.get(from) === requestId) return null;
     if (this.restarting) return 'it is restarting already';
+    this.crashesServed.set(from, requestId);
+    (this.options.logger ?? silentLogger).event('crash-asked', { from, downMs });
     this.restarting = true;
     this.downUntilMs = Date.now() + downMs;
     this.crashing = this.crashAndRecover(this.downUntilMs);
@@ -318,7 +329,7 @@ export class NodeHost {
 
   private forward(): () => void {
     const unsubscribe = this.current.subscribe((event) => this.emit(event));
-    this.current.onCrashAsked((downMs) => this.crashSoon(downMs));
+    this.current.onCrashAsked((request) => this.crashSoon(request));
     return () => {
       unsubscribe();
       this.current.onCrashAsked(null);

@@ -41,7 +41,7 @@ import { RecoveryTracker } from './recovery-tracker';
 import type { LogRow } from '../storage/store-tables';
 import { ClientRequests } from './client-requests';
 import { admitInbound } from './inbound-check';
-import { ClusterControl, CONTROL_TICK_MS } from './cluster-control';
+import { ClusterControl, CONTROL_TICK_MS, type CrashRequest } from './cluster-control';
 import { FaultsInForce } from './faults-in-force';
 import { LoopMonitor } from './loop-monitor';
 import { MembershipAdmin } from './membership-admin';
@@ -114,7 +114,7 @@ export class ReplicaNode {
   /** Where sampled slots' time goes, when asked (NodeOptions.latencyProbe); null: nothing recorded. */
   private readonly probe: LatencyProbe | null;
   /** Who drops this replica and starts it again from disk when a member asks it to crash (node-host.ts); none: refused. */
-  private crashHandler: ((downMs: number) => string | null) | null = null;
+  private crashHandler: ((request: CrashRequest) => string | null) | null = null;
   private readonly snapshotServer: SnapshotServer;
   private readonly snapshotFetcher: SnapshotFetcher;
   private transport!: UdpTransport;
@@ -254,11 +254,10 @@ export class ReplicaNode {
         this.schedule();
         return true;
       },
-      crash: (downMs) => {
+      crash: (request) => {
         if (this.stopping) return 'it is stopping already';
-        const cannot = this.crashHandler === null ? 'it runs without a host that could start it again' : this.crashHandler(downMs);
-        if (cannot === null) this.logger.event('crash-asked', { downMs });
-        return cannot;
+        if (this.crashHandler === null) return 'it runs without a host that could start it again';
+        return this.crashHandler(request);
       },
     });
     this.faultsInForce = new FaultsInForce({
@@ -406,7 +405,7 @@ export class ReplicaNode {
   }
 
   /** Who serves crash requests (the host that can start this replica again); null: they are refused. */
-  onCrashAsked(handler: ((downMs: number) => string | null) | null): void {
+  onCrashAsked(handler: ((request: CrashRequest) => string | null) | null): void {
     this.crashHandler = handler;
   }
 
